@@ -1,0 +1,44 @@
+# ImageTagger developer commands. A newcomer needs only `make run` and `make test`.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(abspath $(VENV))/bin/python
+ADDR ?= 127.0.0.1:8000
+PYTEST_ARGS ?=
+
+.PHONY: run test install lint format clean
+
+## Install Python packages into .venv and front-end packages into node_modules (only when changed).
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit("ImageTagger needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## Start the site at http://$(ADDR) with the embedded SQLite database, plus the background worker.
+run: install
+	cd imagetagger && $(PY) manage.py migrate --noinput
+	cd imagetagger && { $(PY) manage.py runzipdaemon --verbosity 0 & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(PY) manage.py runserver $(ADDR); }
+
+## Run the whole test suite (browser tests too when Chromium is installed).
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) node_modules static-collected .pytest_cache .ruff_cache

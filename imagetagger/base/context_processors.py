@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+
+def base_data(request):
+    """Site-wide template values. The user's teams are loaded only if a template uses them."""
+
+    def my_teams():
+        if not request.user.is_authenticated:
+            return []
+        from users.selectors import teams_of
+
+        return list(teams_of(request.user))
+
+    return {
+        "SITE_NAME": settings.SITE_NAME,
+        "USE_IMPRINT": settings.USE_IMPRINT,
+        "IMPRINT_NAME": settings.IMPRINT_NAME,
+        "IMPRINT_URL": settings.IMPRINT_URL,
+        "TOOLS_ENABLED": settings.TOOLS_ENABLED,
+        "REGISTRATION_OPEN": settings.REGISTRATION_OPEN,
+        "my_teams": SimpleLazyObject(my_teams),
+    }

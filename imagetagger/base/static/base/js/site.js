@@ -1,0 +1,64 @@
+// Site-wide behaviour shared by every page.
+
+/** The CSRF token of the page, for fetch() calls with session authentication. */
+export function csrfToken() {
+  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+  if (input) return input.value;
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+/**
+ * Fetch JSON from our API; throws an Error whose message is the server's "detail" on failure.
+ */
+export async function apiFetch(url, options = {}) {
+  const headers = { Accept: "application/json", ...(options.headers || {}) };
+  if (options.body !== undefined && !(options.body instanceof FormData)) {
+    headers["Content-Type"] = "application/json";
+    options = { ...options, body: JSON.stringify(options.body) };
+  }
+  if (options.method && options.method !== "GET") headers["X-CSRFToken"] = csrfToken();
+  const response = await fetch(url, { credentials: "same-origin", ...options, headers });
+  const data = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = new Error((data && data.detail) || `The server answered ${response.status}.`);
+    error.status = response.status;
+    error.data = data;
+    throw error;
+  }
+  return data;
+}
+
+/**
+ * Username autocomplete: an <input data-autocomplete-url="..."> gets suggestions in its <datalist>.
+ * Requests are debounced and stale answers are dropped.
+ */
+function setUpAutocomplete(input) {
+  const list = document.getElementById(input.getAttribute("list"));
+  if (!list) return;
+  let timer = null;
+  let latest = 0;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    const query = input.value.trim();
+    if (!query) {
+      list.replaceChildren();
+      return;
+    }
+    timer = setTimeout(async () => {
+      const ticket = ++latest;
+      try {
+        const url = `${input.dataset.autocompleteUrl}?q=${encodeURIComponent(query)}`;
+        const data = await apiFetch(url);
+        if (ticket !== latest) return;
+        list.replaceChildren(
+          ...data.suggestions.map((name) => Object.assign(document.createElement("option"), { value: name })),
+        );
+      } catch {
+        list.replaceChildren();
+      }
+    }, 150);
+  });
+}
+
+document.querySelectorAll("input[data-autocomplete-url]").forEach(setUpAutocomplete);

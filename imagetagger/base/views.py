@@ -1,0 +1,78 @@
+import logging
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from users import selectors as user_selectors
+from users.forms import TeamCreateForm, UserRegistrationForm
+from users.services import SetupClosed, create_first_admin
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+
+
+@require_GET
+def home(request):
+    if not request.user.is_authenticated:
+        return render(request, "base/welcome.html", {"needs_setup": not User.objects.exists()})
+    return render(
+        request,
+        "base/home.html",
+        {"teams": user_selectors.teams_of(request.user), "team_form": TeamCreateForm()},
+    )
+
+
+def _check_database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _check_storage():
+    name = default_storage.save(".healthz", ContentFile(b"ok"))
+    default_storage.delete(name)
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """200 when the database and the storage answer, 503 (with what failed) otherwise."""
+    results = {}
+    for name, check in (("database", _check_database), ("storage", _check_storage)):
+        try:
+            check()
+        except Exception as error:
+            logger.warning("health check %s failed: %s", name, error)
+            results[name] = f"error: {error.__class__.__name__}"
+        else:
+            results[name] = "ok"
+    healthy = all(value == "ok" for value in results.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **results}, status=200 if healthy else 503)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def first_admin(request):
+    """One-time page that creates the first administrator while the site has no user at all."""
+    if User.objects.exists():
+        raise Http404("The first administrator exists already.")
+    form = UserRegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = create_first_admin(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+            )
+        except SetupClosed:
+            raise Http404("The first administrator exists already.") from None
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.username}! You are this site's administrator.")
+        return redirect("base:home")
+    return render(request, "base/first_admin.html", {"form": form}, status=400 if form.errors else 200)

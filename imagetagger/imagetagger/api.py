@@ -1,0 +1,51 @@
+"""Shared pieces of the REST API: pagination, error format and the /api/v1/ URL list."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def _summarise(errors, prefix=""):
+    """Flatten DRF's nested error structure into one readable sentence."""
+    if isinstance(errors, dict):
+        parts = []
+        for field, value in errors.items():
+            label = "" if field in ("non_field_errors", "__all__") else f"{prefix}{field}"
+            parts.extend(_summarise(value, f"{label}." if label else ""))
+        return parts
+    if isinstance(errors, list):
+        parts = []
+        for value in errors:
+            parts.extend(_summarise(value, prefix))
+        return parts
+    label = prefix.rstrip(".")
+    return [f"{label}: {errors}" if label else str(errors)]
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus: Django ValidationErrors become 400s, and every error body has "detail".
+
+    Validation errors look like ``{"detail": "name: This field is required.", "errors": {"name": [...]}}``
+    so that clients can show one message or map errors to fields.
+    """
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=as_serializer_error(exc))
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = response.data
+        response.data = {"detail": " ".join(_summarise(errors)) or "Invalid input."}
+        if isinstance(errors, dict):
+            response.data["errors"] = errors
+    elif not isinstance(response.data, dict) or "detail" not in response.data:
+        response.data = {"detail": " ".join(_summarise(response.data))}
+    return response

@@ -1,0 +1,324 @@
+"""ImageTagger settings, organised with django-configurations.
+
+Three classes: ``Dev`` (the default of ``manage.py``), ``Prod`` (the default of the WSGI entry point and
+the container) and ``Test`` (used by pytest). Every value an operator may change is read from an
+environment variable with the ``IT_`` prefix; README.md lists them all.
+
+Operators who need more can write their own class in ``imagetagger/settings_local.py`` (in the
+container: ``/app/config/settings.py``) and select it with ``DJANGO_SETTINGS_MODULE`` and
+``DJANGO_CONFIGURATION``; see ``config/settings_local.example.py``.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+from configurations import Configuration, values
+from django.contrib.messages import constants as message_constants
+from django.core.exceptions import ImproperlyConfigured
+
+# imagetagger/ (the folder holding manage.py) and the repository root above it.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = PROJECT_DIR.parent
+
+
+def env(value_class, *args, **kwargs):
+    """A django-configurations value read from ``IT_<NAME>``."""
+    return value_class(*args, environ_prefix="IT", **kwargs)
+
+
+class Base(Configuration):
+    # --- environment-driven values (README.md "Configuration") ---
+    DEBUG = env(values.BooleanValue, False)
+    SECRET_KEY = env(values.SecretValue)
+    ALLOWED_HOSTS = env(values.ListValue, [])
+    CSRF_TRUSTED_ORIGINS = env(values.ListValue, [])
+
+    DB_HOST = env(values.Value, None)
+    DB_PORT = env(values.PositiveIntegerValue, 5432)
+    DB_NAME = env(values.Value, "imagetagger")
+    DB_USER = env(values.Value, "imagetagger")
+    DB_PASSWORD = env(values.Value, "")
+    DB_CONN_MAX_AGE = env(values.IntegerValue, 60)
+
+    LANGUAGE_CODE = env(values.Value, "en-us")
+    TIME_ZONE = env(values.Value, "Europe/Berlin")
+    STATIC_ROOT = env(values.Value, str(REPO_DIR / "static-collected"))
+
+    USE_IMPRINT = env(values.BooleanValue, False)
+    IMPRINT_NAME = env(values.Value, None)
+    IMPRINT_URL = env(values.Value, None)
+    DOWNLOAD_BASE_URL = env(values.Value, "")
+
+    TOOLS_ENABLED = env(values.BooleanValue, True)
+    TOOL_UPLOAD_NOTICE = env(values.Value, "")
+    ENABLE_ZIP_DOWNLOAD = env(values.BooleanValue, True)
+    USE_NGINX_IMAGE_PROVISION = env(values.BooleanValue, False)
+    FS_URL = env(values.Value, str(REPO_DIR / "data"))
+    TMP_FS_URL = env(values.Value, str(Path(tempfile.gettempdir()) / "imagetagger"))
+    UPLOAD_NOTICE = env(
+        values.Value,
+        "By uploading images to this tool you accept that the images get licensed under the "
+        "Creative Commons license CC0 and may be used by other users of this site.",
+    )
+    IMAGE_PATH = env(values.Value, "images")
+    TMP_IMAGE_PATH = env(values.Value, "images")
+    TOOLS_PATH = env(values.Value, "tools")
+    IMAGE_EXTENSION = env(values.ListValue, ["png", "jpeg"])
+    ACCOUNT_ACTIVATION_DAYS = env(values.PositiveIntegerValue, 7)
+    REGISTRATION_OPEN = env(values.BooleanValue, True)
+
+    # Login rate limiting (django-axes): failures per account and per address within the cool-off.
+    LOGIN_FAILURE_LIMIT = env(values.PositiveIntegerValue, 5)
+    LOGIN_COOLOFF_MINUTES = env(values.PositiveIntegerValue, 15)
+
+    EMAIL_HOST = env(values.Value, "localhost")
+    EMAIL_PORT = env(values.PositiveIntegerValue, 25)
+    EMAIL_HOST_USER = env(values.Value, "")
+    EMAIL_HOST_PASSWORD = env(values.Value, "")
+    EMAIL_USE_TLS = env(values.BooleanValue, False)
+    DEFAULT_FROM_EMAIL = env(values.Value, "imagetagger@localhost")
+
+    LOG_LEVEL = env(values.Value, "INFO")
+
+    # --- fixed settings ---
+    INSTALLED_APPS = [
+        "base",
+        "users",
+        "images",
+        "django.contrib.admin",
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "django.contrib.sessions",
+        "django.contrib.messages",
+        "whitenoise.runserver_nostatic",
+        "django.contrib.staticfiles",
+        "django_registration",
+        "rest_framework",
+        "drf_spectacular",
+        "drf_spectacular_sidecar",
+        "widget_tweaks",
+        "axes",
+        "django_tasks",
+        "django_tasks_db",
+    ]
+    MIDDLEWARE = [
+        "django.middleware.security.SecurityMiddleware",
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.locale.LocaleMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        "axes.middleware.AxesMiddleware",
+    ]
+    ROOT_URLCONF = "imagetagger.urls"
+    WSGI_APPLICATION = "imagetagger.wsgi.application"
+    TEMPLATES = [
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "DIRS": [],
+            "APP_DIRS": True,
+            "OPTIONS": {
+                "context_processors": [
+                    "django.template.context_processors.request",
+                    "django.contrib.auth.context_processors.auth",
+                    "django.contrib.messages.context_processors.messages",
+                    "base.context_processors.base_data",
+                ],
+            },
+        }
+    ]
+    AUTH_USER_MODEL = "users.User"
+    AUTHENTICATION_BACKENDS = [
+        "axes.backends.AxesStandaloneBackend",
+        "django.contrib.auth.backends.ModelBackend",
+    ]
+    AUTH_PASSWORD_VALIDATORS = [
+        {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+        {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+        {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+        {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    ]
+    LOGIN_URL = "/user/login/"
+    LOGIN_REDIRECT_URL = "/"
+    LOGOUT_REDIRECT_URL = "/"
+    USE_I18N = True
+    USE_TZ = True
+    DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+    STATIC_URL = "/static/"
+    MEDIA_URL = "/media/"
+    MESSAGE_TAGS = {message_constants.ERROR: "danger"}
+    MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+    DEFAULT_EXPIRE_TIME = 7
+    MESSAGES_PER_PAGE = 10
+    SITE_NAME = "ImageTagger"
+    PROBLEMS_URL = ""
+    # Users listed by an autocomplete at most.
+    AUTOCOMPLETE_LIMIT = 10
+    DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
+
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    REST_FRAMEWORK = {
+        "DEFAULT_AUTHENTICATION_CLASSES": [
+            "rest_framework.authentication.SessionAuthentication",
+            "users.authentication.ApiTokenAuthentication",
+        ],
+        "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+        "DEFAULT_PAGINATION_CLASS": "imagetagger.api.Pagination",
+        "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+        "EXCEPTION_HANDLER": "imagetagger.api.exception_handler",
+        "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    }
+    SPECTACULAR_SETTINGS = {
+        "TITLE": "ImageTagger API",
+        "DESCRIPTION": (
+            "Label images collaboratively. Authenticate scripts with `Authorization: Token <key>`; "
+            "create keys on your profile page."
+        ),
+        "VERSION": "1",
+        "SERVE_INCLUDE_SCHEMA": False,
+        "SCHEMA_PATH_PREFIX": r"/api/v1",
+        "COMPONENT_SPLIT_REQUEST": True,
+        # Swagger UI from the drf-spectacular-sidecar package, served by us, not from a CDN.
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+    }
+
+    @property
+    def DATABASES(self):
+        if self.DB_HOST:
+            return {
+                "default": {
+                    "ENGINE": "django.db.backends.postgresql",
+                    "HOST": self.DB_HOST,
+                    "PORT": self.DB_PORT,
+                    "NAME": self.DB_NAME,
+                    "USER": self.DB_USER,
+                    "PASSWORD": self.DB_PASSWORD,
+                    "CONN_MAX_AGE": self.DB_CONN_MAX_AGE,
+                    "CONN_HEALTH_CHECKS": True,
+                }
+            }
+        return {
+            "default": {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": str(Path(self.FS_URL) / "imagetagger.sqlite3"),
+                "OPTIONS": {
+                    # Writers take the lock when the transaction starts, so a check-then-write
+                    # inside one transaction is serialised, and waiting beats failing.
+                    "transaction_mode": "IMMEDIATE",
+                    "timeout": 20,
+                    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                },
+            }
+        }
+
+    @property
+    def STORAGES(self):
+        return {
+            "default": {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": self.FS_URL},
+            },
+            "staticfiles": {"BACKEND": self.STATICFILES_BACKEND},
+        }
+
+    STATICFILES_BACKEND = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    # Front-end packages come from the npm registry (package.json + lock), never from git.
+    STATICFILES_DIRS = [
+        ("vendor/bootstrap", str(REPO_DIR / "node_modules" / "bootstrap" / "dist")),
+        ("vendor/bootstrap-icons", str(REPO_DIR / "node_modules" / "bootstrap-icons" / "font")),
+        ("vendor/jquery", str(REPO_DIR / "node_modules" / "jquery" / "dist")),
+    ]
+
+    @property
+    def AXES_FAILURE_LIMIT(self):
+        return self.LOGIN_FAILURE_LIMIT
+
+    @property
+    def AXES_COOLOFF_TIME(self):
+        from datetime import timedelta
+
+        return timedelta(minutes=self.LOGIN_COOLOFF_MINUTES)
+
+    # Lock out an account after too many failures from anywhere, and an address after too many
+    # failures on any account.
+    AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+    AXES_RESET_ON_SUCCESS = True
+    AXES_LOCKOUT_TEMPLATE = "users/locked_out.html"
+    AXES_USERNAME_FORM_FIELD = "username"
+
+    @property
+    def LOGGING(self):
+        return {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+            "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+            "root": {"handlers": ["console"], "level": self.LOG_LEVEL},
+            "loggers": {"axes": {"level": "WARNING"}},
+        }
+
+    @classmethod
+    def post_setup(cls):
+        super().post_setup()
+        for folder in (cls.FS_URL, cls.TMP_FS_URL):
+            Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+class Dev(Base):
+    """Local development: embedded SQLite unless IT_DB_HOST is set, mail printed to the console."""
+
+    DEBUG = env(values.BooleanValue, True)
+    SECRET_KEY = env(values.Value, "DEV-KEY ONLY! DONT USE IN PRODUCTION!")
+    ALLOWED_HOSTS = env(values.ListValue, ["localhost", "127.0.0.1", "[::1]"])
+    DOWNLOAD_BASE_URL = env(values.Value, "http://127.0.0.1:8000")
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    STATICFILES_BACKEND = "django.contrib.staticfiles.storage.StaticFilesStorage"
+
+
+class Prod(Base):
+    """Production: no insecure defaults; PostgreSQL, SMTP, HTTPS-only cookies, HSTS."""
+
+    # Each of these must be set in the environment; see README.md "Minimal production configuration".
+    REQUIRED_ENVIRONMENT = ("IT_SECRET_KEY", "IT_ALLOWED_HOSTS", "IT_DB_HOST")
+
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    SECURE_SSL_REDIRECT = env(values.BooleanValue, True)
+    SECURE_HSTS_SECONDS = env(values.PositiveIntegerValue, 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env(values.BooleanValue, True)
+    SECURE_HSTS_PRELOAD = env(values.BooleanValue, True)
+    # TLS ends at the ingress / reverse proxy, which tells us the original scheme.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Probes talk plain HTTP to the pod.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+    @classmethod
+    def pre_setup(cls):
+        super().pre_setup()
+        missing = [name for name in cls.REQUIRED_ENVIRONMENT if not os.environ.get(name)]
+        if missing:
+            raise ImproperlyConfigured(
+                "The Prod configuration needs these environment variables, which are not set: "
+                + ", ".join(missing)
+                + ". See README.md, section 'Minimal production configuration'."
+            )
+
+
+class Test(Base):
+    """pytest: like Dev, but fast password hashing, mail kept in memory, and an isolated data folder."""
+
+    DEBUG = False
+    SECRET_KEY = "test-key-not-for-production"
+    ALLOWED_HOSTS = ["*"]
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    STATICFILES_BACKEND = "django.contrib.staticfiles.storage.StaticFilesStorage"
+    FS_URL = env(values.Value, str(Path(tempfile.gettempdir()) / "imagetagger-test-data"))

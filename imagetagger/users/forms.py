@@ -1,0 +1,45 @@
+from django import forms
+from django_registration.forms import RegistrationFormUniqueEmail
+
+from .models import TEAM_NAME_MAX_LENGTH, TEAM_NAME_MIN_LENGTH, ApiToken
+
+
+class UserRegistrationForm(RegistrationFormUniqueEmail):
+    """django-registration's form: refuses reserved and confusable usernames, usernames that differ
+    from an existing one only by case, and e-mail addresses already in use."""
+
+
+class TeamCreateForm(forms.Form):
+    name = forms.CharField(
+        min_length=TEAM_NAME_MIN_LENGTH,
+        max_length=TEAM_NAME_MAX_LENGTH,
+        help_text=f"{TEAM_NAME_MIN_LENGTH} to {TEAM_NAME_MAX_LENGTH} characters, unique on this site.",
+    )
+
+
+class AddMemberForm(forms.Form):
+    username = forms.CharField(max_length=150)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=ApiToken._meta.get_field("name").max_length,
+        help_text="What uses this token, e.g. “training pipeline”.",
+    )
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Enter your password to confirm.",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("This is not your password.")
+        return password

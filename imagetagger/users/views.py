@@ -1,0 +1,193 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_registration.backends.activation.views import RegistrationView
+
+from . import selectors, services
+from .forms import AddMemberForm, ApiTokenForm, DeleteAccountForm, TeamCreateForm, UserRegistrationForm
+from .models import Team, TeamMembership
+from .permissions import team_permissions
+
+User = get_user_model()
+
+
+class UserRegistrationView(RegistrationView):
+    form_class = UserRegistrationForm
+
+
+def _flash_errors(request, error):
+    for message in error.messages:
+        messages.error(request, message)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create_team(request):
+    form = TeamCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = services.create_team(creator=request.user, name=form.cleaned_data["name"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Team {team.name} created. You are its admin.")
+            return redirect(team)
+    return render(request, "users/team_create.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def view_team(request, team_id):
+    team = get_object_or_404(selectors.team_with_counts(), pk=team_id)
+    members = list(selectors.team_members(team))
+    my_membership = next((m for m in members if m.user_id == request.user.pk), None)
+    permissions = team_permissions(request.user, team, membership=my_membership, has_admin=team.admin_count > 0)
+    return render(
+        request,
+        "users/team.html",
+        {
+            "team": team,
+            "members": members,
+            "my_membership": my_membership,
+            "permissions": permissions,
+            "add_member_form": AddMemberForm(),
+            "autocomplete_limit": settings.AUTOCOMPLETE_LIMIT,
+        },
+    )
+
+
+@login_required
+@require_POST
+def add_team_member(request, team_id):
+    team = get_object_or_404(Team, pk=team_id)
+    form = AddMemberForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter the username of the person to add.")
+        return redirect(team)
+    try:
+        membership = services.add_member(actor=request.user, team=team, username=form.cleaned_data["username"])
+    except ValidationError as error:
+        _flash_errors(request, error)
+    else:
+        messages.success(request, f"{membership.user.username} is now a member of {team.name}.")
+    return redirect(team)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def leave_team(request, team_id, user_id):
+    """Leave a team yourself, or (admins) remove another member. GET asks for confirmation."""
+    team = get_object_or_404(Team, pk=team_id)
+    membership = get_object_or_404(TeamMembership.objects.select_related("user"), team=team, user_id=user_id)
+    leaving = membership.user_id == request.user.pk
+    if not leaving and "user_management" not in team_permissions(request.user, team):
+        raise PermissionDenied("Only team admins may remove other members.")
+    if request.method == "GET":
+        is_last = not team.memberships.exclude(pk=membership.pk).exists()
+        return render(
+            request,
+            "users/team_leave.html",
+            {"team": team, "membership": membership, "leaving": leaving, "is_last": is_last},
+        )
+    try:
+        removal = services.remove_member(actor=request.user, team=team, user=membership.user)
+    except ValidationError as error:
+        _flash_errors(request, error)
+        return redirect(team)
+    if removal.team_deleted:
+        messages.success(request, f"You left {team.name}. It had no other members and has been dissolved.")
+        return redirect("base:home")
+    if leaving:
+        messages.success(request, f"You left {team.name}.")
+        return redirect("base:home")
+    messages.success(request, f"{membership.user.username} was removed from {team.name}.")
+    return redirect(team)
+
+
+@login_required
+@require_POST
+def grant_team_admin(request, team_id, user_id):
+    team = get_object_or_404(Team, pk=team_id)
+    user = get_object_or_404(User, pk=user_id)
+    try:
+        services.grant_admin(actor=request.user, team=team, user=user)
+    except ValidationError as error:
+        _flash_errors(request, error)
+    else:
+        messages.success(request, f"{user.username} is now an admin of {team.name}.")
+    return redirect(team)
+
+
+@login_required
+@require_POST
+def revoke_team_admin(request, team_id, user_id):
+    team = get_object_or_404(Team, pk=team_id)
+    user = get_object_or_404(User, pk=user_id)
+    try:
+        services.revoke_admin(actor=request.user, team=team, user=user)
+    except ValidationError as error:
+        _flash_errors(request, error)
+    else:
+        messages.success(request, f"{user.username} is no longer an admin of {team.name}.")
+    return redirect(team)
+
+
+@login_required
+@require_GET
+def view_user(request, user_id):
+    profile = get_object_or_404(User, pk=user_id, is_active=True)
+    is_me = profile.pk == request.user.pk
+    context = {"profile": profile, "teams": selectors.teams_of(profile), "is_me": is_me}
+    if is_me:
+        context["tokens"] = request.user.api_tokens.all()
+        context["token_form"] = ApiTokenForm()
+        context["new_token_key"] = request.session.pop("new_api_token_key", None)
+    return render(request, "users/user.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_account(request, user_id):
+    if user_id != request.user.pk:
+        raise PermissionDenied("You can only delete your own account.")
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        services.delete_account(user=user)
+        messages.success(request, "Your account has been deleted.")
+        return redirect("base:home")
+    return render(request, "users/delete_account.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def create_api_token(request):
+    form = ApiTokenForm(request.POST)
+    if form.is_valid():
+        token, key = services.create_api_token(user=request.user, name=form.cleaned_data["name"])
+        # Shown once, on the next page view; only its hash is stored.
+        request.session["new_api_token_key"] = key
+        messages.success(request, f"Token “{token.name}” created. Copy it now: it will not be shown again.")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, f"Token name: {error}")
+    return redirect(reverse("users:user", args=[request.user.pk]) + "#api-tokens")
+
+
+@login_required
+@require_POST
+def revoke_api_token(request, token_id):
+    try:
+        services.revoke_api_token(user=request.user, token_id=token_id)
+    except ValidationError as error:
+        _flash_errors(request, error)
+    else:
+        messages.success(request, "Token revoked. Scripts using it are refused from now on.")
+    return redirect(reverse("users:user", args=[request.user.pk]) + "#api-tokens")
