@@ -103,6 +103,7 @@ class Base(Configuration):
         "django_tasks_db",
     ]
     MIDDLEWARE = [
+        "base.middleware.HealthCheckMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
         "django.contrib.sessions.middleware.SessionMiddleware",
@@ -267,7 +268,7 @@ class Base(Configuration):
     @classmethod
     def post_setup(cls):
         super().post_setup()
-        for folder in (cls.FS_URL, cls.TMP_FS_URL):
+        for folder in (cls.FS_URL, cls.TMP_FS_URL, cls.STATIC_ROOT):
             Path(folder).mkdir(parents=True, exist_ok=True)
 
 
@@ -295,8 +296,6 @@ class Prod(Base):
     SECURE_HSTS_PRELOAD = env(values.BooleanValue, True)
     # TLS ends at the ingress / reverse proxy, which tells us the original scheme.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    # Probes talk plain HTTP to the pod.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
