@@ -1,6 +1,6 @@
 """gunicorn configuration for the container and Kubernetes (values from the environment).
 
-    gunicorn -c config/gunicorn.conf.py imagetagger.wsgi
+gunicorn -c config/gunicorn.conf.py imagetagger.wsgi
 """
 
 import multiprocessing

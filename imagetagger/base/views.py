@@ -62,7 +62,7 @@ def first_admin(request):
     """One-time page that creates the first administrator while the site has no user at all."""
     if User.objects.exists():
         raise Http404("The first administrator exists already.")
-    form = UserRegistrationForm(request.POST or None)
+    form = UserRegistrationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             user = create_first_admin(

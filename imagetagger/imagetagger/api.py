@@ -1,9 +1,11 @@
 """Shared pieces of the REST API: pagination, error format and the /api/v1/ URL list."""
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -37,7 +39,11 @@ def exception_handler(exc, context):
     so that clients can show one message or map errors to fields.
     """
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(detail=as_serializer_error(exc))
+        errors = as_serializer_error(exc)
+        # Django calls non-field errors "__all__"; DRF's serializers call them "non_field_errors".
+        if NON_FIELD_ERRORS in errors:
+            errors[api_settings.NON_FIELD_ERRORS_KEY] = errors.pop(NON_FIELD_ERRORS)
+        exc = exceptions.ValidationError(detail=errors)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -9,13 +9,13 @@ container: ``/app/config/settings.py``) and select it with ``DJANGO_SETTINGS_MOD
 ``DJANGO_CONFIGURATION``; see ``config/settings_local.example.py``.
 """
 
+import functools
 import os
 import tempfile
 from pathlib import Path
 
 from configurations import Configuration, values
 from django.contrib.messages import constants as message_constants
-from django.core.exceptions import ImproperlyConfigured
 
 # imagetagger/ (the folder holding manage.py) and the repository root above it.
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -24,7 +24,30 @@ REPO_DIR = PROJECT_DIR.parent
 
 def env(value_class, *args, **kwargs):
     """A django-configurations value read from ``IT_<NAME>``."""
-    return value_class(*args, environ_prefix="IT", **kwargs)
+    return _naming_errors(value_class)(*args, environ_prefix="IT", **kwargs)
+
+
+@functools.cache
+def _naming_errors(value_class):
+    """``value_class``, but a value it cannot interpret is reported with its variable's name."""
+
+    class Value(value_class):
+        def setup(self, name):
+            try:
+                return super().setup(name)
+            except ValueError as error:
+                raise ValueError(f"{self.full_environ_name(name)}: {error}") from None
+
+    Value.__name__ = Value.__qualname__ = value_class.__name__
+    return Value
+
+
+class MissingEnvironmentError(Exception):
+    """A required ``IT_*`` variable is not set.
+
+    Deliberately not an ``ImproperlyConfigured``: ``manage.py`` swallows that while loading the
+    settings and then fails later without saying why.
+    """
 
 
 class Base(Configuration):
@@ -165,8 +188,9 @@ class Base(Configuration):
 
     REST_FRAMEWORK = {
         "DEFAULT_AUTHENTICATION_CLASSES": [
-            "rest_framework.authentication.SessionAuthentication",
+            # Token first: failed requests then answer 401 with "WWW-Authenticate: Token".
             "users.authentication.ApiTokenAuthentication",
+            "rest_framework.authentication.SessionAuthentication",
         ],
         "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
         "DEFAULT_PAGINATION_CLASS": "imagetagger.api.Pagination",
@@ -262,7 +286,11 @@ class Base(Configuration):
             "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
             "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
             "root": {"handlers": ["console"], "level": self.LOG_LEVEL},
-            "loggers": {"axes": {"level": "WARNING"}},
+            "loggers": {
+                # Django's own console handler would print every record a second time.
+                "django": {"handlers": [], "level": self.LOG_LEVEL, "propagate": True},
+                "axes": {"level": "WARNING"},
+            },
         }
 
     @classmethod
@@ -304,7 +332,7 @@ class Prod(Base):
         super().pre_setup()
         missing = [name for name in cls.REQUIRED_ENVIRONMENT if not os.environ.get(name)]
         if missing:
-            raise ImproperlyConfigured(
+            raise MissingEnvironmentError(
                 "The Prod configuration needs these environment variables, which are not set: "
                 + ", ".join(missing)
                 + ". See README.md, section 'Minimal production configuration'."

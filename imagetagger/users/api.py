@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.shortcuts import get_object_or_404
+from django.db.models.functions import Lower
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.generics import RetrieveAPIView
+from rest_framework.generics import RetrieveAPIView, get_object_or_404
 from rest_framework.response import Response
 
 from . import selectors, services
@@ -43,7 +43,7 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         teams = selectors.team_with_counts()
         if self.action == "list":
             teams = teams.filter(memberships__user=self.request.user)
-        return teams.order_by("name", "id")
+        return teams.order_by(Lower("name"), "id")
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -54,6 +54,7 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return context
 
     def _team(self):
+        # DRF's get_object_or_404: a malformed id ("abc") is a 404, not a 500.
         return get_object_or_404(selectors.team_with_counts(), pk=self.kwargs["pk"])
 
     @extend_schema(request=TeamCreateSerializer, responses={201: TeamSerializer})

@@ -1,12 +1,32 @@
 from django import forms
+from django.contrib.auth import get_user_model
 from django_registration.forms import RegistrationFormUniqueEmail
+from django_registration.validators import ReservedNameValidator
 
 from .models import TEAM_NAME_MAX_LENGTH, TEAM_NAME_MIN_LENGTH, ApiToken
 
 
+class CaseInsensitiveReservedNameValidator(ReservedNameValidator):
+    """django-registration's reserved names (all lower case) in any case: "Admin" and "ROOT" too."""
+
+    def __call__(self, value):
+        if isinstance(value, str):
+            super().__call__(value.casefold())
+
+
 class UserRegistrationForm(RegistrationFormUniqueEmail):
-    """django-registration's form: refuses reserved and confusable usernames, usernames that differ
-    from an existing one only by case, and e-mail addresses already in use."""
+    """django-registration's form: refuses reserved (in any case) and confusable usernames, usernames
+    that differ from an existing one only by case, and e-mail addresses already in use."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields[get_user_model().USERNAME_FIELD]
+        field.validators = [
+            CaseInsensitiveReservedNameValidator(validator.reserved_names)
+            if type(validator) is ReservedNameValidator
+            else validator
+            for validator in field.validators
+        ]
 
 
 class TeamCreateForm(forms.Form):

@@ -2,7 +2,7 @@ import hashlib
 import secrets
 
 from django.contrib.auth.models import AbstractUser
-from django.core.validators import MaxLengthValidator, MinLengthValidator
+from django.core.validators import MinLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -40,10 +40,8 @@ class TeamQuerySet(models.QuerySet):
 class Team(models.Model):
     name = models.CharField(
         max_length=TEAM_NAME_MAX_LENGTH,
-        validators=[
-            MinLengthValidator(TEAM_NAME_MIN_LENGTH),
-            MaxLengthValidator(TEAM_NAME_MAX_LENGTH),
-        ],
+        # max_length brings its own MaxLengthValidator; a second one would repeat its message.
+        validators=[MinLengthValidator(TEAM_NAME_MIN_LENGTH)],
     )
     website = models.URLField(max_length=200, blank=True)
     created = models.DateTimeField(auto_now_add=True)

@@ -11,8 +11,10 @@ User = get_user_model()
 
 def teams_of(user):
     """The teams ``user`` belongs to, by name, each with ``is_admin`` and ``member_count``."""
+    # Filtered by a subquery: a filter on the memberships join would also limit the Count to the
+    # user's own membership (every team would have one member).
     return (
-        Team.objects.filter(memberships__user=user)
+        Team.objects.filter(Exists(TeamMembership.objects.filter(team=OuterRef("pk"), user=user)))
         .annotate(
             is_admin=Exists(TeamMembership.objects.filter(team=OuterRef("pk"), user=user, is_admin=True)),
             member_count=Count("memberships", distinct=True),

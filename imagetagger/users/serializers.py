@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.http import QueryDict
 from rest_framework import serializers
 
 from .models import TEAM_NAME_MAX_LENGTH, TEAM_NAME_MIN_LENGTH, Team, TeamMembership
@@ -37,6 +38,17 @@ class TeamSerializer(serializers.ModelSerializer):
         return self.context.get("my_team_ids", {}).get(team.pk, False)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON ``true``/``false``; strings such as ``"yes"`` or numbers are refused. Form-encoded
+    bodies have no booleans, so they keep DRF's usual ``"true"``/``"false"``/``"on"``…"""
+
+    def to_internal_value(self, data):
+        initial = getattr(self.parent, "initial_data", None)
+        if isinstance(initial, QueryDict) or isinstance(data, bool):
+            return super().to_internal_value(data)
+        self.fail("invalid", input=data)
+
+
 class TeamCreateSerializer(serializers.Serializer):
     name = serializers.CharField(min_length=TEAM_NAME_MIN_LENGTH, max_length=TEAM_NAME_MAX_LENGTH)
 
@@ -55,7 +67,7 @@ class AddMemberSerializer(serializers.Serializer):
 
 
 class MembershipUpdateSerializer(serializers.Serializer):
-    is_admin = serializers.BooleanField()
+    is_admin = StrictBooleanField()
 
 
 class CandidatesSerializer(serializers.Serializer):

@@ -34,7 +34,10 @@ def _require(user, team, permission, message):
 def create_team(*, creator, name):
     """Create a team; its creator becomes its first admin."""
     team = Team(name=(name or "").strip())
-    team.full_clean()
+    # The case-insensitive unique constraint is checked here so that it is reported on the field.
+    team.full_clean(validate_constraints=False)
+    if Team.objects.filter(name__iexact=team.name).exists():
+        raise ValidationError({"name": "A team with this name already exists."})
     try:
         with transaction.atomic():
             team.save()

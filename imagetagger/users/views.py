@@ -19,6 +19,11 @@ User = get_user_model()
 class UserRegistrationView(RegistrationView):
     form_class = UserRegistrationForm
 
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
 
 def _flash_errors(request, error):
     for message in error.messages:
@@ -28,7 +33,7 @@ def _flash_errors(request, error):
 @login_required
 @require_http_methods(["GET", "POST"])
 def create_team(request):
-    form = TeamCreateForm(request.POST or None)
+    form = TeamCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             team = services.create_team(creator=request.user, name=form.cleaned_data["name"])
@@ -83,7 +88,9 @@ def add_team_member(request, team_id):
 def leave_team(request, team_id, user_id):
     """Leave a team yourself, or (admins) remove another member. GET asks for confirmation."""
     team = get_object_or_404(Team, pk=team_id)
-    membership = get_object_or_404(TeamMembership.objects.select_related("user"), team=team, user_id=user_id)
+    # Look the user up by primary key first: that lookup turns out-of-range ids into a 404.
+    user = get_object_or_404(User, pk=user_id)
+    membership = get_object_or_404(TeamMembership.objects.select_related("user"), team=team, user=user)
     leaving = membership.user_id == request.user.pk
     if not leaving and "user_management" not in team_permissions(request.user, team):
         raise PermissionDenied("Only team admins may remove other members.")
@@ -155,7 +162,7 @@ def view_user(request, user_id):
 def delete_account(request, user_id):
     if user_id != request.user.pk:
         raise PermissionDenied("You can only delete your own account.")
-    form = DeleteAccountForm(request.POST or None, user=request.user)
+    form = DeleteAccountForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         user = request.user
         logout(request)

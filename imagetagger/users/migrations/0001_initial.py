@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
             name='Team',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=30, validators=[django.core.validators.MinLengthValidator(3), django.core.validators.MaxLengthValidator(30)])),
+                ('name', models.CharField(max_length=30, validators=[django.core.validators.MinLengthValidator(3)])),
                 ('website', models.URLField(blank=True)),
                 ('created', models.DateTimeField(auto_now_add=True)),
             ],
