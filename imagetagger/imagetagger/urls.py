@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/register/", UserRegistrationView.as_view(), name="django_registration_register"),
     path("accounts/", include("django_registration.backends.activation.urls")),
     path("users/", include("users.urls")),
+    path("images/", include("images.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

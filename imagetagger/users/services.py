@@ -93,7 +93,12 @@ def remove_member(*, actor, team, user):
 
 
 def dissolve_team(team):
-    """Delete a team that has no members left. Call inside a transaction that holds its lock."""
+    """Delete a team that has no members left, setting its image sets free first (they become
+    public, collaborative and locked, owned by no team). Call inside a transaction that holds the
+    team's lock."""
+    from images.services import release_team_sets
+
+    release_team_sets(team)
     team.delete()
 
 
