@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from images import selectors as image_selectors
 from users import selectors as user_selectors
 from users.forms import TeamCreateForm, UserRegistrationForm
 from users.services import SetupClosed, create_first_admin
@@ -22,10 +23,17 @@ User = get_user_model()
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "base/welcome.html", {"needs_setup": not User.objects.exists()})
+    my_sets = list(image_selectors.my_team_sets(request.user)[: image_selectors.HOME_SETS_LIMIT + 1])
     return render(
         request,
         "base/home.html",
-        {"teams": user_selectors.teams_of(request.user), "team_form": TeamCreateForm()},
+        {
+            "teams": user_selectors.teams_of(request.user),
+            "team_form": TeamCreateForm(),
+            "pinned_sets": list(image_selectors.pinned_sets(request.user)),
+            "my_sets": my_sets[: image_selectors.HOME_SETS_LIMIT],
+            "more_sets": len(my_sets) > image_selectors.HOME_SETS_LIMIT,
+        },
     )
 
 

@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
-from users.models import Team
+from users.models import Team, TeamMembership
 
 IMAGE_NAME_MAX_LENGTH = 255
 
@@ -29,7 +29,8 @@ class ImageSetQuerySet(models.QuerySet):
         """Sets ``user`` may read: public ones and those of their teams (nothing for anonymous)."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(Q(public=True) | Q(team__memberships__user=user)).distinct()
+        mine = TeamMembership.objects.filter(team_id=OuterRef("team_id"), user=user)
+        return self.filter(Q(public=True) | Exists(mine))
 
     def with_image_count(self):
         return self.annotate(image_count=models.Count("images", distinct=True))

@@ -76,6 +76,9 @@ class Base(Configuration):
     TOOLS_ENABLED = env(values.BooleanValue, True)
     TOOL_UPLOAD_NOTICE = env(values.Value, "")
     ENABLE_ZIP_DOWNLOAD = env(values.BooleanValue, True)
+    # Seconds a zip builder holds a set before another worker may take it over (it renews the lease
+    # while it works, so this only delays the recovery after a crash).
+    ZIP_LEASE_SECONDS = env(values.PositiveIntegerValue, 120)
     USE_NGINX_IMAGE_PROVISION = env(values.BooleanValue, False)
     FS_URL = env(values.Value, str(REPO_DIR / "data"))
     TMP_FS_URL = env(values.Value, str(Path(tempfile.gettempdir()) / "imagetagger"))
@@ -88,6 +91,11 @@ class Base(Configuration):
     TMP_IMAGE_PATH = env(values.Value, "images")
     TOOLS_PATH = env(values.Value, "tools")
     IMAGE_EXTENSION = env(values.ListValue, ["png", "jpeg"])
+    # Upload safety limits (images/ingest.py): pixels of one image (more is a decompression bomb),
+    # entries of one archive and the bytes it may unpack to (checked while reading, not only declared).
+    MAX_IMAGE_PIXELS = env(values.PositiveIntegerValue, 178956970)
+    ARCHIVE_MAX_ENTRIES = env(values.PositiveIntegerValue, 100000)
+    ARCHIVE_MAX_BYTES = env(values.PositiveIntegerValue, 20 * 1024**3)
     ACCOUNT_ACTIVATION_DAYS = env(values.PositiveIntegerValue, 7)
     REGISTRATION_OPEN = env(values.BooleanValue, True)
 

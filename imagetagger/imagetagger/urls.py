@@ -3,11 +3,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from images import api as images_api
 from users import api as users_api
 from users.views import UserRegistrationView
 
 router = DefaultRouter()
 router.register("teams", users_api.TeamViewSet, basename="team")
+router.register("imagesets", images_api.ImageSetViewSet, basename="imageset")
+router.register("images", images_api.ImageViewSet, basename="image")
+router.register("tags", images_api.TagViewSet, basename="tag")
 
 api_v1 = [
     path("users/me/", users_api.CurrentUserView.as_view(), name="current-user"),

@@ -3,10 +3,14 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_registration.backends.activation.views import RegistrationView
+
+from images import selectors as image_selectors
+from images.models import SetTag
 
 from . import selectors, services
 from .forms import AddMemberForm, ApiTokenForm, DeleteAccountForm, TeamCreateForm, UserRegistrationForm
@@ -14,6 +18,8 @@ from .models import Team, TeamMembership
 from .permissions import team_permissions
 
 User = get_user_model()
+
+TEAM_SETS_PER_PAGE = 50
 
 
 class UserRegistrationView(RegistrationView):
@@ -62,8 +68,27 @@ def view_team(request, team_id):
             "permissions": permissions,
             "add_member_form": AddMemberForm(),
             "autocomplete_limit": settings.AUTOCOMPLETE_LIMIT,
+            **_team_sets_context(request, team, is_member=my_membership is not None),
         },
     )
+
+
+TEAM_SET_TABS = {"name": "A–Z", "date": "By date", "size": "By size", "test": "Test sets"}
+
+
+def _team_sets_context(request, team, *, is_member):
+    """The team's image sets (members see all, others the public ones), one page of one tab."""
+    tab = request.GET.get("sets", "name")
+    if tab not in TEAM_SET_TABS:
+        tab = "name"
+    sets = image_selectors.team_sets(
+        team,
+        include_private=is_member,
+        order="name" if tab == "test" else tab,
+        tag=SetTag.PERMANENT if tab == "test" else None,
+    )
+    page = Paginator(sets, TEAM_SETS_PER_PAGE).get_page(request.GET.get("sets_page"))
+    return {"set_tabs": TEAM_SET_TABS, "set_tab": tab, "set_page": page, "sets": list(page.object_list)}
 
 
 @login_required

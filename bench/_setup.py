@@ -1,0 +1,57 @@
+"""Shared set-up for the benchmarks: Django with a throw-away data folder and database.
+
+By default an SQLite database in a temporary folder; with IT_DB_HOST set, a PostgreSQL database
+named by IT_DB_NAME (default ``imagetagger_bench``), dropped and re-created. Import this module
+before anything from Django.
+"""
+
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "imagetagger"))
+
+WORKDIR = Path(tempfile.mkdtemp(prefix="imagetagger-bench-"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imagetagger.settings")
+os.environ["DJANGO_CONFIGURATION"] = "Dev"
+os.environ["IT_FS_URL"] = str(WORKDIR / "data")
+os.environ["IT_TMP_FS_URL"] = str(WORKDIR / "tmp")
+os.environ["IT_DEBUG"] = "false"
+if os.environ.get("IT_DB_HOST"):
+    os.environ.setdefault("IT_DB_NAME", "imagetagger_bench")
+
+
+def setup_django():
+    import configurations
+
+    configurations.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        from django.db import connections
+
+        name = connection.settings_dict["NAME"]
+        with connections["default"]._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    call_command("migrate", verbosity=0)
+
+
+def machine():
+    """One line naming the machine the figures come from."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = os.cpu_count()
+    disk = subprocess.run(["df", "-h", str(WORKDIR)], capture_output=True, text=True).stdout.splitlines()[-1].split()[0]
+    return f"{cpu}, {cores} cores, Python {platform.python_version()}, data on {disk}"

@@ -1,0 +1,207 @@
+from django.conf import settings
+from django.db.models import Count
+from django.db.models.functions import Lower
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import get_object_or_404
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from users.models import Team
+
+from . import selectors, services
+from .ingest import ingest_uploads
+from .models import Image, ImageSet, SetTag
+from .permissions import memberships_by_team
+from .serializers import (
+    ImageSerializer,
+    ImageSetCreateSerializer,
+    ImageSetSerializer,
+    ImageSetUpdateSerializer,
+    PinSerializer,
+    TagListSerializer,
+    TagSerializer,
+    UploadResponseSerializer,
+)
+
+
+def readable_sets(user):
+    return (
+        ImageSet.objects.visible_to(user)
+        .select_related("team", "creator")
+        .prefetch_related("set_tags")
+        .annotate(image_count=Count("images"))
+    )
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("team", int, description="Only sets of this team."),
+        OpenApiParameter("q", str, description="Part of the set name."),
+        OpenApiParameter("tag", str, description="Only sets with this tag (repeat for several: all must match)."),
+    ]
+)
+class ImageSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Image sets the caller may read: public ones and those of the caller's teams."""
+
+    serializer_class = ImageSetSerializer
+    queryset = ImageSet.objects.none()
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def get_queryset(self):
+        sets = readable_sets(self.request.user)
+        if self.action == "list":
+            params = self.request.query_params
+            if params.get("team"):
+                try:
+                    sets = sets.filter(team_id=int(params["team"]))
+                except ValueError:
+                    raise ValidationError({"team": ["Give a team id (a number)."]}) from None
+            if params.get("q"):
+                sets = sets.filter(name__icontains=params["q"])
+            for tag in params.getlist("tag"):
+                sets = sets.filter(set_tags__name=tag)
+        return sets.order_by(Lower("team__name"), Lower("name"), "id")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        user = self.request.user
+        if user.is_authenticated:
+            context["pinned_ids"] = set(user.pinned_sets.values_list("pk", flat=True))
+            context["memberships"] = memberships_by_team(user, user.team_memberships.values_list("team_id", flat=True))
+        return context
+
+    def _set(self):
+        return get_object_or_404(readable_sets(self.request.user), pk=self.kwargs["pk"])
+
+    def _respond(self, image_set, status_code=status.HTTP_200_OK):
+        return Response(self.get_serializer(self._reload(image_set)).data, status=status_code)
+
+    def _reload(self, image_set):
+        return readable_sets(self.request.user).get(pk=image_set.pk)
+
+    @extend_schema(request=ImageSetCreateSerializer, responses={201: ImageSetSerializer})
+    def create(self, request):
+        """Create a set for one of your teams."""
+        data = ImageSetCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        team = Team.objects.filter(pk=fields.pop("team")).first()
+        if team is None:
+            raise ValidationError({"team": ["There is no such team."]})
+        image_set = services.create_imageset(actor=request.user, team=team, **fields)
+        return self._respond(image_set, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ImageSetUpdateSerializer, responses=ImageSetSerializer)
+    def partial_update(self, request, pk=None):
+        """Change details (``edit_set``); ``public``, ``public_collaboration`` and ``image_lock`` need
+        ``manage_set`` (team admins and the set's creator)."""
+        image_set = self._set()
+        data = ImageSetUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        image_set = services.update_imageset(actor=request.user, image_set=image_set, **data.validated_data)
+        return self._respond(image_set)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        """Delete the set with all its images (``delete_set``)."""
+        services.delete_imageset(actor=request.user, image_set=self._set())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=ImageSetSerializer)
+    @action(detail=True, methods=["post"], url_path="set-free")
+    def set_free(self, request, pk=None):
+        """Give the set away: no team, public, open for collaboration, locked (``delete_set``)."""
+        image_set = services.set_free(actor=request.user, image_set=self._set())
+        return self._respond(image_set)
+
+    @extend_schema(request=PinSerializer, responses=ImageSetSerializer)
+    @action(detail=True, methods=["put"])
+    def pin(self, request, pk=None):
+        """Pin the set to your home page (``{"pinned": true}``) or unpin it."""
+        image_set = self._set()
+        data = PinSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.set_pinned(actor=request.user, image_set=image_set, pinned=data.validated_data["pinned"])
+        return Response(self.get_serializer(self._reload(image_set), context=self.get_serializer_context()).data)
+
+    @extend_schema(request=TagSerializer, responses={200: TagListSerializer, 201: TagListSerializer})
+    @action(detail=True, methods=["post"])
+    def tags(self, request, pk=None):
+        """Tag the set (``edit_set``). Names are normalised: lower case, ``_`` for spaces."""
+        image_set = self._set()
+        data = TagSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tag, added = services.add_tag(actor=request.user, image_set=image_set, name=data.validated_data["name"])
+        return Response({"name": tag.name}, status=status.HTTP_201_CREATED if added else status.HTTP_200_OK)
+
+    @extend_schema(responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"tags/(?P<tag_name>[^/]+)")
+    def remove_tag(self, request, pk=None, tag_name=None):
+        """Remove a tag from the set (``edit_set``)."""
+        services.remove_tag(actor=request.user, image_set=self._set(), name=tag_name)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses=ImageSerializer(many=True))
+    @action(detail=True, methods=["get"], serializer_class=ImageSerializer)
+    def images(self, request, pk=None):
+        """The set's images, by name."""
+        image_set = self._set()
+        page = self.paginate_queryset(image_set.images.order_by("name", "id"))
+        return self.get_paginated_response(ImageSerializer(page, many=True, context={"request": request}).data)
+
+    @images.mapping.post
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+            }
+        },
+        responses={201: UploadResponseSerializer, 200: UploadResponseSerializer},
+    )
+    def upload_images(self, request, pk=None):
+        """Upload images or archives (zip, tar, tar.gz) as multipart field ``files`` (repeatable).
+
+        Answers 201 when at least one image was added, 200 otherwise, with a result per file.
+        """
+        image_set = self._set()
+        files = request.FILES.getlist("files") or request.FILES.getlist("files[]")
+        if not files:
+            raise ValidationError({"files": ["Send one or more files in the multipart field 'files'."]})
+        results = ingest_uploads(actor=request.user, image_set=image_set, uploaded_files=files)
+        added = any(result.status == "added" for result in results)
+        body = {"files": [result.as_dict() for result in results]}
+        return Response(body, status=status.HTTP_201_CREATED if added else status.HTTP_200_OK)
+
+
+class ImageViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Single images. The file itself is at ``url``; deleting needs ``delete_images``."""
+
+    serializer_class = ImageSerializer
+    queryset = Image.objects.none()
+
+    def get_queryset(self):
+        readable = ImageSet.objects.visible_to(self.request.user)
+        return Image.objects.filter(image_set__in=readable).select_related("image_set")
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        image = self.get_object()
+        services.delete_images(actor=request.user, image_set=image.image_set, image_ids=[image.pk])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Tag names for autocompletion (prefix matches first); only tags of sets you may read."""
+
+    serializer_class = TagListSerializer
+    queryset = SetTag.objects.none()
+    pagination_class = None
+
+    @extend_schema(parameters=[OpenApiParameter("q", str, required=True, description="Part of a tag name.")])
+    def list(self, request):
+        names = selectors.tag_suggestions(request.user, request.query_params.get("q", ""), settings.AUTOCOMPLETE_LIMIT)
+        return Response([{"name": name} for name in names])

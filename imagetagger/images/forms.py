@@ -1,0 +1,89 @@
+from django import forms
+
+from .models import ImageSet, Priority, SetTag
+
+NAME_MAX_LENGTH = ImageSet._meta.get_field("name").max_length
+LOCATION_MAX_LENGTH = ImageSet._meta.get_field("location").max_length
+DESCRIPTION_MAX_LENGTH = ImageSet._meta.get_field("description").max_length
+TAG_MAX_LENGTH = SetTag._meta.get_field("name").max_length
+
+PUBLIC_HELP = "Every logged-in user can see a public set and its labels."
+COLLABORATION_HELP = "Only for public sets: everybody may also label and verify its images."
+LOCK_HELP = "A locked set accepts no new images, and none of its images can be deleted."
+
+
+class ImageSetFieldsMixin(forms.Form):
+    name = forms.CharField(max_length=NAME_MAX_LENGTH, help_text="Unique within the team.")
+    location = forms.CharField(
+        max_length=LOCATION_MAX_LENGTH, required=False, help_text="Where the pictures were taken."
+    )
+    description = forms.CharField(
+        max_length=DESCRIPTION_MAX_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    priority = forms.TypedChoiceField(
+        choices=Priority.choices, coerce=int, initial=Priority.NORMAL, help_text="Labelling priority."
+    )
+    public = forms.BooleanField(required=False, help_text=PUBLIC_HELP)
+    public_collaboration = forms.BooleanField(
+        required=False, label="Public collaboration", help_text=COLLABORATION_HELP
+    )
+
+
+class ImageSetCreateForm(ImageSetFieldsMixin):
+    team = forms.ModelChoiceField(queryset=None, empty_label=None, help_text="The team that owns the set.")
+
+    field_order = ["team", "name", "location", "description", "priority", "public", "public_collaboration"]
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+
+
+class ImageSetEditForm(ImageSetFieldsMixin):
+    """Edits a set. ``public``, ``public_collaboration`` and ``image_lock`` exist only for users with
+    ``manage_set``: for others they are neither shown nor accepted."""
+
+    image_lock = forms.BooleanField(required=False, label="Lock images", help_text=LOCK_HELP)
+
+    VISIBILITY_FIELDS = ("public", "public_collaboration", "image_lock")
+
+    def __init__(self, *args, image_set, can_manage, **kwargs):
+        initial = {
+            field: getattr(image_set, field)
+            for field in ("name", "location", "description", "priority", *self.VISIBILITY_FIELDS)
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        if not can_manage:
+            for field in self.VISIBILITY_FIELDS:
+                del self.fields[field]
+
+
+class TagForm(forms.Form):
+    name = forms.CharField(max_length=TAG_MAX_LENGTH, label="Tag")
+
+
+class ImageSelectionForm(forms.Form):
+    """Ids of images picked on the set page (``image`` repeated), and whether the user confirmed."""
+
+    MAX_ID = 2**63 - 1
+
+    confirm = forms.BooleanField(required=False)
+
+    def __init__(self, data, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.raw_ids = data.getlist("image") if data is not None else []
+
+    def clean(self):
+        ids = []
+        for raw in self.raw_ids:
+            try:
+                value = int(raw)
+            except (TypeError, ValueError):
+                raise forms.ValidationError("The selection holds something that is not an image id.") from None
+            if not 0 < value <= self.MAX_ID:
+                raise forms.ValidationError("Some of the selected images do not exist or are not in this set.")
+            ids.append(value)
+        if not ids:
+            raise forms.ValidationError("Select at least one image to delete.")
+        self.cleaned_data["image_ids"] = sorted(set(ids))
+        return self.cleaned_data
