@@ -6,7 +6,7 @@ PY := $(abspath $(VENV))/bin/python
 ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install lint format clean
+.PHONY: run test bench install lint format clean
 
 ## Install Python packages into .venv and front-end packages into node_modules (only when changed).
 install: $(VENV)/.installed node_modules/.installed
@@ -31,6 +31,11 @@ run: install
 ## Run the whole test suite (browser tests too when Chromium is installed).
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## Run the benchmarks (figures as ratios to a baseline measured in the same run). Not part of CI.
+bench: install
+	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_zip.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -82,8 +82,10 @@ def main():
     print(f"  plain unzip (baseline):  {baseline:7.2f} s  {args.images / baseline:8.0f} images/s")
     print(f"  ImageTagger ingest:      {elapsed:7.2f} s  {args.images / elapsed:8.0f} images/s")
     print(f"  ratio ingest / unzip:    {elapsed / baseline:7.1f}x")
-    print(f"  peak Python heap during ingest: {python_peak / 1e6:.1f} MB; "
-          f"process max RSS grew by {(rss_after - rss_before) / 1024:.1f} MB (archive: {size_mb:.0f} MB)")
+    print(
+        f"  peak Python heap during ingest: {python_peak / 1e6:.1f} MB; "
+        f"process max RSS grew by {(rss_after - rss_before) / 1024:.1f} MB (archive: {size_mb:.0f} MB)"
+    )
     shutil.rmtree(_setup.WORKDIR, ignore_errors=True)
 
 

@@ -3,7 +3,6 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
-from django.utils import timezone
 
 from users.models import Team, TeamMembership
 
@@ -14,14 +13,6 @@ class Priority(models.IntegerChoices):
     HIGH = 1, "High"
     NORMAL = 0, "Normal"
     LOW = -1, "Low"
-
-
-class ZipState(models.IntegerChoices):
-    """What a download of the set's archive gets right now (derived, see ``ImageSet.zip_state``)."""
-
-    INVALID = 0, "invalid"
-    READY = 1, "ready"
-    PROCESSING = 2, "processing"
 
 
 class ImageSetQuerySet(models.QuerySet):
@@ -88,14 +79,6 @@ class ImageSet(models.Model):
 
     def get_absolute_url(self):
         return reverse("images:imageset", args=[self.pk])
-
-    @property
-    def zip_state(self):
-        if self.zip_built_version == self.content_version and self.zip_file:
-            return ZipState.READY
-        if self.zip_lease_until and self.zip_lease_until > timezone.now():
-            return ZipState.PROCESSING
-        return ZipState.PROCESSING if not self.zip_error else ZipState.INVALID
 
     def image_folder(self):
         """Folder of the set's images in the default storage."""

@@ -6,6 +6,7 @@ from users.models import display_name
 
 from .models import Image, ImageSet, Priority, SetTag
 from .permissions import imageset_permissions
+from .zips import archive_status
 
 
 class ImageSetSerializer(serializers.ModelSerializer):
@@ -60,10 +61,9 @@ class ImageSetSerializer(serializers.ModelSerializer):
             return sorted(imageset_permissions(user, image_set))
         return sorted(imageset_permissions(user, image_set, membership=memberships.get(image_set.team_id)))
 
-    def get_zip_state(self, image_set) -> str:
-        if not image_set.image_count:
-            return "empty"
-        return image_set.zip_state.label
+    @extend_schema_field(serializers.ChoiceField(choices=["empty", "processing", "ready", "failed"]))
+    def get_zip_state(self, image_set):
+        return archive_status(image_set, has_images=image_set.image_count > 0, show_error=False)["state"]
 
     def get_zip_url(self, image_set) -> str:
         return self.context["request"].build_absolute_uri(reverse("images:download_imageset", args=[image_set.pk]))

@@ -52,8 +52,9 @@ def _normalise_flags(image_set):
 
 
 @transaction.atomic
-def create_imageset(*, actor, team, name, location="", description="", public=False, public_collaboration=False,
-                    priority=0):
+def create_imageset(
+    *, actor, team, name, location="", description="", public=False, public_collaboration=False, priority=0
+):
     """Create a set owned by ``team`` (any member may); its storage folder is "<team id>_<set id>"."""
     if "create_set" not in team_permissions(actor, team):
         raise PermissionDenied("Only members of the team may create image sets for it.")

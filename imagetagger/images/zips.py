@@ -214,7 +214,11 @@ def new_owner():
 
 
 def claim(image_set_id, owner):
-    """Take the build lease of a set if it needs a build and nobody holds it. True on success."""
+    """Take the build lease of a set if it needs a build and nobody holds it. True on success.
+
+    One conditional UPDATE: PostgreSQL re-checks its condition on the row it locked, SQLite runs one
+    writer at a time, so of two workers claiming at once exactly one succeeds.
+    """
     now = timezone.now()
     return bool(
         ImageSet.objects.filter(pk=image_set_id)

@@ -357,3 +357,13 @@ class Test(Base):
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     STATICFILES_BACKEND = "django.contrib.staticfiles.storage.StaticFilesStorage"
     FS_URL = env(values.Value, str(Path(tempfile.gettempdir()) / "imagetagger-test-data"))
+
+    @property
+    def DATABASES(self):
+        databases = super().DATABASES
+        default = databases["default"]
+        if default["ENGINE"].endswith("sqlite3"):
+            # A file, not SQLite's shared in-memory database: the browser tests' server and worker
+            # threads then lock and wait as in production (WAL, busy timeout) instead of failing.
+            default["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"imagetagger-test-{os.getpid()}.sqlite3")}
+        return databases

@@ -203,7 +203,8 @@ def test_set_free(world, api_for):
 
     assert response.status_code == 200
     assert response.json()["team"] is None
-    assert response.json()["public"] and response.json()["public_collaboration"] and response.json()["image_lock"]
+    body = response.json()
+    assert (body["public"], body["public_collaboration"], body["image_lock"]) == (True, True, True)
     assert api_for(world["ada"]).post(url).status_code == 403  # free sets: only staff may delete them
 
 

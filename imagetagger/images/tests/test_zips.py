@@ -3,6 +3,8 @@
 Real daemon processes are exercised in test_zip_daemon.py.
 """
 
+import os
+import time
 import zipfile
 from datetime import timedelta
 
@@ -180,6 +182,26 @@ def test_a_change_gives_a_new_archive_under_a_new_name_and_the_old_file_is_delet
     assert not default_storage.exists(old)
     assert set(archive_entries(image_set.zip_file)[0]) == {"a.png", "b.png"}
     assert zip_files_in(image_set) == [image_set.zip_file.rsplit("/", 1)[1]]
+
+
+def test_left_overs_of_crashed_builds_are_removed_by_the_next_build(world, storage):
+    image_set = world["private"]
+    add_image(image_set, "a.png")
+    folder = storage / image_set.image_folder()
+    dead = folder / f"imageset_{image_set.pk}-dead.zip.part"
+    running = folder / f"imageset_{image_set.pk}-running.zip.part"
+    other_set = folder / "imageset_999-dead.zip"
+    for path in (dead, running, other_set):
+        path.write_bytes(b"partial")
+    long_ago = time.time() - 3 * 120
+    os.utime(dead, (long_ago, long_ago))
+    os.utime(other_set, (long_ago, long_ago))
+
+    zips.build_zip.call(image_set.pk)
+
+    assert not dead.exists()
+    assert running.exists()  # may still be written by a worker that lost its lease
+    assert other_set.exists()
 
 
 def test_an_empty_set_needs_no_archive_and_an_emptied_set_loses_its_old_one(world, django_capture_on_commit_callbacks):
