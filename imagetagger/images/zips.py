@@ -592,14 +592,20 @@ def _remove_leftovers(current):
 
 
 class Sweeper(threading.Thread):
-    """Calls ``sweep()`` every ``interval`` seconds until stopped."""
+    """Calls ``sweep()`` every ``interval`` seconds, and removes orphaned image files (stored files
+    whose upload died before their row was saved) once an hour, until stopped."""
+
+    ORPHAN_INTERVAL = 3600
 
     def __init__(self, interval):
         super().__init__(name="zip-sweeper", daemon=True)
         self.interval = interval
         self.stopped = threading.Event()
+        self.next_orphan_sweep = time.monotonic() + 60
 
     def run(self):
+        from .ingest import delete_orphan_files
+
         try:
             while True:
                 close_old_connections()
@@ -607,6 +613,14 @@ class Sweeper(threading.Thread):
                     sweep()
                 except Exception:
                     logger.exception("The zip sweeper failed; it tries again in %s s", self.interval)
+                if time.monotonic() >= self.next_orphan_sweep:
+                    self.next_orphan_sweep = time.monotonic() + self.ORPHAN_INTERVAL
+                    try:
+                        deleted = delete_orphan_files()
+                        if deleted:
+                            logger.info("Removed %d orphaned image files", len(deleted))
+                    except Exception:
+                        logger.exception("Removing orphaned image files failed")
                 if self.stopped.wait(self.interval):
                     return
         finally:
