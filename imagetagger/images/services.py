@@ -45,10 +45,17 @@ def _check_name(image_set):
             raise ValidationError({"name": "This team already has an image set with this name."})
 
 
-def _normalise_flags(image_set):
+def _save_checked(image_set):
+    """Validate and save; a concurrent create of the same name is reported like any duplicate."""
     # Collaboration only means something on public sets.
     if not image_set.public:
         image_set.public_collaboration = False
+    _check_name(image_set)
+    try:
+        with transaction.atomic():
+            image_set.save()
+    except IntegrityError:
+        raise ValidationError({"name": "This team already has an image set with this name."}) from None
 
 
 @transaction.atomic
@@ -68,13 +75,7 @@ def create_imageset(
         public_collaboration=public_collaboration,
         priority=priority,
     )
-    _normalise_flags(image_set)
-    _check_name(image_set)
-    try:
-        with transaction.atomic():
-            image_set.save()
-    except IntegrityError:
-        raise ValidationError({"name": "This team already has an image set with this name."}) from None
+    _save_checked(image_set)
     image_set.path = f"{team.pk}_{image_set.pk}"
     image_set.save(update_fields=["path"])
     return image_set
@@ -98,13 +99,7 @@ def update_imageset(*, actor, image_set, **changes):
         )
     for field, value in changes.items():
         setattr(image_set, field, value)
-    _normalise_flags(image_set)
-    _check_name(image_set)
-    try:
-        with transaction.atomic():
-            image_set.save()
-    except IntegrityError:
-        raise ValidationError({"name": "This team already has an image set with this name."}) from None
+    _save_checked(image_set)
     return image_set
 
 

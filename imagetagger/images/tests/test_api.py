@@ -1,12 +1,11 @@
 """The image-set REST API: /api/v1/imagesets/, /api/v1/images/, /api/v1/tags/."""
 
-import hashlib
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from images.models import Image, ImageSet, SetTag
+from images.tests.factories import add_image_rows as add_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -19,21 +18,6 @@ def world(make_user, make_team):
     private = ImageSet.objects.create(name="field", team=team, creator=ada, path=f"{team.pk}_a")
     public = ImageSet.objects.create(name="open", team=team, creator=ada, public=True, path=f"{team.pk}_b")
     return {"ada": ada, "bob": bob, "otto": otto, "team": team, "private": private, "public": public}
-
-
-def add_rows(image_set, count, start=0):
-    """Image rows without files: enough for metadata endpoints."""
-    for number in range(start, start + count):
-        Image.objects.create(
-            image_set=image_set,
-            name=f"img{number:05d}.png",
-            filename=f"{image_set.pk}-{number}.png",
-            checksum=hashlib.sha512(f"{image_set.pk}-{number}".encode()).digest(),
-            width=640,
-            height=480,
-            format="png",
-            file_size=1000,
-        )
 
 
 def test_list_shows_public_sets_and_my_teams_sets_only(world, api_for):

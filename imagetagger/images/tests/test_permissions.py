@@ -1,17 +1,15 @@
 """The image-set permission function (design.md §4, spec §1.2) row by row, and the set services
 (images/services.py) that enforce it: create, update, delete, set free, tags, pins, image deletion."""
 
-import hashlib
-
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from images import services
 from images.models import Image, ImageSet, SetTag
 from images.permissions import imageset_permissions, memberships_by_team
+from images.tests.factories import add_image_rows as add_images
 from users.models import Team, TeamMembership
 from users.services import remove_member
 
@@ -45,27 +43,6 @@ def make_set(team, creator, name="field", **flags):
 
 def perms(user, image_set):
     return set(imageset_permissions(user, image_set))
-
-
-def add_images(image_set, count, *, with_files=False):
-    images = []
-    for number in range(count):
-        content = f"{image_set.pk}-{number}-{image_set.name}".encode()
-        image = Image.objects.create(
-            image_set=image_set,
-            name=f"img{number:03d}.png",
-            filename=f"s{image_set.pk}_{number}.png",
-            checksum=hashlib.sha512(content).digest(),
-            width=4,
-            height=3,
-            format="png",
-            file_size=len(content),
-        )
-        if with_files:
-            default_storage.save(image.relative_path, ContentFile(content))
-            default_storage.save(image.thumbnail_path, ContentFile(b"thumb"))
-        images.append(image)
-    return images
 
 
 # --- the matrix, row by row -----------------------------------------------------------------------
@@ -325,7 +302,7 @@ def test_outsiders_and_unknown_fields_are_refused(robots):
 
 def test_delete_removes_rows_now_and_files_after_commit(robots, storage_dir, django_capture_on_commit_callbacks):
     image_set = make_set(robots["team"], robots["ada"])
-    images = add_images(image_set, 2, with_files=True)
+    images = add_images(image_set, 2, with_files=True, with_thumbnails=True)
     services.add_tag(actor=robots["ada"], image_set=image_set, name="meadow")
     paths = [path for image in images for path in (image.relative_path, image.thumbnail_path)]
     assert all(default_storage.exists(path) for path in paths)
@@ -530,7 +507,7 @@ def test_nobody_pins_a_set_they_cannot_read(robots):
 
 def test_admin_deletes_images_and_the_files_go_after_commit(robots, storage_dir, django_capture_on_commit_callbacks):
     image_set = make_set(robots["team"], robots["ada"])
-    doomed, kept = add_images(image_set, 2, with_files=True)
+    doomed, kept = add_images(image_set, 2, with_files=True, with_thumbnails=True)
     version = image_set.content_version
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,18 +1,17 @@
 """HTML pages for image sets (images/views_sets.py), the sets on the team and home pages: access,
 every permission's allowed and refused side, bad input, and constant query counts."""
 
-import hashlib
 import re
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from images.models import Image, ImageSet, Priority, SetTag
+from images.tests.factories import add_image_rows as add_images
 
 pytestmark = pytest.mark.django_db
 
@@ -39,26 +38,6 @@ def make_set(team, creator, name, **fields):
     image_set.path = f"{team.pk if team else 'free'}_{image_set.pk}"
     image_set.save(update_fields=["path"])
     return image_set
-
-
-def add_images(image_set, count, *, start=0, with_files=False):
-    images = []
-    for number in range(start, start + count):
-        content = f"{image_set.pk}-{number}".encode()
-        image = Image.objects.create(
-            image_set=image_set,
-            name=f"img{number:04d}.png",
-            filename=f"s{image_set.pk}_{number}.png",
-            checksum=hashlib.sha512(content).digest(),
-            width=4,
-            height=3,
-            format="png",
-            file_size=len(content),
-        )
-        if with_files:
-            default_storage.save(image.relative_path, ContentFile(content))
-        images.append(image)
-    return images
 
 
 def tag(image_set, *names):
@@ -386,7 +365,7 @@ def test_thumbnails_are_lazy_images_linking_to_the_image(client_for, world):
     (image,) = add_images(world["field"], 1)
     html = html_of(client_for(world["bob"]).get(set_url(world["field"])))
     thumbnail = reverse("images:thumbnail", args=[image.pk])
-    assert f'<img loading="lazy" src="{thumbnail}" alt="img0000.png"' in html
+    assert f'<img loading="lazy" src="{thumbnail}" alt="img00000.png"' in html
     assert f'href="{reverse("images:view_image", args=[image.pk])}"' in html
 
 
@@ -402,9 +381,9 @@ def test_the_grid_is_paginated_by_name(client_for, world):
     first = names()
     assert len(first) == 60
     assert first == sorted(first)
-    assert first[0] == "img0000.png"
-    assert names("?page=2")[0] == "img0060.png"
-    assert names("?page=3") == [f"img{n:04d}.png" for n in range(120, 130)]
+    assert first[0] == "img00000.png"
+    assert names("?page=2")[0] == "img00060.png"
+    assert names("?page=3") == [f"img{n:05d}.png" for n in range(120, 130)]
     assert names("?page=abc") == first
     assert names("?page=999") == names("?page=3")
     assert names(f"?page={2**70}") == names("?page=3")
