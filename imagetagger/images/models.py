@@ -47,6 +47,10 @@ class ImageSet(models.Model):
     image_lock = models.BooleanField(default=False)
     priority = models.IntegerField(choices=Priority.choices, default=Priority.NORMAL)
     pinned_by = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="pinned_sets", blank=True)
+    # The type the annotation tool preselects for this set.
+    main_annotation_type = models.ForeignKey(
+        "annotations.AnnotationType", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     # Zip archive bookkeeping. ``content_version`` grows with every change of the set's images;
     # the archive in ``zip_file`` was built from ``zip_built_version``. A builder holds a lease

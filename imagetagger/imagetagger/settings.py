@@ -117,6 +117,7 @@ class Base(Configuration):
         "base",
         "users",
         "images",
+        "annotations",
         "django.contrib.admin",
         "django.contrib.auth",
         "django.contrib.contenttypes",

@@ -1,0 +1,186 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Q
+
+from images.models import Image
+
+
+class VectorType(models.IntegerChoices):
+    BOUNDING_BOX = 1, "Bounding Box"
+    POINT = 2, "Point"
+    LINE = 3, "Line"
+    MULTI_LINE = 4, "Multi Line"
+    POLYGON = 5, "Polygon"
+
+
+class AnnotationTypeQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+
+class AnnotationType(models.Model):
+    """A label class ("ball", "goalpost") with its geometry. Never deleted while used (PROTECT)."""
+
+    name = models.CharField(max_length=20, unique=True)
+    active = models.BooleanField(default=True)
+    vector_type = models.PositiveSmallIntegerField(choices=VectorType.choices, default=VectorType.BOUNDING_BOX)
+    # Vertices a polygon or multi-line must have; 0 means any number.
+    node_count = models.PositiveIntegerField(default=0)
+    enable_concealed = models.BooleanField(default=True)
+    enable_blurred = models.BooleanField(default=True)
+
+    objects = AnnotationTypeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Origin(models.TextChoices):
+    HUMAN = "human", "human"
+    MACHINE = "machine", "machine"
+
+
+class AnnotationQuerySet(models.QuerySet):
+    def with_score(self):
+        """Adds ``accepts``, ``rejects`` and ``score`` (= accepts − rejects)."""
+        return self.annotate(
+            accepts=Count("verifications", filter=Q(verifications__verified=True), distinct=True),
+            rejects=Count("verifications", filter=Q(verifications__verified=False), distinct=True),
+        ).annotate(score=models.F("accepts") - models.F("rejects"))
+
+    def of_active_types(self):
+        return self.filter(annotation_type__active=True)
+
+
+class Annotation(models.Model):
+    """One label on one image: a vector (design.md §4) or ``None`` for "not in image"."""
+
+    # Chosen by the client, so that a retried create never makes a duplicate.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="annotations")
+    annotation_type = models.ForeignKey(AnnotationType, on_delete=models.PROTECT, related_name="annotations")
+    vector = models.JSONField(null=True, blank=True)
+    # The raw flags; what they mean depends on the type (see ``concealed``/``blurred``).
+    concealed_flag = models.BooleanField(default=False)
+    blurred_flag = models.BooleanField(default=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="annotations"
+    )
+    time = models.DateTimeField(auto_now_add=True)
+    last_editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="edited_annotations"
+    )
+    last_edit_time = models.DateTimeField(auto_now=True)
+    # Grows with every change; updates name the version they saw (optimistic concurrency).
+    version = models.PositiveIntegerField(default=1)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.HUMAN)
+    model_name = models.CharField(max_length=100, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    verified_by = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Verification", related_name="verified_annotations"
+    )
+
+    objects = AnnotationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # "Not in image" is said once per image and type.
+            models.UniqueConstraint(
+                fields=["image", "annotation_type"],
+                condition=Q(vector__isnull=True),
+                name="annotations_one_not_in_image_per_type",
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__isnull=True) | Q(confidence__gte=0, confidence__lte=1),
+                name="annotations_confidence_0_to_1",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["image", "annotation_type"], name="annotations_image_type_idx"),
+            models.Index(fields=["user", "time"], name="annotations_user_time_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.annotation_type} on {self.image}"
+
+    @property
+    def not_in_image(self):
+        return not self.vector
+
+    @property
+    def concealed(self):
+        return self.annotation_type.enable_concealed and self.concealed_flag and not self.not_in_image
+
+    @property
+    def blurred(self):
+        return self.annotation_type.enable_blurred and self.blurred_flag and not self.not_in_image
+
+    @property
+    def owner(self):
+        return self.last_editor or self.user
+
+
+class Verification(models.Model):
+    """One user's vote on an annotation (accept or reject); one per user and annotation."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="verifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="verifications"
+    )
+    time = models.DateTimeField(auto_now=True)
+    verified = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["annotation", "user"], name="annotations_one_vote_per_user"),
+        ]
+        indexes = [models.Index(fields=["time"], name="annotations_verification_time")]
+
+
+class HistoryAction(models.TextChoices):
+    CREATE = "create"
+    UPDATE = "update"
+    FLAGS = "flags"
+    DELETE = "delete"
+
+
+class AnnotationHistory(models.Model):
+    """Every change of an annotation: who, when, and the state before and after.
+
+    Kept when the annotation is deleted (``annotation`` becomes null; ``annotation_uuid`` stays).
+    """
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.SET_NULL, null=True, blank=True, related_name="history")
+    annotation_uuid = models.UUIDField(db_index=True)
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="annotation_history")
+    action = models.CharField(max_length=10, choices=HistoryAction.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    time = models.DateTimeField(auto_now_add=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["time", "id"]
+
+
+class ImageLease(models.Model):
+    """ "This image is being labelled with this type by this user until ``expires``": the
+    "next image to annotate" hands an image to one annotator at a time."""
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="leases")
+    annotation_type = models.ForeignKey(AnnotationType, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="image_leases")
+    expires = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["image", "annotation_type"], name="annotations_one_lease_per_image_type"),
+        ]

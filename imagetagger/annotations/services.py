@@ -1,0 +1,310 @@
+"""Creating, changing and deleting annotations. Each function is one transaction.
+
+Rules kept here (design.md §4, "No silent loss"):
+- vectors are checked by ``vectors.validate_vector``; bad input raises ``ValidationError``;
+- a create or update that would make the label similar to another one of the same type on the same
+  image raises ``AnnotationConflict`` with that annotation's id: nothing is deleted or merged;
+- "not in image" is said once per image and type, and never beside real shapes of that type;
+- updates name the version they saw; a stale one raises ``StaleVersion`` with the current state;
+- a create with a client-chosen ``uuid`` that already exists returns the existing annotation
+  (a retried request), so it never makes a duplicate;
+- every change is written to ``AnnotationHistory``; creating casts no vote.
+
+Concurrent writers on one image are serialised by locking the image's row.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from images.models import Image
+from images.permissions import imageset_permissions
+
+from .models import Annotation, AnnotationHistory, AnnotationType, HistoryAction, Origin
+from .permissions import annotation_permissions
+from .vectors import find_similar, validate_vector
+
+UNSET = object()
+
+
+class AnnotationConflict(Exception):
+    """The change would duplicate (or contradict) another annotation: HTTP 409."""
+
+    def __init__(self, message, *, other_id=None, code="similar"):
+        super().__init__(message)
+        self.message = message
+        self.other_id = other_id
+        self.code = code
+
+
+class StaleVersion(Exception):
+    """The client changed an older version than the current one: HTTP 412."""
+
+    def __init__(self, current):
+        self.current = current
+        self.message = (
+            f"This annotation was changed meanwhile; it is now at version {current.version}. "
+            "Reload it, then apply your change again."
+        )
+        super().__init__(self.message)
+
+
+def snapshot(annotation):
+    """The state of an annotation as history stores it."""
+    return {
+        "annotation_type": annotation.annotation_type_id,
+        "vector": annotation.vector,
+        "concealed": annotation.concealed_flag,
+        "blurred": annotation.blurred_flag,
+        "version": annotation.version,
+        "origin": annotation.origin,
+    }
+
+
+def _record(annotation, action, user, before, after):
+    AnnotationHistory.objects.create(
+        annotation=annotation if action != HistoryAction.DELETE else None,
+        annotation_uuid=annotation.uuid,
+        image_id=annotation.image_id,
+        action=action,
+        user=user,
+        before=before,
+        after=after,
+    )
+
+
+def _lock_image(image_id):
+    try:
+        return Image.objects.select_for_update().select_related("image_set").get(pk=image_id)
+    except Image.DoesNotExist:
+        raise ValidationError({"image": "This image does not exist (any more)."}) from None
+
+
+def _check_type(annotation_type):
+    if not annotation_type.active:
+        raise ValidationError({"annotation_type": f"The annotation type “{annotation_type.name}” is not active."})
+
+
+def _check_place(image, annotation_type, vector, *, exclude_id=None):
+    """Similarity and the "not in image" rules against the other annotations of this image and type."""
+    others = list(Annotation.objects.filter(image=image, annotation_type=annotation_type).exclude(pk=exclude_id))
+    similar = find_similar(vector, others)
+    if similar is not None:
+        what = "“not in image”" if vector is None else "a similar annotation"
+        raise AnnotationConflict(
+            f"This image already has {what} of type {annotation_type.name} (annotation {similar.pk}).",
+            other_id=similar.pk,
+        )
+    if vector is None:
+        shapes = [other for other in others if other.vector is not None]
+        if shapes:
+            raise AnnotationConflict(
+                f"This image has {len(shapes)} annotation(s) of type {annotation_type.name}, so it cannot be "
+                "“not in image” for that type. Delete them first.",
+                other_id=shapes[0].pk,
+                code="not_in_image",
+            )
+    else:
+        negative = next((other for other in others if other.vector is None), None)
+        if negative is not None:
+            raise AnnotationConflict(
+                f"This image is marked “not in image” for type {annotation_type.name} (annotation "
+                f"{negative.pk}). Delete that mark first.",
+                other_id=negative.pk,
+                code="not_in_image",
+            )
+
+
+def _check_flags(concealed, blurred):
+    for name, value in (("concealed", concealed), ("blurred", blurred)):
+        if not isinstance(value, bool):
+            raise ValidationError({name: "Must be true or false."})
+
+
+def _check_machine(origin, model_name, confidence):
+    if origin not in Origin.values:
+        raise ValidationError({"origin": "Must be “human” or “machine”."})
+    if origin == Origin.HUMAN and (model_name or confidence is not None):
+        raise ValidationError({"origin": "model_name and confidence are for machine-made annotations."})
+    if confidence is not None and (isinstance(confidence, bool) or not 0 <= confidence <= 1):
+        raise ValidationError({"confidence": "Must be a number from 0 to 1."})
+
+
+@transaction.atomic
+def create_annotation(
+    *,
+    actor,
+    image,
+    annotation_type,
+    vector,
+    concealed=False,
+    blurred=False,
+    uuid=None,
+    origin=Origin.HUMAN,
+    model_name="",
+    confidence=None,
+):
+    """Create a label; returns ``(annotation, created)``. ``created`` is False for a replayed uuid."""
+    if uuid is not None:
+        existing = Annotation.objects.filter(uuid=uuid).select_related("image__image_set").first()
+        if existing is not None:
+            return _replayed(existing, actor, image, annotation_type), False
+    image = _lock_image(image.pk)
+    if "annotate" not in imageset_permissions(actor, image.image_set):
+        raise PermissionDenied("You may not add annotations to this image set.")
+    _check_type(annotation_type)
+    _check_flags(concealed, blurred)
+    _check_machine(origin, model_name, confidence)
+    vector = validate_vector(vector, annotation_type, image)
+    _check_place(image, annotation_type, vector)
+    fields = {
+        "image": image,
+        "annotation_type": annotation_type,
+        "vector": vector,
+        "concealed_flag": concealed,
+        "blurred_flag": blurred,
+        "user": actor,
+        "origin": origin,
+        "model_name": model_name or "",
+        "confidence": confidence,
+    }
+    if uuid is not None:
+        fields["uuid"] = uuid
+    try:
+        with transaction.atomic():
+            annotation = Annotation.objects.create(**fields)
+    except IntegrityError:
+        if uuid is not None:  # the same request, retried while the first was still running
+            existing = Annotation.objects.filter(uuid=uuid).select_related("image__image_set").first()
+            if existing is not None:
+                return _replayed(existing, actor, image, annotation_type), False
+        raise
+    _record(annotation, HistoryAction.CREATE, actor, None, snapshot(annotation))
+    return annotation, True
+
+
+def _replayed(existing, actor, image, annotation_type):
+    if (
+        existing.image_id != image.pk
+        or existing.annotation_type_id != annotation_type.pk
+        or (existing.user_id != actor.pk)
+    ):
+        raise AnnotationConflict(
+            "This uuid belongs to another annotation; choose a new uuid for a new annotation.",
+            other_id=existing.pk if "read" in imageset_permissions(actor, existing.image.image_set) else None,
+            code="uuid",
+        )
+    return existing
+
+
+def _lock_annotation(annotation):
+    try:
+        return Annotation.objects.select_for_update().select_related("annotation_type").get(pk=annotation.pk)
+    except Annotation.DoesNotExist:
+        raise ValidationError("This annotation no longer exists.", code="gone") from None
+
+
+def _require(actor, annotation, permission, message):
+    if permission not in annotation_permissions(actor, annotation):
+        raise PermissionDenied(message)
+
+
+@transaction.atomic
+def update_annotation(
+    *, actor, annotation, expected_version, vector=UNSET, annotation_type=UNSET, concealed=UNSET, blurred=UNSET
+):
+    """Change an annotation's geometry, type and flags (``edit_annotation``).
+
+    ``expected_version`` is the version the client saw; a stale one raises ``StaleVersion``.
+    """
+    image = _lock_image(annotation.image_id)
+    annotation = _lock_annotation(annotation)
+    annotation.image = image
+    _require(actor, annotation, "edit_annotation", "You may not change annotations of this image set.")
+    if expected_version is None or expected_version != annotation.version:
+        raise StaleVersion(annotation)
+    before = snapshot(annotation)
+    new_type = annotation.annotation_type if annotation_type is UNSET else annotation_type
+    if new_type.pk != annotation.annotation_type_id:
+        _check_type(new_type)
+    new_concealed = annotation.concealed_flag if concealed is UNSET else concealed
+    new_blurred = annotation.blurred_flag if blurred is UNSET else blurred
+    _check_flags(new_concealed, new_blurred)
+    new_vector = annotation.vector if vector is UNSET else vector
+    geometry_changed = vector is not UNSET or new_type.pk != annotation.annotation_type_id
+    if geometry_changed:
+        new_vector = validate_vector(new_vector, new_type, image)
+        _check_place(image, new_type, new_vector, exclude_id=annotation.pk)
+    annotation.annotation_type = new_type
+    annotation.vector = new_vector
+    annotation.concealed_flag = new_concealed
+    annotation.blurred_flag = new_blurred
+    after = snapshot(annotation)
+    if after == before:
+        return annotation
+    annotation.version += 1
+    annotation.last_editor = actor
+    annotation.save()
+    action = HistoryAction.UPDATE if geometry_changed else HistoryAction.FLAGS
+    _record(annotation, action, actor, before, snapshot(annotation))
+    return annotation
+
+
+def set_flags(*, actor, annotation, expected_version, concealed=UNSET, blurred=UNSET):
+    """Change only the concealed/blurred flags (``edit_annotation``)."""
+    return update_annotation(
+        actor=actor, annotation=annotation, expected_version=expected_version, concealed=concealed, blurred=blurred
+    )
+
+
+@transaction.atomic
+def delete_annotation(*, actor, annotation, expected_version=None):
+    """Delete an annotation (``delete_annotation``); its history stays. ``expected_version`` is
+    checked when given."""
+    _lock_image(annotation.image_id)
+    annotation = _lock_annotation(annotation)
+    _require(actor, annotation, "delete_annotation", "You may not delete annotations of this image set.")
+    if expected_version is not None and expected_version != annotation.version:
+        raise StaleVersion(annotation)
+    _record(annotation, HistoryAction.DELETE, actor, snapshot(annotation), None)
+    annotation.delete()
+
+
+class BulkError(Exception):
+    """Some items of a bulk create were refused; nothing was saved. ``errors``: index → message."""
+
+    def __init__(self, errors):
+        super().__init__(f"{len(errors)} item(s) refused; nothing was saved.")
+        self.errors = errors
+
+
+@transaction.atomic
+def bulk_create_annotations(*, actor, items):
+    """Create many annotations, all or nothing. ``items``: dicts of ``create_annotation`` arguments
+    (without ``actor``). Returns ``[(annotation, created), …]`` or raises ``BulkError``."""
+    results, errors = [], {}
+    for index, item in enumerate(items):
+        try:
+            with transaction.atomic():
+                results.append(create_annotation(actor=actor, **item))
+        except (ValidationError, PermissionDenied, AnnotationConflict) as error:
+            errors[index] = _message(error)
+    if errors:
+        transaction.set_rollback(True)
+        raise BulkError(errors)
+    return results
+
+
+def _message(error):
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    if isinstance(error, AnnotationConflict):
+        return error.message
+    return str(error) or "Not allowed."
+
+
+def annotation_type_for(type_id):
+    """The annotation type with this id, or a ValidationError."""
+    annotation_type = AnnotationType.objects.filter(pk=type_id).first()
+    if annotation_type is None:
+        raise ValidationError({"annotation_type": "There is no annotation type with this id."})
+    return annotation_type
