@@ -142,6 +142,9 @@ class Verification(models.Model):
         ]
         indexes = [models.Index(fields=["time"], name="annotations_verification_time")]
 
+    def __str__(self):
+        return f"{'accept' if self.verified else 'reject'} of {self.annotation_id} by {self.user_id}"
+
 
 class HistoryAction(models.TextChoices):
     CREATE = "create"
@@ -170,6 +173,9 @@ class AnnotationHistory(models.Model):
     class Meta:
         ordering = ["time", "id"]
 
+    def __str__(self):
+        return f"{self.action} of {self.annotation_uuid}"
+
 
 class ImageLease(models.Model):
     """ "This image is being labelled with this type by this user until ``expires``": the
@@ -184,3 +190,6 @@ class ImageLease(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["image", "annotation_type"], name="annotations_one_lease_per_image_type"),
         ]
+
+    def __str__(self):
+        return f"image {self.image_id} for {self.user_id} until {self.expires}"
