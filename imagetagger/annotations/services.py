@@ -22,6 +22,7 @@ from images.permissions import imageset_permissions
 from .models import Annotation, AnnotationHistory, AnnotationType, HistoryAction, Origin
 from .permissions import annotation_permissions
 from .vectors import find_similar, validate_vector
+from .votes import discard_votes
 
 UNSET = object()
 
@@ -74,7 +75,9 @@ def _record(annotation, action, user, before, after):
 
 def _lock_image(image_id):
     try:
-        return Image.objects.select_for_update().select_related("image_set").get(pk=image_id)
+        # of=("self",): lock the image's row only, not its set's (which the join would lock too),
+        # so that writers on different images of one set do not wait for each other.
+        return Image.objects.select_for_update(of=("self",)).select_related("image_set").get(pk=image_id)
     except Image.DoesNotExist:
         raise ValidationError({"image": "This image does not exist (any more)."}) from None
 
@@ -125,7 +128,9 @@ def _check_machine(origin, model_name, confidence):
         raise ValidationError({"origin": "Must be “human” or “machine”."})
     if origin == Origin.HUMAN and (model_name or confidence is not None):
         raise ValidationError({"origin": "model_name and confidence are for machine-made annotations."})
-    if confidence is not None and (isinstance(confidence, bool) or not 0 <= confidence <= 1):
+    if confidence is not None and (
+        isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0 <= confidence <= 1
+    ):
         raise ValidationError({"confidence": "Must be a number from 0 to 1."})
 
 
@@ -144,13 +149,15 @@ def create_annotation(
     confidence=None,
 ):
     """Create a label; returns ``(annotation, created)``. ``created`` is False for a replayed uuid."""
-    if uuid is not None:
-        existing = Annotation.objects.filter(uuid=uuid).select_related("image__image_set").first()
-        if existing is not None:
-            return _replayed(existing, actor, image, annotation_type), False
     image = _lock_image(image.pk)
     if "annotate" not in imageset_permissions(actor, image.image_set):
         raise PermissionDenied("You may not add annotations to this image set.")
+    if uuid is not None:
+        # Looked up after locking the image: a retry that waited for the first request's lock then
+        # finds its annotation (a replay) instead of reporting it as a similar one.
+        existing = Annotation.objects.filter(uuid=uuid).select_related("image__image_set").first()
+        if existing is not None:
+            return _replayed(existing, actor, image, annotation_type), False
     _check_type(annotation_type)
     _check_flags(concealed, blurred)
     _check_machine(origin, model_name, confidence)
@@ -266,6 +273,7 @@ def delete_annotation(*, actor, annotation, expected_version=None):
     if expected_version is not None and expected_version != annotation.version:
         raise StaleVersion(annotation)
     _record(annotation, HistoryAction.DELETE, actor, snapshot(annotation), None)
+    discard_votes(Annotation.objects.filter(pk=annotation.pk))  # its creator loses the points of its accepts
     annotation.delete()
 
 
@@ -282,6 +290,10 @@ def bulk_create_annotations(*, actor, items):
     """Create many annotations, all or nothing. ``items``: dicts of ``create_annotation`` arguments
     (without ``actor``). Returns ``[(annotation, created), …]`` or raises ``BulkError``."""
     results, errors = [], {}
+    # Lock every image first, in id order: two bulk requests touching the same images in different
+    # orders then wait for each other instead of deadlocking.
+    image_ids = sorted({item["image"].pk for item in items if getattr(item.get("image"), "pk", None)})
+    list(Image.objects.select_for_update(of=("self",)).filter(pk__in=image_ids).order_by("pk").values_list("pk"))
     for index, item in enumerate(items):
         try:
             with transaction.atomic():

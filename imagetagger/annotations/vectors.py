@@ -4,6 +4,7 @@ A vector is ``{"x1": .., "y1": .., …, "xN": .., "yN": ..}`` with whole numbers
 pixels (origin top-left), or ``None`` for "not in image". Pure functions, no database access.
 """
 
+import json
 import re
 
 from django.core.exceptions import ValidationError
@@ -11,7 +12,8 @@ from django.core.exceptions import ValidationError
 from .models import VectorType
 
 SIMILARITY_PIXELS = 5
-_KEY = re.compile(r"^([xy])([1-9][0-9]*)$")
+# Used with fullmatch ("$" would let "x1\n" through); at most a million points.
+_KEY = re.compile(r"([xy])([1-9][0-9]{0,5})")
 
 
 def _invalid(message):
@@ -38,11 +40,13 @@ def _count_nodes(vector):
         raise _invalid("The vector is empty; send null for “not in image”.")
     numbers = {"x": set(), "y": set()}
     for key, value in vector.items():
-        match = _KEY.match(key) if isinstance(key, str) else None
+        match = _KEY.fullmatch(key) if isinstance(key, str) else None
         if match is None:
-            raise _invalid(f"Unknown key “{key}”: keys are x1, y1, x2, y2, …")
+            # json.dumps: quoted and escaped, so that any text (even a lone surrogate) can be shown.
+            raise _invalid(f"Unknown key {json.dumps(str(key)[:40])}: keys are x1, y1, x2, y2, …")
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _invalid(f"{key} must be a whole number of pixels, not {type(value).__name__} {value!r}.")
+            shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}…"
+            raise _invalid(f"{key} must be a whole number of pixels, not {type(value).__name__} {shown}.")
         numbers[match.group(1)].add(int(match.group(2)))
     count = len(numbers["x"])
     if numbers["x"] != numbers["y"] or numbers["x"] != set(range(1, count + 1)):

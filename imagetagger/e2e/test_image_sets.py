@@ -8,7 +8,6 @@ import pytest
 from playwright.sync_api import expect
 
 from images.models import ImageSet
-from images.tests.conftest import storage_dir  # noqa: F401  (fixture)
 from images.tests.factories import distinct_pngs, make_zip
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,7 +49,7 @@ class WorkerThread(threading.Thread):
 
 
 @pytest.fixture
-def worker(storage_dir):  # noqa: F811
+def worker(storage_dir):
     thread = WorkerThread()
     thread.start()
     yield thread

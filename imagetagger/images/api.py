@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import Lower
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -9,6 +9,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from annotations.models import Annotation, AnnotationType
 from users.models import Team
 
 from . import selectors, services
@@ -25,6 +26,17 @@ from .serializers import (
     TagSerializer,
     UploadResponseSerializer,
 )
+
+
+def _annotations_of_type(type_id):
+    """Annotations of the image in ``OuterRef("pk")`` with this type (given as a query parameter)."""
+    try:
+        type_id = int(type_id)
+    except ValueError:
+        raise ValidationError({"missing_annotation_type": ["Give an annotation type id (a number)."]}) from None
+    if not AnnotationType.objects.filter(pk=type_id).exists():
+        raise ValidationError({"missing_annotation_type": ["There is no annotation type with this id."]})
+    return Annotation.objects.filter(image=OuterRef("pk"), annotation_type_id=type_id)
 
 
 def readable_sets(user):
@@ -144,12 +156,22 @@ class ImageSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         services.remove_tag(actor=request.user, image_set=self._set(), name=tag_name)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses=ImageSerializer(many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "missing_annotation_type", int, description="Only images without any annotation of this type."
+            )
+        ],
+        responses=ImageSerializer(many=True),
+    )
     @action(detail=True, methods=["get"], serializer_class=ImageSerializer)
     def images(self, request, pk=None):
         """The set's images, by name."""
         image_set = self._set()
-        page = self.paginate_queryset(image_set.images.order_by("name", "id"))
+        images = image_set.images.order_by("name", "id")
+        if request.query_params.get("missing_annotation_type"):
+            images = images.filter(~Exists(_annotations_of_type(request.query_params["missing_annotation_type"])))
+        page = self.paginate_queryset(images)
         return self.get_paginated_response(ImageSerializer(page, many=True, context={"request": request}).data)
 
     @images.mapping.post

@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from annotations.votes import discard_votes_of_images
 from users.permissions import team_permissions
 
 from .models import Image, ImageSet, SetTag
@@ -131,6 +132,7 @@ def delete_imageset(*, actor, image_set):
     if image_set.zip_file:
         paths.append(image_set.zip_file)
     tags = list(image_set.set_tags.all())
+    discard_votes_of_images([image.pk for image in images])  # creators lose the points of the accepts
     image_set.delete()
     _drop_orphan_tags(tags)
     _delete_files_after_commit(paths)
@@ -233,6 +235,7 @@ def delete_images(*, actor, image_set, image_ids):
     images = list(image_set.images.filter(pk__in=image_ids).select_related("image_set"))
     if len(images) != len(set(image_ids)):
         raise ValidationError("Some of these images do not exist or are not in this set.")
+    discard_votes_of_images([image.pk for image in images])  # creators lose the points of the accepts
     Image.objects.filter(pk__in=[image.pk for image in images]).delete()
     content_changed(image_set.pk)
     _delete_files_after_commit(_files_of(images))

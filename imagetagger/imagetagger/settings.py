@@ -79,6 +79,9 @@ class Base(Configuration):
     # Seconds a zip builder holds a set before another worker may take it over (it renews the lease
     # while it works, so this only delays the recovery after a crash).
     ZIP_LEASE_SECONDS = env(values.PositiveIntegerValue, 120)
+    # Seconds "next image to annotate" reserves an image for one annotator; the annotation page
+    # renews the lease while the image is open, so this is how long an abandoned image stays blocked.
+    ANNOTATION_LEASE_SECONDS = env(values.PositiveIntegerValue, 120)
     USE_NGINX_IMAGE_PROVISION = env(values.BooleanValue, False)
     FS_URL = env(values.Value, str(REPO_DIR / "data"))
     TMP_FS_URL = env(values.Value, str(Path(tempfile.gettempdir()) / "imagetagger"))
@@ -118,6 +121,7 @@ class Base(Configuration):
         "users",
         "images",
         "annotations",
+        "administration",
         "django.contrib.admin",
         "django.contrib.auth",
         "django.contrib.contenttypes",
@@ -221,6 +225,8 @@ class Base(Configuration):
         "SWAGGER_UI_DIST": "SIDECAR",
         "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
         "REDOC_DIST": "SIDECAR",
+        # One name for the accept/reject choices (the votes API's "vote", the annotations' "my_vote").
+        "ENUM_NAME_OVERRIDES": {"VoteEnum": ["accept", "reject"]},
     }
 
     @property

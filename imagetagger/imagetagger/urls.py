@@ -3,6 +3,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from annotations import api as annotations_api
+from annotations import api_types as annotation_types_api
+from annotations import api_votes as annotation_votes_api
+from annotations import api_work as annotation_work_api
 from images import api as images_api
 from users import api as users_api
 from users.views import UserRegistrationView
@@ -12,9 +16,13 @@ router.register("teams", users_api.TeamViewSet, basename="team")
 router.register("imagesets", images_api.ImageSetViewSet, basename="imageset")
 router.register("images", images_api.ImageViewSet, basename="image")
 router.register("tags", images_api.TagViewSet, basename="tag")
+router.register("annotation-types", annotation_types_api.AnnotationTypeViewSet, basename="annotation-type")
+router.register("annotations", annotations_api.AnnotationViewSet, basename="annotation")
 
 api_v1 = [
     path("users/me/", users_api.CurrentUserView.as_view(), name="current-user"),
+    path("annotations/<int:pk>/vote/", annotation_votes_api.AnnotationVoteView.as_view(), name="annotation-vote"),
+    *annotation_work_api.urls,
     *router.urls,
 ]
 
@@ -25,6 +33,8 @@ urlpatterns = [
     path("accounts/", include("django_registration.backends.activation.urls")),
     path("users/", include("users.urls")),
     path("images/", include("images.urls")),
+    path("annotations/", include("annotations.urls")),
+    path("administration/", include("administration.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

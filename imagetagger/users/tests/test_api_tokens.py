@@ -246,6 +246,7 @@ def api_v1_routes():
         if pattern.name == "api-root" or "<format>" in regex:
             continue  # the browsable root and the ".json" suffix variants of the same routes
         template = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", regex.lstrip("^").rstrip("$"))
+        template = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", template)  # path() converters: <int:set_id>
         routes.add("/api/v1/" + template.replace("{pk}", "{id}"))
     return routes
 

@@ -1,0 +1,337 @@
+"""The annotation REST API: /api/v1/annotations/ (list, create, read, change, delete, bulk, history).
+
+Thin: every change goes through ``services``, which enforce the vector rules, the permissions,
+similarity, "not in image" and versions. Here the service's exceptions become HTTP answers:
+``AnnotationConflict`` → 409, ``StaleVersion`` → 412, ``BulkError`` → 400 with per-item errors.
+"""
+
+import re
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+
+from images.models import Image, ImageSet
+from imagetagger.api import _summarise
+
+from . import selectors, services
+from .models import Annotation, AnnotationType, Origin
+from .serializers import (
+    ID_MAX,
+    AnnotationBulkRequestSerializer,
+    AnnotationConflictSerializer,
+    AnnotationCreateSerializer,
+    AnnotationErrorSerializer,
+    AnnotationHistorySerializer,
+    AnnotationSerializer,
+    AnnotationStaleSerializer,
+    AnnotationUpdateSerializer,
+)
+
+BULK_LIMIT = 1000
+_ETAG = re.compile(r'\s*(?:W/)?(?:"(\d{1,10})"|(\d{1,10}))\s*')  # with fullmatch
+
+ERRORS = {
+    400: OpenApiResponse(AnnotationErrorSerializer, description="Invalid input; ``errors`` maps fields to messages."),
+    401: OpenApiResponse(AnnotationErrorSerializer, description="Not logged in."),
+    403: OpenApiResponse(AnnotationErrorSerializer, description="You may read the set but not do this."),
+    404: OpenApiResponse(AnnotationErrorSerializer, description="No such annotation, or not in a set you may read."),
+}
+CONFLICT = OpenApiResponse(
+    AnnotationConflictSerializer,
+    description="Similar to another annotation of this type on this image (``similar``), against the "
+    "“not in image” rules (``not_in_image``), or the uuid belongs to another annotation (``uuid``). "
+    "Nothing was changed.",
+)
+STALE = OpenApiResponse(
+    AnnotationStaleSerializer, description="Changed meanwhile: ``current`` is the annotation as it is now."
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description='The version you saw, as an ETag: "3". Instead of (or equal to) the JSON field ``version``.',
+)
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = 428
+    default_detail = "Send the version you saw."
+    default_code = "precondition_required"
+
+
+def _bool_param(params, name):
+    value = params.get(name)
+    if value in (None, ""):
+        return False
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise ValidationError({name: ["Give true or false."]})
+
+
+def _int_param(params, name, what="an id"):
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or not 1 <= number <= ID_MAX:
+        raise ValidationError({name: [f"Give {what} (a whole number from 1)."]})
+    return number
+
+
+def _readable_image(user, image_id):
+    """The image if ``user`` may read its set; otherwise the same answer as for a missing one."""
+    image = (
+        Image.objects.filter(pk=image_id, image_set__in=ImageSet.objects.visible_to(user))
+        .select_related("image_set")
+        .first()
+    )
+    if image is None:
+        raise ValidationError({"image": ["There is no image with this id."]})
+    return image
+
+
+def _header_version(request):
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    match = _ETAG.fullmatch(header)
+    if match is None:
+        raise ValidationError(
+            {"version": [f'The If-Match header must name one version, like "3", not {header[:40]!r}.']}
+        )
+    return int(match.group(1) or match.group(2))
+
+
+@extend_schema(tags=["annotations"])
+class AnnotationViewSet(viewsets.GenericViewSet):
+    """Annotations (labels) on images of the sets you may read."""
+
+    serializer_class = AnnotationSerializer
+    queryset = Annotation.objects.none()
+    parser_classes = [JSONParser]
+
+    def get_queryset(self):
+        return selectors.readable_annotations(self.request.user)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["permission_cache"] = selectors.PermissionCache(self.request.user)
+        return context
+
+    def handle_exception(self, exc):
+        if isinstance(exc, services.AnnotationConflict):
+            body = {"detail": exc.message, "conflicting_annotation": exc.other_id, "code": exc.code}
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        if isinstance(exc, services.StaleVersion):
+            current = self.get_queryset().filter(pk=exc.current.pk).first()
+            if current is None:
+                return super().handle_exception(NotFound("This annotation no longer exists."))
+            body = {"detail": exc.message, "current": self.get_serializer(current).data}
+            return self._with_etag(Response(body, status=status.HTTP_412_PRECONDITION_FAILED), current)
+        if isinstance(exc, services.BulkError):
+            body = {
+                "detail": f"{len(exc.errors)} item(s) refused; nothing was saved.",
+                "errors": {str(index): message for index, message in exc.errors.items()},
+            }
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, DjangoValidationError) and getattr(exc, "code", None) == "gone":
+            exc = NotFound(exc.messages[0])
+        return super().handle_exception(exc)
+
+    @staticmethod
+    def _with_etag(response, annotation):
+        response["ETag"] = f'"{annotation.version}"'
+        return response
+
+    def _respond(self, annotation, status_code=status.HTTP_200_OK):
+        annotation = self.get_queryset().get(pk=annotation.pk)
+        return self._with_etag(Response(self.get_serializer(annotation).data, status=status_code), annotation)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("image", int, description="Only annotations of this image."),
+            OpenApiParameter("image_set", int, description="Only annotations of this image set."),
+            OpenApiParameter("annotation_type", int, description="Only annotations of this type."),
+            OpenApiParameter("origin", str, enum=Origin.values, description="Only human- or machine-made ones."),
+            OpenApiParameter("not_voted_by_me", bool, description="true: only annotations you have not voted on."),
+        ],
+        responses={200: AnnotationSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401]},
+    )
+    def list(self, request):
+        """Annotations of active types in sets you may read, by image name, then id."""
+        params = request.query_params
+        origin = params.get("origin") or None
+        if origin is not None and origin not in Origin.values:
+            raise ValidationError({"origin": ["Give “human” or “machine”."]})
+        annotations = selectors.annotation_list(
+            request.user,
+            image=_int_param(params, "image"),
+            image_set=_int_param(params, "image_set"),
+            annotation_type=_int_param(params, "annotation_type"),
+            not_voted_by_me=_bool_param(params, "not_voted_by_me"),
+            origin=origin,
+        )
+        page = self.paginate_queryset(annotations)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=AnnotationCreateSerializer,
+        responses={
+            201: AnnotationSerializer,
+            200: OpenApiResponse(AnnotationSerializer, description="A replay: this uuid was created before."),
+            409: CONFLICT,
+            **ERRORS,
+        },
+    )
+    def create(self, request):
+        """Add an annotation (``annotate`` on the image's set). Creating casts no vote."""
+        data = AnnotationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        image = _readable_image(request.user, fields.pop("image"))
+        annotation_type = services.annotation_type_for(fields.pop("annotation_type"))
+        annotation, created = services.create_annotation(
+            actor=request.user, image=image, annotation_type=annotation_type, **fields
+        )
+        return self._respond(annotation, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(responses={200: AnnotationSerializer, 401: ERRORS[401], 404: ERRORS[404]})
+    def retrieve(self, request, pk=None):
+        """One annotation (of any type, also an inactive one). The ETag header is its version."""
+        return self._respond(self.get_object())
+
+    @extend_schema(
+        request=AnnotationUpdateSerializer,
+        parameters=[IF_MATCH],
+        responses={
+            200: AnnotationSerializer,
+            409: CONFLICT,
+            412: STALE,
+            428: OpenApiResponse(AnnotationErrorSerializer, description="No version given."),
+            **ERRORS,
+        },
+    )
+    def partial_update(self, request, pk=None):
+        """Change the vector, type or flags (``edit_annotation``). Name the version you saw, as the
+        field ``version`` or the header ``If-Match: "<version>"``; if it is no longer current, nothing
+        changes and the answer is 412 with the current annotation."""
+        annotation = self.get_object()
+        data = AnnotationUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        version = self._version(request, fields.pop("version", None))
+        if version is None:
+            raise PreconditionRequired(
+                "Send the version of the annotation you changed, as the field “version” or the header "
+                'If-Match: "<version>", so that nobody’s edit is overwritten unseen.'
+            )
+        if "annotation_type" in fields:
+            fields["annotation_type"] = services.annotation_type_for(fields["annotation_type"])
+        annotation = services.update_annotation(
+            actor=request.user, annotation=annotation, expected_version=version, **fields
+        )
+        return self._respond(annotation)
+
+    @staticmethod
+    def _version(request, body_version):
+        header_version = _header_version(request)
+        if body_version is not None and header_version is not None and body_version != header_version:
+            raise ValidationError({"version": ["The field “version” and the If-Match header disagree."]})
+        return body_version if body_version is not None else header_version
+
+    @extend_schema(
+        parameters=[
+            IF_MATCH,
+            OpenApiParameter("version", int, description="The version you saw; if given and stale: 412."),
+        ],
+        responses={204: None, 412: STALE, **ERRORS},
+    )
+    def destroy(self, request, pk=None):
+        """Delete the annotation (``delete_annotation``); its history stays. A version (query
+        parameter or If-Match) is optional; when given and stale, nothing is deleted (412)."""
+        annotation = self.get_object()
+        version = self._version(request, _int_param(request.query_params, "version", "a version"))
+        services.delete_annotation(actor=request.user, annotation=annotation, expected_version=version)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={200: AnnotationHistorySerializer(many=True), 401: ERRORS[401], 404: ERRORS[404]})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def history(self, request, pk=None):
+        """Every change of the annotation, oldest first: who, when, and its state before and after."""
+        annotation = self.get_object()
+        return Response(AnnotationHistorySerializer(selectors.history_of(annotation), many=True).data)
+
+    @extend_schema(
+        request=AnnotationBulkRequestSerializer,
+        responses={
+            201: AnnotationSerializer(many=True),
+            200: OpenApiResponse(AnnotationSerializer(many=True), description="Nothing new (all replays)."),
+            400: OpenApiResponse(
+                inline_serializer(
+                    "AnnotationBulkError",
+                    {"detail": serializers.CharField(), "errors": serializers.DictField(child=serializers.CharField())},
+                ),
+                description="Nothing was saved; ``errors`` maps the index of each refused item to its reason.",
+            ),
+            401: ERRORS[401],
+        },
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        """Create up to 1000 annotations at once, all or nothing (for scripts). Items as for a single
+        create; an item with a uuid created before counts as a replay."""
+        items = request.data.get("annotations") if isinstance(request.data, dict) else None
+        if not isinstance(items, list):
+            raise ValidationError({"annotations": ['Send {"annotations": [ {…}, {…} ]}.']})
+        if len(items) > BULK_LIMIT:
+            raise ValidationError(
+                {"annotations": [f"At most {BULK_LIMIT} annotations per request, not {len(items)}; split the list."]}
+            )
+        parsed, errors = self._parse_bulk(request.user, items)
+        if errors:
+            raise services.BulkError(errors)
+        results = services.bulk_create_annotations(actor=request.user, items=parsed)
+        ids = [annotation.pk for annotation, _created in results]
+        by_id = self.get_queryset().in_bulk(ids)
+        body = self.get_serializer([by_id[pk] for pk in ids], many=True).data
+        created = any(created for _annotation, created in results)
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @staticmethod
+    def _parse_bulk(user, items):
+        """Items checked field by field, with images and types looked up in two queries."""
+        errors, valid = {}, {}
+        for index, item in enumerate(items):
+            data = AnnotationCreateSerializer(data=item) if isinstance(item, dict) else None
+            if data is None:
+                errors[index] = "Each item must be a JSON object."
+            elif not data.is_valid():
+                errors[index] = " ".join(_summarise(data.errors))
+            else:
+                valid[index] = dict(data.validated_data)
+        images = Image.objects.filter(
+            pk__in={fields["image"] for fields in valid.values()}, image_set__in=ImageSet.objects.visible_to(user)
+        ).select_related("image_set")
+        images = {image.pk: image for image in images}
+        types = AnnotationType.objects.in_bulk({fields["annotation_type"] for fields in valid.values()})
+        parsed = []
+        for index, fields in valid.items():
+            fields["image"] = images.get(fields["image"])
+            fields["annotation_type"] = types.get(fields["annotation_type"])
+            if fields["image"] is None:
+                errors[index] = "image: There is no image with this id."
+            elif fields["annotation_type"] is None:
+                errors[index] = "annotation_type: There is no annotation type with this id."
+            parsed.append(fields)
+        return parsed, dict(sorted(errors.items()))

@@ -1,0 +1,89 @@
+"""Reads for annotations, each a fixed number of queries whatever the number of rows."""
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from images.models import ImageSet
+from images.permissions import imageset_permissions
+from users.models import TeamMembership
+
+from .models import Annotation, AnnotationHistory, Verification
+from .permissions import annotation_permissions
+
+
+def _vote_count(verified):
+    # A correlated count per row: unlike a Count over a join it groups nothing and does not
+    # multiply with other joins, and it is only evaluated for the rows of the page.
+    counted = (
+        Verification.objects.filter(annotation=OuterRef("pk"), verified=verified)
+        .order_by()
+        .values("annotation")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def readable_annotations(user):
+    """Annotations of image sets ``user`` may read, with everything the serializer shows:
+    type, image (and set), creator, last editor, ``accepts``, ``rejects`` (score = accepts − rejects)
+    and ``my_vote`` (True = accept, False = reject, None = no vote by ``user``). Any annotation type."""
+    if not user.is_authenticated:
+        return Annotation.objects.none()
+    my_vote = Verification.objects.filter(annotation=OuterRef("pk"), user=user).values("verified")[:1]
+    return (
+        Annotation.objects.filter(image__image_set__in=ImageSet.objects.visible_to(user))
+        .select_related("annotation_type", "image__image_set", "user", "last_editor")
+        .annotate(accepts=_vote_count(True), rejects=_vote_count(False), my_vote=Subquery(my_vote))
+    )
+
+
+def annotation_list(user, *, image=None, image_set=None, annotation_type=None, not_voted_by_me=False, origin=None):
+    """The API list: readable annotations of active types, by image name then id, filtered."""
+    annotations = readable_annotations(user).filter(annotation_type__active=True)
+    if image is not None:
+        annotations = annotations.filter(image_id=image)
+    if image_set is not None:
+        annotations = annotations.filter(image__image_set_id=image_set)
+    if annotation_type is not None:
+        annotations = annotations.filter(annotation_type_id=annotation_type)
+    if origin is not None:
+        annotations = annotations.filter(origin=origin)
+    if not_voted_by_me:
+        annotations = annotations.filter(~Exists(Verification.objects.filter(annotation=OuterRef("pk"), user=user)))
+    return annotations.order_by("image__name", "image_id", "id")
+
+
+class PermissionCache:
+    """The caller's permissions on annotations, computed once per image set (one membership query
+    for the whole response, whatever the number of sets)."""
+
+    def __init__(self, user):
+        self.user = user
+        self._memberships = None
+        self._by_set = {}
+
+    def set_permissions(self, image_set):
+        if image_set.pk not in self._by_set:
+            if self._memberships is None:
+                self._memberships = (
+                    {m.team_id: m for m in TeamMembership.objects.filter(user=self.user)}
+                    if self.user.is_authenticated
+                    else {}
+                )
+            self._by_set[image_set.pk] = imageset_permissions(
+                self.user, image_set, membership=self._memberships.get(image_set.team_id)
+            )
+        return self._by_set[image_set.pk]
+
+    def for_annotation(self, annotation):
+        return annotation_permissions(
+            self.user, annotation, set_permissions=self.set_permissions(annotation.image.image_set)
+        )
+
+
+def history_of(annotation):
+    """Every history entry of ``annotation`` (also those written before a delete), oldest first."""
+    return (
+        AnnotationHistory.objects.filter(annotation_uuid=annotation.uuid).select_related("user").order_by("time", "id")
+    )
