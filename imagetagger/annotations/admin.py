@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.db import transaction
 
-from .models import Annotation, AnnotationHistory, AnnotationType, Verification
+from .models import Annotation, AnnotationHistory, AnnotationType
+from .votes import discard_votes
 
 
 @admin.register(AnnotationType)
@@ -15,11 +17,17 @@ class AnnotationAdmin(admin.ModelAdmin):
     list_filter = ["origin", "annotation_type"]
     raw_id_fields = ["image", "user", "last_editor"]
 
+    # Deleting here must keep users' points right, like the annotation services do. (Votes are not
+    # in the admin at all: they change through the vote API only, which keeps points right.)
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            discard_votes(Annotation.objects.filter(pk=obj.pk))
+            super().delete_model(request, obj)
 
-@admin.register(Verification)
-class VerificationAdmin(admin.ModelAdmin):
-    list_display = ["annotation", "user", "verified", "time"]
-    raw_id_fields = ["annotation", "user"]
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            discard_votes(queryset)
+            super().delete_queryset(request, queryset)
 
 
 @admin.register(AnnotationHistory)

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Q
+from django.db.models.functions import Lower
 
 from images.models import Image
 
@@ -35,6 +36,13 @@ class AnnotationType(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="annotations_type_name_ci_unique",
+                violation_error_message="There is already an annotation type with this name.",
+            ),
+        ]
 
     def __str__(self):
         return self.name

@@ -14,7 +14,7 @@ Concurrent writers on one image are serialised by locking the image's row.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from images.models import Image
 from images.permissions import imageset_permissions
@@ -82,9 +82,23 @@ def _lock_image(image_id):
         raise ValidationError({"image": "This image does not exist (any more)."}) from None
 
 
-def _check_type(annotation_type):
+def check_type_active(annotation_type):
     if not annotation_type.active:
         raise ValidationError({"annotation_type": f"The annotation type “{annotation_type.name}” is not active."})
+
+
+def _current_type(annotation_type):
+    """Re-read the type, on PostgreSQL under a key-share lock: a staff migration of the type (which
+    locks its row for update) then cannot change its geometry between our check and our insert."""
+    if connection.vendor == "postgresql":
+        query = "SELECT * FROM annotations_annotationtype WHERE id = %s FOR KEY SHARE"
+        found = next(iter(AnnotationType.objects.raw(query, [annotation_type.pk])), None)
+    else:  # SQLite runs one writing transaction at a time
+        found = AnnotationType.objects.filter(pk=annotation_type.pk).first()
+    if found is None:
+        raise ValidationError({"annotation_type": "This annotation type no longer exists."})
+    check_type_active(found)
+    return found
 
 
 def _check_place(image, annotation_type, vector, *, exclude_id=None):
@@ -158,7 +172,7 @@ def create_annotation(
         existing = Annotation.objects.filter(uuid=uuid).select_related("image__image_set").first()
         if existing is not None:
             return _replayed(existing, actor, image, annotation_type), False
-    _check_type(annotation_type)
+    annotation_type = _current_type(annotation_type)
     _check_flags(concealed, blurred)
     _check_machine(origin, model_name, confidence)
     vector = validate_vector(vector, annotation_type, image)
@@ -232,7 +246,7 @@ def update_annotation(
     before = snapshot(annotation)
     new_type = annotation.annotation_type if annotation_type is UNSET else annotation_type
     if new_type.pk != annotation.annotation_type_id:
-        _check_type(new_type)
+        new_type = _current_type(new_type)
     new_concealed = annotation.concealed_flag if concealed is UNSET else concealed
     new_blurred = annotation.blurred_flag if blurred is UNSET else blurred
     _check_flags(new_concealed, new_blurred)

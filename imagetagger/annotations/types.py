@@ -15,7 +15,7 @@ Rules kept here:
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, IntegerField, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, JSONObject, Now
@@ -28,22 +28,12 @@ from .votes import accepts_from_others, discard_votes
 NAME_MAX_LENGTH = AnnotationType._meta.get_field("name").max_length
 MAX_NODE_COUNT = 1000
 MIGRATION_NODE_COUNTS = (0, 4)
-# pg_advisory_xact_lock key serialising type creations and renames (the case-insensitive name check).
-_NAME_LOCK_KEY = 0x1A7E7195
 UNSET = object()
 
 
 def _require_staff(actor):
     if not may_manage_annotation_types(actor):
         raise PermissionDenied("Only site staff may manage annotation types.")
-
-
-def _lock_names():
-    """Serialise "is this name free?" checks: SQLite transactions here are IMMEDIATE (one writer at a
-    time); PostgreSQL needs a lock, as no row exists yet for a new name."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_NAME_LOCK_KEY])
 
 
 def _clean_name(name, *, exclude_pk=None):
@@ -56,7 +46,6 @@ def _clean_name(name, *, exclude_pk=None):
         raise ValidationError({"name": f"The name has {len(name)} characters; at most {NAME_MAX_LENGTH} are allowed."})
     if any(ord(char) < 32 or ord(char) == 127 for char in name):
         raise ValidationError({"name": "The name must not contain control characters."})
-    _lock_names()
     clash = AnnotationType.objects.filter(name__iexact=name).exclude(pk=exclude_pk).first()
     if clash is not None:
         raise ValidationError({"name": f"There is already an annotation type named “{clash.name}”."})
@@ -92,7 +81,7 @@ def _save(annotation_type, **kwargs):
     try:
         with transaction.atomic():
             annotation_type.save(**kwargs)
-    except IntegrityError:  # the exact name, taken meanwhile (the model's unique constraint)
+    except IntegrityError:  # the name, taken meanwhile (the case-insensitive unique constraint)
         raise ValidationError(
             {"name": f"There is already an annotation type named “{annotation_type.name}”."}
         ) from None

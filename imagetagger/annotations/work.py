@@ -35,7 +35,7 @@ from images.permissions import imageset_permissions, memberships_by_team
 from users.models import TeamMembership
 
 from .models import Annotation, AnnotationHistory, AnnotationType, HistoryAction, ImageLease, Origin, Verification
-from .services import _check_type, snapshot
+from .services import check_type_active, snapshot
 
 # How many images one request tries before giving up; each failed try means another annotator
 # claimed that image at the same moment, so this bounds the work, not the answer.
@@ -135,7 +135,7 @@ def next_image(*, actor, image_set, annotation_type, after_image=None):
     ``lease.expires``), or None when no image is left.
     """
     _require(actor, image_set, "annotate", NO_ANNOTATE)
-    _check_type(annotation_type)
+    check_type_active(annotation_type)
     if after_image is not None and after_image.image_set_id != image_set.pk:
         raise ValidationError({"after_image": "This image is not in this image set."})
     now = timezone.now()
@@ -179,7 +179,7 @@ def next_image_across_sets(*, actor, annotation_type):
     """Lease the next image needing ``annotation_type`` from any set ``actor`` may annotate: sets of
     higher priority first, then newer sets first (the order of the home page); within a set as
     ``next_image``. Returns the ``ImageLease`` (``lease.image.image_set``) or None."""
-    _check_type(annotation_type)
+    check_type_active(annotation_type)
     now = timezone.now()
     open_images = _open_images(Image.objects.filter(image_set=OuterRef("pk")), annotation_type, actor, now)
     sets = list(
@@ -203,7 +203,7 @@ def renew_lease(*, actor, image, annotation_type):
     (again); so opening an image directly and renewing claims it too. Raises ``LeaseHeld`` when
     another annotator holds a live lease. Needs ``annotate`` and an active type."""
     _require(actor, image.image_set, "annotate", NO_ANNOTATE)
-    _check_type(annotation_type)
+    check_type_active(annotation_type)
     lease = _claim(image, annotation_type, actor, timezone.now())
     if lease is None:
         raise LeaseHeld(ImageLease.objects.get(image=image, annotation_type=annotation_type))
@@ -250,7 +250,7 @@ def annotate_set_not_in_image(*, actor, image_set, annotation_type):
     A fixed number of queries plus one INSERT per ``BULK_BATCH_SIZE`` images.
     """
     _require(actor, image_set, "edit_set", NO_EDIT_SET)
-    _check_type(annotation_type)
+    check_type_active(annotation_type)
     # Annotation writers lock the image row (services._lock_image); lock the candidates too (in id
     # order, like every multi-image locker), then look again: a shape saved meanwhile must not end up
     # beside a "not in image". NO KEY UPDATE still excludes those writers but lets lease INSERTs
