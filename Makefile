@@ -36,6 +36,7 @@ test: install
 bench: install
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_zip.py
+	$(PY) bench/bench_annotations_api.py
 
 lint: install
 	$(VENV)/bin/ruff check .
