@@ -25,21 +25,21 @@ import time
 os.environ.setdefault("IT_DB_HOST", "127.0.0.1")
 os.environ.setdefault("IT_DB_USER", "postgres")
 
-import _setup  # noqa: E402
+import _setup
 
 try:
     _setup.setup_django()
-except Exception as error:  # noqa: BLE001 - report and stop, this benchmark needs PostgreSQL
+except Exception as error:
     print(f"bench_annotations_api: skipped, PostgreSQL is not reachable ({error.__class__.__name__}: {error})")
     sys.exit(0)
 
-from django.test import Client  # noqa: E402
+from django.test import Client
 
-from annotations.models import AnnotationType  # noqa: E402
-from images.models import Image  # noqa: E402
-from images.services import create_imageset  # noqa: E402
-from users.models import User  # noqa: E402
-from users.services import add_member, create_api_token, create_team  # noqa: E402
+from annotations.models import AnnotationType
+from images.models import Image
+from images.services import create_imageset
+from users.models import User
+from users.services import add_member, create_api_token, create_team
 
 OPERATIONS = ("create", "update", "list")
 
@@ -121,7 +121,7 @@ def run_client(port, key, images, box, rounds, timings, errors):
             started = time.perf_counter()
             client.call("GET", f"/api/v1/annotations/?image={image.pk}")
             timings["list"].append(time.perf_counter() - started)
-    except Exception as error:  # noqa: BLE001 - reported after the run
+    except Exception as error:
         errors.append(repr(error))
 
 
@@ -238,7 +238,8 @@ def main():
     total = sum(len(values) for values in timings.values())
     print(f"  all operations: {total} in {elapsed:.1f} s = {total / elapsed:.0f} requests/s")
     print(
-        f"  {'operation':<8} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}   in-process mean ms   ratio p50/in-process"
+        f"  {'operation':<8} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+        "   in-process mean ms   ratio p50/in-process"
     )
     for name in OPERATIONS:
         values = timings[name]
