@@ -204,7 +204,14 @@ class AnnotationViewSet(viewsets.GenericViewSet):
         annotation, created = services.create_annotation(
             actor=request.user, image=image, annotation_type=annotation_type, **fields
         )
-        return self._respond(annotation, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        if not created:
+            return self._respond(annotation, status.HTTP_200_OK)
+        # A new annotation has no votes yet: answer without reading it back through the list query.
+        annotation.accepts = annotation.rejects = 0
+        annotation.my_vote = None
+        return self._with_etag(
+            Response(self.get_serializer(annotation).data, status=status.HTTP_201_CREATED), annotation
+        )
 
     @extend_schema(responses={200: AnnotationSerializer, 401: ERRORS[401], 404: ERRORS[404]})
     def retrieve(self, request, pk=None):
