@@ -17,6 +17,8 @@ from django.shortcuts import get_object_or_404
 from django.utils.http import parse_etags
 from django.views.decorators.http import require_POST, require_safe
 
+from users.authentication import token_or_login_required
+
 from .ingest import ADDED, ensure_thumbnail, ingest_uploads, upload_refusal
 from .models import Image, ImageSet
 from .permissions import imageset_permissions
@@ -87,7 +89,7 @@ def _serve(request, *, path, content_type, etag, filename):
     return response
 
 
-@login_required
+@token_or_login_required
 @require_safe
 def view_image(request, image_id):
     image = _readable_image(request, image_id)
@@ -100,7 +102,7 @@ def view_image(request, image_id):
     )
 
 
-@login_required
+@token_or_login_required
 @require_safe
 def view_thumbnail(request, image_id):
     image = _readable_image(request, image_id)

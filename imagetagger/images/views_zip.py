@@ -10,12 +10,13 @@ counts as ready.
 from urllib.parse import quote
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from users.authentication import token_or_login_required
 
 from . import zips
 from .models import ImageSet
@@ -62,7 +63,7 @@ def _accel_location(name):
 
 @never_cache
 @require_safe
-@login_required
+@token_or_login_required
 def download_imageset(request, imageset_id):
     image_set, permissions = _readable_set(request, imageset_id)
     if not image_set.images.exists():
@@ -96,7 +97,7 @@ def download_imageset(request, imageset_id):
 
 @never_cache
 @require_safe
-@login_required
+@token_or_login_required
 def zip_status(request, imageset_id):
     """``{"state": "ready"|"processing"|"failed"|"empty", "size", "download_url", "error"?}``.
 

@@ -29,3 +29,33 @@ class ApiTokenAuthenticationScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Token <key>`; create keys on your profile page.",
         }
+
+
+def token_or_login_required(view):
+    """``login_required`` for downloads that scripts fetch too: a request with an
+    ``Authorization: Token <key>`` header is authenticated by that token (a bad token answers 401),
+    any other request needs a logged-in session (otherwise: redirect to the login page)."""
+    import functools
+
+    from django.contrib.auth.decorators import login_required
+    from django.http import JsonResponse
+
+    session_view = login_required(view)
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header.lower().startswith("token "):
+            return session_view(request, *args, **kwargs)
+        try:
+            found = ApiTokenAuthentication().authenticate(request)
+        except exceptions.AuthenticationFailed as error:
+            response = JsonResponse({"detail": str(error.detail)}, status=401)
+            response["WWW-Authenticate"] = "Token"
+            return response
+        if found is None:
+            return session_view(request, *args, **kwargs)
+        request.user = found[0]
+        return view(request, *args, **kwargs)
+
+    return wrapper
