@@ -121,6 +121,7 @@ class Base(Configuration):
         "users",
         "images",
         "annotations",
+        "exports",
         "administration",
         "django.contrib.admin",
         "django.contrib.auth",
