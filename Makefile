@@ -28,8 +28,9 @@ run: install
 		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		$(PY) manage.py runserver $(ADDR); }
 
-## Run the whole test suite (browser tests too when Chromium is installed).
+## Run the whole test suite: the canvas code's unit tests (Node), then pytest (browser tests too when Chromium is installed).
 test: install
+	node --test --disable-warning=MODULE_TYPELESS_PACKAGE_JSON imagetagger/annotations/jstests/
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## Run the benchmarks (figures as ratios to a baseline measured in the same run). Not part of CI.

@@ -1,0 +1,81 @@
+// draw.js against a recording stand-in for CanvasRenderingContext2D.
+import assert from "node:assert/strict";
+import test from "node:test";
+
+import { COLORS, drawScene, drawShapes, isMachineLooking, shapeStyle } from "../static/annotations/js/draw.js";
+import { VECTOR_TYPE } from "../static/annotations/js/geometry.js";
+
+function fakeContext() {
+  const calls = [];
+  const state = { strokeStyle: null, lineWidth: 1, dash: [] };
+  const ctx = new Proxy(
+    {},
+    {
+      get(target, name) {
+        if (name === "calls") return calls;
+        if (name === "measureText") return (text) => ({ width: text.length * 6 });
+        if (name === "setLineDash") return (dash) => calls.push(["setLineDash", dash]);
+        if (name === "stroke") return () => calls.push(["stroke", state.strokeStyle, state.lineWidth]);
+        if (name in state) return state[name];
+        return (...args) => calls.push([name, ...args]);
+      },
+      set(target, name, value) {
+        state[name] = value;
+        return true;
+      },
+    },
+  );
+  return ctx;
+}
+
+const P = (x, y) => ({ x, y });
+
+test("styles: flags, highlight and machine-made dashes", () => {
+  assert.equal(shapeStyle({}).stroke, COLORS.shape);
+  assert.equal(shapeStyle({ concealed: true }).stroke, COLORS.concealed);
+  assert.equal(shapeStyle({ blurred: true }).stroke, COLORS.blurred);
+  assert.equal(shapeStyle({ blurred: true, concealed: true }).stroke, COLORS.concealedBlurred);
+  assert.equal(shapeStyle({ highlighted: true, blurred: true }).stroke, COLORS.highlighted);
+  assert.deepEqual(shapeStyle({ machine: true }).dash, [6, 4]);
+  assert.deepEqual(shapeStyle({}).dash, []);
+});
+
+test("machine-made look lasts until a human edited or accepted", () => {
+  assert.ok(isMachineLooking({ origin: "machine", last_editor: null, accepts: 0 }));
+  assert.ok(!isMachineLooking({ origin: "machine", last_editor: "bob", accepts: 0 }));
+  assert.ok(!isMachineLooking({ origin: "machine", last_editor: null, accepts: 1 }));
+  assert.ok(!isMachineLooking({ origin: "human", last_editor: null, accepts: 0 }));
+});
+
+test("shapes of one style are stroked together, off-screen ones skipped", () => {
+  const ctx = fakeContext();
+  const view = { scale: 1, x: 0, y: 0 };
+  const shapes = [];
+  for (let index = 0; index < 1000; index += 1) {
+    shapes.push({ vectorType: VECTOR_TYPE.POLYGON, points: [P(index, 0), P(index + 5, 0), P(index, 5)] });
+  }
+  shapes.push({ vectorType: VECTOR_TYPE.BOX, points: [P(5000, 5000), P(5010, 5010)] });
+  shapes.push({ vectorType: VECTOR_TYPE.POINT, points: [P(3, 3)], highlighted: true });
+  drawShapes(ctx, view, shapes, { width: 2000, height: 1000 });
+  const strokes = ctx.calls.filter(([name]) => name === "stroke");
+  assert.equal(strokes.length, 3, "one for the group, two (shadow + colour) for the highlighted one");
+  assert.equal(ctx.calls.filter(([name]) => name === "rect").length, 0, "the box off screen is not drawn");
+  assert.equal(ctx.calls.filter(([name]) => name === "closePath").length, 1000);
+});
+
+test("a whole scene draws without errors", () => {
+  const ctx = fakeContext();
+  drawScene(ctx, {
+    view: { scale: 2, x: 0, y: 0 },
+    width: 300,
+    height: 200,
+    image: { fake: true },
+    imageWidth: 100,
+    imageHeight: 80,
+    shapes: [{ vectorType: VECTOR_TYPE.BOX, points: [P(1, 1), P(10, 10)], machine: true }],
+    selection: { vectorType: VECTOR_TYPE.LINE, points: [P(1, 1)], cursor: P(5, 5), closed: false, handles: "vertices" },
+    cursor: P(5, 5),
+  });
+  assert.ok(ctx.calls.some(([name]) => name === "drawImage"));
+  assert.ok(ctx.calls.some(([name, text]) => name === "fillText" && text === "5, 5"));
+});

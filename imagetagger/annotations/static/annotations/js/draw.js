@@ -1,0 +1,263 @@
+// Rendering of the annotation canvas on the Canvas 2D API. No DOM queries: callers pass a context.
+//
+// Stable exports (the verification page imports them; do not rename):
+//   COLORS                                 the palette below (documented per key)
+//   prepareCanvas(canvas, cssWidth, cssHeight) -> ctx   size the backing store for devicePixelRatio
+//   drawScene(ctx, scene)                  clear, draw the image, every shape, the selection, the crosshair
+//   drawShapes(ctx, view, shapes, options) only the shapes (batched by style, culled to the viewport)
+//   drawSelection(ctx, view, selection)    the shape being drawn or edited, with vertex handles
+//   drawCrosshair(ctx, view, cursor, imageW, imageH, cssW, cssH)  lines through the cursor + label
+//   shapeStyle(shape)                      -> {stroke, width, dash, fill} of one shape
+//
+// scene = {
+//   view: {scale, x, y},                   see geometry.js
+//   width, height,                         canvas size in CSS pixels
+//   image: HTMLImageElement|ImageBitmap|null, imageWidth, imageHeight,
+//   shapes: [{id, vectorType, points: [{x, y}], concealed, blurred, machine, highlighted}],
+//   selection: null | {vectorType, points, closed, cursor: {x, y}|null, handles: "vertices"|"box"|null},
+//   cursor: null | {x, y} (image pixels, for the crosshair),
+// }
+// A shape is "machine" (drawn dashed) while it is machine-made and no human accepted or edited it:
+// see isMachineLooking(annotation) for the rule on API objects.
+
+import { VECTOR_TYPE, boxHandles, boundsOf, imageToScreen, normalizeBox } from "./geometry.js";
+
+export const COLORS = Object.freeze({
+  shape: "#CC4444", // an existing annotation
+  highlighted: "#FF1A1A", // the current one (being edited, or picked on the verification page)
+  concealed: "#E69F00", // concealed flag set
+  blurred: "#56B4E9", // blurred flag set
+  concealedBlurred: "#CC79A7", // both flags
+  selection: "#00E060", // the shape being drawn or edited
+  handle: "#FFFFFF", // vertex handles (outlined in the selection colour)
+  crosshair: "rgba(255, 255, 255, 0.75)",
+  crosshairShadow: "rgba(0, 0, 0, 0.6)",
+  background: "#1e1e1e",
+});
+
+export const POINT_RADIUS = 4;
+export const HANDLE_RADIUS = 4;
+export const MACHINE_DASH = [6, 4];
+
+/** Whether an annotation from the API looks machine-made: origin "machine" and neither edited by a human nor accepted. */
+export function isMachineLooking(annotation) {
+  return annotation.origin === "machine" && !annotation.last_editor && !(annotation.accepts > 0);
+}
+
+export function prepareCanvas(canvas, cssWidth, cssHeight) {
+  const ratio = (typeof window !== "undefined" && window.devicePixelRatio) || 1;
+  const width = Math.max(1, Math.round(cssWidth * ratio));
+  const height = Math.max(1, Math.round(cssHeight * ratio));
+  if (canvas.width !== width) canvas.width = width;
+  if (canvas.height !== height) canvas.height = height;
+  canvas.style.width = `${cssWidth}px`;
+  canvas.style.height = `${cssHeight}px`;
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  return ctx;
+}
+
+export function shapeStyle(shape) {
+  let stroke = COLORS.shape;
+  if (shape.concealed && shape.blurred) stroke = COLORS.concealedBlurred;
+  else if (shape.concealed) stroke = COLORS.concealed;
+  else if (shape.blurred) stroke = COLORS.blurred;
+  if (shape.highlighted) stroke = COLORS.highlighted;
+  return {
+    stroke,
+    width: shape.highlighted ? 3 : 2,
+    dash: shape.machine ? MACHINE_DASH : [],
+  };
+}
+
+function styleKey(style) {
+  return `${style.stroke}|${style.width}|${style.dash.join(",")}`;
+}
+
+/** Adds one shape's outline to the current path (screen coordinates). */
+function tracePath(ctx, view, vectorType, points, closed) {
+  if (points.length === 0) return;
+  if (vectorType === VECTOR_TYPE.POINT || points.length === 1) {
+    const s = imageToScreen(view, points[0]);
+    ctx.moveTo(s.x + POINT_RADIUS, s.y);
+    ctx.arc(s.x, s.y, POINT_RADIUS, 0, Math.PI * 2);
+    return;
+  }
+  if (vectorType === VECTOR_TYPE.BOX && points.length === 2) {
+    const [a, b] = normalizeBox(points).map((p) => imageToScreen(view, p));
+    ctx.rect(a.x, a.y, b.x - a.x, b.y - a.y);
+    return;
+  }
+  const first = imageToScreen(view, points[0]);
+  ctx.moveTo(first.x, first.y);
+  for (let index = 1; index < points.length; index += 1) {
+    const s = imageToScreen(view, points[index]);
+    ctx.lineTo(s.x, s.y);
+  }
+  if (closed) ctx.closePath();
+}
+
+const boundsCache = new WeakMap();
+
+function cachedBounds(points) {
+  let bounds = boundsCache.get(points);
+  if (!bounds) {
+    bounds = boundsOf(points);
+    boundsCache.set(points, bounds);
+  }
+  return bounds;
+}
+
+/**
+ * Draws many shapes quickly: shapes outside the viewport are skipped and the rest are stroked in
+ * one path per style. ``options``: {width, height} of the viewport in CSS pixels.
+ */
+export function drawShapes(ctx, view, shapes, options = {}) {
+  const viewport = options.width
+    ? {
+        minX: -view.x / view.scale,
+        minY: -view.y / view.scale,
+        maxX: (options.width - view.x) / view.scale,
+        maxY: (options.height - view.y) / view.scale,
+      }
+    : null;
+  const margin = (POINT_RADIUS + 3) / view.scale;
+  const groups = new Map();
+  const highlighted = [];
+  for (const shape of shapes) {
+    if (!shape.points || shape.points.length === 0) continue;
+    if (viewport) {
+      const b = cachedBounds(shape.points);
+      if (
+        b.maxX < viewport.minX - margin ||
+        b.minX > viewport.maxX + margin ||
+        b.maxY < viewport.minY - margin ||
+        b.minY > viewport.maxY + margin
+      ) {
+        continue;
+      }
+    }
+    if (shape.highlighted) {
+      highlighted.push(shape);
+      continue;
+    }
+    const style = shapeStyle(shape);
+    const key = styleKey(style);
+    if (!groups.has(key)) groups.set(key, { style, shapes: [] });
+    groups.get(key).shapes.push(shape);
+  }
+  ctx.save();
+  ctx.lineJoin = "round";
+  for (const { style, shapes: group } of groups.values()) {
+    ctx.beginPath();
+    for (const shape of group) {
+      tracePath(ctx, view, shape.vectorType, shape.points, shape.vectorType === VECTOR_TYPE.POLYGON);
+    }
+    ctx.strokeStyle = style.stroke;
+    ctx.lineWidth = style.width;
+    ctx.setLineDash(style.dash);
+    ctx.stroke();
+  }
+  // The current shape last, so that it lies on top.
+  for (const shape of highlighted) {
+    const style = shapeStyle(shape);
+    ctx.beginPath();
+    tracePath(ctx, view, shape.vectorType, shape.points, shape.vectorType === VECTOR_TYPE.POLYGON);
+    ctx.strokeStyle = COLORS.crosshairShadow;
+    ctx.lineWidth = style.width + 2;
+    ctx.setLineDash([]);
+    ctx.stroke();
+    ctx.strokeStyle = style.stroke;
+    ctx.lineWidth = style.width;
+    ctx.setLineDash(style.dash);
+    ctx.stroke();
+  }
+  ctx.restore();
+}
+
+function drawHandle(ctx, s) {
+  ctx.beginPath();
+  ctx.rect(s.x - HANDLE_RADIUS, s.y - HANDLE_RADIUS, HANDLE_RADIUS * 2, HANDLE_RADIUS * 2);
+  ctx.fillStyle = COLORS.handle;
+  ctx.fill();
+  ctx.lineWidth = 1.5;
+  ctx.strokeStyle = COLORS.selection;
+  ctx.stroke();
+}
+
+/** The selection: its outline (plus the rubber band to the cursor while drawing) and its handles. */
+export function drawSelection(ctx, view, selection) {
+  if (!selection || !selection.points || selection.points.length === 0) return;
+  const { vectorType, points } = selection;
+  ctx.save();
+  ctx.lineJoin = "round";
+  ctx.setLineDash([]);
+  const outline = selection.cursor && !selection.closed ? [...points, selection.cursor] : points;
+  const closed = vectorType === VECTOR_TYPE.POLYGON && selection.closed;
+  ctx.beginPath();
+  tracePath(ctx, view, vectorType, outline, closed);
+  ctx.strokeStyle = COLORS.crosshairShadow;
+  ctx.lineWidth = 4;
+  ctx.stroke();
+  ctx.strokeStyle = COLORS.selection;
+  ctx.lineWidth = 2;
+  ctx.stroke();
+  if (selection.handles === "box" && points.length === 2) {
+    for (const handle of boxHandles(points)) drawHandle(ctx, imageToScreen(view, handle));
+  } else if (selection.handles !== null) {
+    for (const p of points) drawHandle(ctx, imageToScreen(view, p));
+  }
+  ctx.restore();
+}
+
+/** Full-size crosshair lines through the cursor and a label with its position in image pixels. */
+export function drawCrosshair(ctx, view, cursor, imageW, imageH, cssW, cssH) {
+  if (!cursor) return;
+  const s = imageToScreen(view, cursor);
+  ctx.save();
+  ctx.setLineDash([]);
+  for (const [color, width] of [
+    [COLORS.crosshairShadow, 3],
+    [COLORS.crosshair, 1],
+  ]) {
+    ctx.beginPath();
+    ctx.moveTo(0, Math.round(s.y) + 0.5);
+    ctx.lineTo(cssW, Math.round(s.y) + 0.5);
+    ctx.moveTo(Math.round(s.x) + 0.5, 0);
+    ctx.lineTo(Math.round(s.x) + 0.5, cssH);
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width;
+    ctx.stroke();
+  }
+  const label = `${cursor.x}, ${cursor.y}`;
+  ctx.font = "12px system-ui, sans-serif";
+  const textWidth = ctx.measureText(label).width;
+  let left = s.x + 10;
+  let top = s.y + 10;
+  if (left + textWidth + 8 > cssW) left = s.x - textWidth - 18;
+  if (top + 20 > cssH) top = s.y - 30;
+  ctx.fillStyle = "rgba(0, 0, 0, 0.7)";
+  ctx.fillRect(left, top, textWidth + 8, 18);
+  ctx.fillStyle = "#FFFFFF";
+  ctx.textBaseline = "middle";
+  ctx.fillText(label, left + 4, top + 9);
+  void imageW;
+  void imageH;
+  ctx.restore();
+}
+
+export function drawScene(ctx, scene) {
+  const { view, width, height } = scene;
+  ctx.save();
+  ctx.setLineDash([]);
+  ctx.fillStyle = COLORS.background;
+  ctx.fillRect(0, 0, width, height);
+  if (scene.image) {
+    ctx.imageSmoothingEnabled = view.scale < 2;
+    ctx.drawImage(scene.image, view.x, view.y, scene.imageWidth * view.scale, scene.imageHeight * view.scale);
+  }
+  ctx.restore();
+  drawShapes(ctx, view, scene.shapes || [], { width, height });
+  drawSelection(ctx, view, scene.selection);
+  drawCrosshair(ctx, view, scene.cursor, scene.imageWidth, scene.imageHeight, width, height);
+}
