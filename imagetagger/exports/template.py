@@ -1,0 +1,486 @@
+"""The export placeholder language (reference spec §3.3 and §3.4), tokenised.
+
+A template is split once into literal text and placeholders (``%%name``); rendering joins the
+literals with the values. Values coming from data (image names, set names, descriptions, type names,
+the rendered vector) are inserted as they are and never scanned again, so data containing ``%%…``
+text comes out unchanged (the original's sequential ``str.replace`` re-substituted it, spec §14.4).
+
+At each ``%%`` the longest placeholder known to that template kind is taken, so ``%%bry`` in a
+vector format is ``%%br`` followed by ``y``, as in the original. Unknown ``%%…`` text stays literal
+(``validate_templates`` reports it). No placeholder of one kind is a prefix of another of the same
+kind, so for well-formed templates the output equals the original's.
+
+Conditionals (``%%ifblurred``, ``%%ifnotblurred``, ``%%ifconcealed``, ``%%ifnotconcealed``) exist only
+in the annotation format; each one runs up to the first following ``%%endif`` (no nesting). An
+``%%if…`` without ``%%endif`` and a stray ``%%endif`` stay literal text (and fail validation).
+
+Values are written with ``str()`` as the original did (``12``, ``60.0``, ``0.15625``), except that
+missing values (``None``) are written as empty strings, not as ``None``.
+"""
+
+import re
+from dataclasses import dataclass
+
+from annotations.models import Annotation, VectorType
+
+KINDS = ("name", "base", "image", "annotation", "vector", "not_in_image")
+
+_IMAGE = ("imageset", "imagewidth", "imageheight", "imagename", "imageid")
+GEOMETRY = (
+    "rad",
+    "relrad",
+    "dia",
+    "reldia",
+    "cx",
+    "relcx",
+    "cy",
+    "relcy",
+    "minx",
+    "relminx",
+    "maxx",
+    "relmaxx",
+    "miny",
+    "relminy",
+    "maxy",
+    "relmaxy",
+    "width",
+    "relwidth",
+    "height",
+    "relheight",
+)
+CONDITIONALS = ("ifblurred", "ifnotblurred", "ifconcealed", "ifnotconcealed")
+ENDIF = "endif"
+
+PLACEHOLDERS = {
+    "name": ("imageset", "team", "setlocation", "exportid"),
+    "base": ("content", "imageset", "setdescription", "team", "setlocation"),
+    "image": (*_IMAGE, "annotations", "annoamount"),
+    "annotation": (*_IMAGE, "type", "veriamount", "vector", *GEOMETRY),
+    "vector": ("count0", "count1", "x", "relx", "y", "rely", "br"),
+    "not_in_image": (*_IMAGE, "type", "veriamount"),
+}
+
+# Which model field holds which template kind, and the kind of each field.
+FIELD_KINDS = {
+    "name_format": "name",
+    "base_format": "base",
+    "image_format": "image",
+    "annotation_format": "annotation",
+    "vector_format": "vector",
+    "not_in_image_format": "not_in_image",
+}
+
+DELETED_TEAM = "DeletedTeam"
+BATCH_SIZE = 2000
+CHUNK_CHARS = 64 * 1024
+
+
+def _known(kind):
+    names = PLACEHOLDERS[kind]
+    if kind == "annotation":
+        names = (*names, *CONDITIONALS, ENDIF)
+    return names
+
+
+def _pattern(names):
+    alternation = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    return re.compile(f"%%({alternation})")
+
+
+_PATTERNS = {kind: _pattern(_known(kind)) for kind in KINDS}
+_ANY_PLACEHOLDER = re.compile(r"%%([A-Za-z][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    name: str
+
+
+@dataclass(frozen=True)
+class Conditional:
+    name: str
+    body: tuple
+
+
+def tokenize(template, kind):
+    """The template as a tuple of literal strings, ``Placeholder`` and ``Conditional`` tokens."""
+    template = template or ""
+    flat = []
+    position = 0
+    for match in _PATTERNS[kind].finditer(template):
+        if match.start() > position:
+            flat.append(template[position : match.start()])
+        flat.append(Placeholder(match.group(1)))
+        position = match.end()
+    if position < len(template):
+        flat.append(template[position:])
+    return tuple(_fold_conditionals(flat))
+
+
+def _fold_conditionals(flat):
+    out = []
+    index = 0
+    while index < len(flat):
+        token = flat[index]
+        if isinstance(token, Placeholder) and token.name in CONDITIONALS:
+            end = next(
+                (j for j in range(index + 1, len(flat)) if isinstance(flat[j], Placeholder) and flat[j].name == ENDIF),
+                None,
+            )
+            if end is None:  # unterminated: literal text
+                out.append("%%" + token.name)
+                index += 1
+                continue
+            body = tuple(_literal_conditionals(flat[index + 1 : end]))
+            out.append(Conditional(token.name, body))
+            index = end + 1
+            continue
+        if isinstance(token, Placeholder) and token.name == ENDIF:  # stray %%endif: literal
+            out.append("%%" + ENDIF)
+        else:
+            out.append(token)
+        index += 1
+    return _merge_literals(out)
+
+
+def _literal_conditionals(tokens):
+    # A %%if… inside a conditional body would be nesting, which the language does not have.
+    for token in tokens:
+        if isinstance(token, Placeholder) and token.name in CONDITIONALS:
+            yield "%%" + token.name
+        else:
+            yield token
+
+
+def _merge_literals(tokens):
+    merged = []
+    for token in tokens:
+        if isinstance(token, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += token
+        else:
+            merged.append(token)
+    return merged
+
+
+def placeholders_used(tokens):
+    names = set()
+    for token in tokens:
+        if isinstance(token, Placeholder):
+            names.add(token.name)
+        elif isinstance(token, Conditional):
+            names |= placeholders_used(token.body)
+    return names
+
+
+def fmt(value):
+    """A value as the original wrote it with ``str()``, but ``None`` as an empty string."""
+    return "" if value is None else str(value)
+
+
+def render_tokens(tokens, values, flags=None):
+    """Join ``tokens``; ``values`` maps placeholder names to already formatted strings;
+    ``flags`` maps conditional names to booleans."""
+    parts = []
+    for token in tokens:
+        if isinstance(token, str):
+            parts.append(token)
+        elif isinstance(token, Placeholder):
+            parts.append(values.get(token.name, "%%" + token.name))
+        elif flags and flags.get(token.name):
+            parts.append(render_tokens(token.body, values))
+    return "".join(parts)
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def unknown_placeholders(template, kind):
+    """The ``%%words`` of ``template`` that start with no placeholder of ``kind``, in order."""
+    known = _known(kind)
+    unknown = []
+    for match in _ANY_PLACEHOLDER.finditer(template or ""):
+        word = match.group(1)
+        if not any(word.startswith(name) for name in known) and "%%" + word not in unknown:
+            unknown.append("%%" + word)
+    return unknown
+
+
+def conditional_errors(template):
+    """Problems with the conditionals of an annotation format: unterminated, nested, stray ``%%endif``."""
+    errors = []
+    open_name = None
+    for match in _PATTERNS["annotation"].finditer(template or ""):
+        name = match.group(1)
+        if name in CONDITIONALS:
+            if open_name is not None:
+                errors.append(f"%%{name} inside %%{open_name}: conditionals cannot be nested.")
+            else:
+                open_name = name
+        elif name == ENDIF:
+            if open_name is None:
+                errors.append("%%endif without an opening %%if….")
+            open_name = None
+    if open_name is not None:
+        errors.append(f"%%{open_name} has no closing %%endif.")
+    return errors
+
+
+def validate_templates(fields, *, image_aggregation=False):
+    """``{field_name: [error, …]}`` for the template fields in ``fields`` (a dict of field name →
+    template text); empty when everything is fine."""
+    errors = {}
+    for field, text in fields.items():
+        kind = FIELD_KINDS.get(field)
+        if kind is None or (kind == "image" and not image_aggregation and not text):
+            continue
+        messages = []
+        unknown = unknown_placeholders(text, kind)
+        if unknown:
+            messages.append(f"Unknown placeholder{'s' if len(unknown) > 1 else ''} here: {', '.join(unknown)}.")
+        if kind == "annotation":
+            messages.extend(conditional_errors(text))
+        if kind == "base" and "%%content" not in (text or ""):
+            messages.append("The base format must contain %%content.")
+        if kind == "image" and image_aggregation and "%%annotations" not in (text or ""):
+            messages.append("The image format should contain %%annotations when grouping by images.")
+        if messages:
+            errors[field] = messages
+    return errors
+
+
+# --- geometry -----------------------------------------------------------------------------------
+
+
+def vector_points(vector):
+    """``[(x1, y1), …, (xN, yN)]`` with N = number of keys / 2."""
+    return [(vector.get(f"x{i}"), vector.get(f"y{i}")) for i in range(1, len(vector) // 2 + 1)]
+
+
+def geometry(vector, vector_type, image_width, image_height):
+    """The derived values of spec §1.3.2, formatted. Fixes: widths are never negative (max − min), a
+    multi-line's centre is its bounding-box centre instead of (0, 0)."""
+    xs = [value for key, value in vector.items() if key.startswith("x")]
+    ys = [value for key, value in vector.items() if key.startswith("y")]
+    min_x, max_x, min_y, max_y = min(xs), max(xs), min(ys), max(ys)
+    width = max_x - min_x
+    height = max_y - min_y
+    diameter = (width + height) / 2 if vector_type in (VectorType.BOUNDING_BOX, VectorType.POLYGON) else 0
+    radius = diameter / 2
+    if vector_type == VectorType.POINT:
+        cx, cy = vector.get("x1", min_x), vector.get("y1", min_y)
+    else:
+        cx, cy = min_x + width / 2, min_y + height / 2
+    relrad = (radius / image_width + radius / image_height) / 2 if image_width and image_height else None
+
+    def rel_x(value):
+        return value / image_width if image_width else None
+
+    def rel_y(value):
+        return value / image_height if image_height else None
+
+    values = {
+        "rad": radius,
+        "relrad": relrad,
+        "dia": diameter,
+        "reldia": None if relrad is None else relrad * 2,
+        "cx": cx,
+        "relcx": rel_x(cx),
+        "cy": cy,
+        "relcy": rel_y(cy),
+        "minx": min_x,
+        "relminx": rel_x(min_x),
+        "maxx": max_x,
+        "relmaxx": rel_x(max_x),
+        "miny": min_y,
+        "relminy": rel_y(min_y),
+        "maxy": max_y,
+        "relmaxy": rel_y(max_y),
+        "width": width,
+        "relwidth": rel_x(width),
+        "height": height,
+        "relheight": rel_y(height),
+    }
+    return {name: fmt(value) for name, value in values.items()}
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def team_name(image_set):
+    return image_set.team.name if image_set.team_id is not None else DELETED_TEAM
+
+
+def set_values(image_set):
+    return {
+        "imageset": fmt(image_set.name),
+        "team": team_name(image_set),
+        "setlocation": fmt(image_set.location),
+        "setdescription": fmt(image_set.description),
+    }
+
+
+def render_filename(export_format, image_set, export_id=None):
+    """The file name from ``name_format``; ``%%exportid`` stays literal while ``export_id`` is None."""
+    values = set_values(image_set)
+    if export_id is not None:
+        values["exportid"] = str(export_id)
+    return render_tokens(tokenize(export_format.name_format, "name"), values)
+
+
+def selected_annotations(export_format, image_set, *, type_ids=None):
+    """The annotations an export of ``image_set`` in ``export_format`` writes (spec §3.2), in the
+    order image name, image id, annotation id, with ``score``, image and type loaded."""
+    if type_ids is None:
+        type_ids = list(export_format.annotation_types.values_list("pk", flat=True))
+    queryset = Annotation.objects.filter(image__image_set=image_set, annotation_type_id__in=type_ids)
+    if not export_format.include_blurred:
+        queryset = queryset.filter(blurred_flag=False)
+    if not export_format.include_concealed:
+        queryset = queryset.filter(concealed_flag=False)
+    return (
+        queryset.with_score()
+        .filter(score__gte=export_format.min_verifications)
+        .select_related("image", "annotation_type")
+        .order_by("image__name", "image_id", "id")
+    )
+
+
+class CompiledFormat:
+    """An export format's templates, tokenised once."""
+
+    def __init__(self, export_format):
+        self.export_format = export_format
+        self.aggregate = export_format.image_aggregation
+        self.base = tokenize(export_format.base_format, "base")
+        self.image = tokenize(export_format.image_format, "image")
+        self.annotation = tokenize(export_format.annotation_format, "annotation")
+        self.vector = tokenize(export_format.vector_format, "vector")
+        self.not_in_image = tokenize(export_format.not_in_image_format, "not_in_image")
+        used = placeholders_used(self.annotation)
+        self.needs_geometry = bool(used & set(GEOMETRY))
+        self.needs_vector = "vector" in used
+        vector_used = placeholders_used(self.vector)
+        self.vector_needs_relative = bool(vector_used & {"relx", "rely"})
+
+    def image_values(self, image_set_values, image):
+        return {
+            "imageset": image_set_values["imageset"],
+            "imagewidth": fmt(image.width),
+            "imageheight": fmt(image.height),
+            "imagename": fmt(image.name),
+            "imageid": fmt(image.pk),
+        }
+
+    def render_vector(self, vector, image):
+        parts = []
+        for index, (x, y) in enumerate(vector_points(vector), start=1):
+            values = {"count0": str(index - 1), "count1": str(index), "x": fmt(x), "y": fmt(y), "br": "\n"}
+            if self.vector_needs_relative:
+                values["relx"] = fmt(x / float(image.width)) if image.width and x is not None else ""
+                values["rely"] = fmt(y / float(image.height)) if image.height and y is not None else ""
+            parts.append(render_tokens(self.vector, values))
+        return "".join(parts)
+
+    def render_annotation(self, annotation, image_values):
+        values = dict(image_values)
+        values["type"] = fmt(annotation.annotation_type.name)
+        values["veriamount"] = fmt(getattr(annotation, "score", None))
+        if annotation.not_in_image:
+            return render_tokens(self.not_in_image, values)
+        image = annotation.image
+        if self.needs_vector:
+            values["vector"] = self.render_vector(annotation.vector, image)
+        if self.needs_geometry:
+            values.update(
+                geometry(annotation.vector, annotation.annotation_type.vector_type, image.width, image.height)
+            )
+        flags = {
+            "ifblurred": annotation.blurred,
+            "ifnotblurred": not annotation.blurred,
+            "ifconcealed": annotation.concealed,
+            "ifnotconcealed": not annotation.concealed,
+        }
+        return render_tokens(self.annotation, values, flags)
+
+    def render_image(self, image_values, annotation_texts):
+        values = dict(image_values)
+        values["annotations"] = "".join(text + "\n" for text in annotation_texts)
+        values["annoamount"] = str(len(annotation_texts))
+        return render_tokens(self.image, values)
+
+    def content(self, annotations, image_set_values, stats):
+        """CONTENT of spec §3.3 as a stream of strings."""
+        yield "\n"
+        current_image_id = None
+        current_values = None
+        pending = []  # the current image's annotation texts (aggregated mode)
+        for annotation in annotations:
+            stats["annotations"] += 1
+            if annotation.image_id != current_image_id:
+                if pending:
+                    yield self.render_image(current_values, pending) + "\n"
+                    pending = []
+                current_image_id = annotation.image_id
+                current_values = self.image_values(image_set_values, annotation.image)
+            text = self.render_annotation(annotation, current_values)
+            if self.aggregate:
+                pending.append(text)
+            else:
+                yield text + "\n"
+        if pending:
+            yield self.render_image(current_values, pending) + "\n"
+
+
+def _buffered(pieces):
+    size = CHUNK_CHARS
+    buffer = []
+    length = 0
+    for piece in pieces:
+        buffer.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(buffer)
+            buffer, length = [], 0
+    if buffer:
+        yield "".join(buffer)
+
+
+def render_export(export_format, image_set, *, limit=None, batch_size=BATCH_SIZE):
+    """Render ``export_format`` for ``image_set``: ``(chunks, stats)``.
+
+    ``chunks`` is a generator of text pieces (about 64 KiB each) that reads the annotations in
+    batches of ``batch_size`` (one query per batch), so the whole text is never in memory.
+    ``stats["annotations"]`` counts the annotations written; it is final once ``chunks`` is
+    exhausted. ``limit`` renders only the first ``limit`` annotations (previews).
+    """
+    stats = {"annotations": 0}
+    compiled = CompiledFormat(export_format)
+    type_ids = list(export_format.annotation_types.values_list("pk", flat=True))
+    values = set_values(image_set)
+
+    def annotations():
+        queryset = selected_annotations(export_format, image_set, type_ids=type_ids)
+        if limit is not None:
+            return iter(queryset[:limit])
+        return queryset.iterator(chunk_size=batch_size)
+
+    def pieces():
+        content_passes = 0
+        for token in compiled.base:
+            if isinstance(token, str):
+                yield token
+            elif token.name == "content":
+                # The content is written again for each %%content (rare); only the first pass counts.
+                pass_stats = stats if content_passes == 0 else {"annotations": 0}
+                content_passes += 1
+                yield from compiled.content(annotations(), values, pass_stats)
+            else:
+                yield values.get(token.name, "%%" + token.name)
+
+    return _buffered(pieces()), stats
+
+
+def render_to_string(export_format, image_set, **options):
+    """The whole text (tests and previews only)."""
+    chunks, stats = render_export(export_format, image_set, **options)
+    return "".join(chunks), stats
