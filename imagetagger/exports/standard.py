@@ -1,0 +1,559 @@
+"""Writers of the standard export formats: COCO, Pascal VOC, YOLO (detection and segmentation) and the
+ImageTagger label lines (``image|type|vector|flags``, the label-upload format of spec §4).
+
+Every writer streams: it reads the set's images and the selected annotations with two database
+iterators ordered the same way (image name, image id; then annotation id) and writes to a binary
+file, so memory stays flat whatever the size of the set. Every writer fills a ``Report``: how many
+annotations of each type were written, and everything it converted or skipped, with the reason
+("12 polygons written as boxes", "3 lines skipped: not representable in Pascal VOC").
+
+Options (``Export.options``):
+- ``types``: annotation type ids to export (default: all);
+- ``min_verifications``: only annotations whose score (accepts − rejects) is at least this (default: all);
+- ``keypoints`` (COCO only): ``true`` (default) writes points, lines and multi-lines as keypoints,
+  ``false`` skips them.
+"""
+
+import json
+import zipfile
+from collections import Counter
+from xml.sax.saxutils import escape
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F, Q
+
+from annotations.models import Annotation, AnnotationType, VectorType
+from images.models import Image
+from images.zips import entry_names
+
+from .models import StandardFormat
+
+CHUNK = 2000
+TYPE_WORDS = {
+    VectorType.BOUNDING_BOX: ("box", "boxes"),
+    VectorType.POINT: ("point", "points"),
+    VectorType.LINE: ("line", "lines"),
+    VectorType.MULTI_LINE: ("multi-line", "multi-lines"),
+    VectorType.POLYGON: ("polygon", "polygons"),
+}
+EXTENSIONS = {
+    StandardFormat.COCO: "json",
+    StandardFormat.VOC: "zip",
+    StandardFormat.YOLO: "zip",
+    StandardFormat.YOLO_SEGMENTATION: "zip",
+    StandardFormat.PIPE: "txt",
+}
+CONTENT_TYPES = {"json": "application/json", "zip": "application/zip", "txt": "text/plain; charset=utf-8"}
+FORMAT_LABELS = {
+    StandardFormat.COCO: "COCO",
+    StandardFormat.VOC: "Pascal VOC",
+    StandardFormat.YOLO: "YOLO",
+    StandardFormat.YOLO_SEGMENTATION: "YOLO segmentation",
+    StandardFormat.PIPE: "the label-line format",
+}
+
+
+# --- options and selection ---------------------------------------------------------------------------
+
+
+def clean_options(standard, options):
+    """Validated options (a new dict); ``ValidationError`` for unknown keys or bad values."""
+    options = dict(options or {})
+    known = {"types", "min_verifications"} | ({"keypoints"} if standard == StandardFormat.COCO else set())
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ValidationError({"options": f"Unknown options for this format: {', '.join(unknown)}."})
+    cleaned = {}
+    if options.get("types") is not None:
+        types = options["types"]
+        if not isinstance(types, list) or not all(isinstance(t, int) and not isinstance(t, bool) for t in types):
+            raise ValidationError({"options": "types: give a list of annotation type ids."})
+        found = set(AnnotationType.objects.filter(pk__in=types).values_list("pk", flat=True))
+        if found != set(types):
+            raise ValidationError({"options": "types: some of these annotation types do not exist."})
+        cleaned["types"] = sorted(found)
+    if options.get("min_verifications") is not None:
+        value = options["min_verifications"]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValidationError({"options": "min_verifications: give a whole number."})
+        cleaned["min_verifications"] = value
+    if "keypoints" in options:
+        if not isinstance(options["keypoints"], bool):
+            raise ValidationError({"options": "keypoints: give true or false."})
+        cleaned["keypoints"] = options["keypoints"]
+    return cleaned
+
+
+def selected_annotations(image_set_id, options):
+    """The annotations an export with ``options`` writes (a queryset, not ordered)."""
+    annotations = Annotation.objects.filter(image__image_set_id=image_set_id)
+    if options.get("types") is not None:
+        annotations = annotations.filter(annotation_type_id__in=options["types"])
+    if options.get("min_verifications") is not None:
+        annotations = annotations.annotate(
+            _accepts=Count("verifications", filter=Q(verifications__verified=True)),
+            _rejects=Count("verifications", filter=Q(verifications__verified=False)),
+        ).filter(**{"_accepts__gte": F("_rejects") + options["min_verifications"]})
+    return annotations
+
+
+def count_selected(image_set_id, options):
+    annotations = selected_annotations(image_set_id, options)
+    if options.get("min_verifications") is not None:
+        return annotations.values("pk").count()
+    return annotations.count()
+
+
+def _image_rows(image_set_id):
+    return (
+        Image.objects.filter(image_set_id=image_set_id)
+        .order_by("name", "id")
+        .values_list("id", "name", "width", "height")
+        .iterator(chunk_size=CHUNK)
+    )
+
+
+def _annotation_rows(image_set_id, options):
+    return (
+        selected_annotations(image_set_id, options)
+        .order_by("image__name", "image_id", "id")
+        .values_list("image_id", "id", "annotation_type_id", "vector", "blurred_flag", "concealed_flag")
+        .iterator(chunk_size=CHUNK)
+    )
+
+
+def images_with_annotations(image_set_id, options):
+    """``(image, [annotation rows])`` for every image of the set, by name: a merge of two streams."""
+    annotations = _annotation_rows(image_set_id, options)
+    pending = next(annotations, None)
+    for image in _image_rows(image_set_id):
+        mine = []
+        while pending is not None and pending[0] == image[0]:
+            mine.append(pending)
+            pending = next(annotations, None)
+        yield image, mine
+
+
+def types_by_id(image_set_id, options):
+    """The annotation types the selection uses, ``{id: type}``, ordered by name."""
+    used = selected_annotations(image_set_id, {"types": options.get("types")}).values("annotation_type_id")
+    return {t.pk: t for t in AnnotationType.objects.filter(pk__in=used).order_by("name", "id")}
+
+
+# --- report ---------------------------------------------------------------------------------------------
+
+
+class Report:
+    """Counts per type written, plus what was converted or skipped and why."""
+
+    def __init__(self, format_label):
+        self.format_label = format_label
+        self.written = Counter()
+        self.converted = Counter()
+        self.skipped = Counter()
+        self.annotations = 0
+        self.images = 0
+
+    def wrote(self, type_name):
+        self.written[type_name] += 1
+        self.annotations += 1
+
+    def convert(self, vector_type, how):
+        self.converted[(vector_type, how)] += 1
+
+    def skip(self, what, reason):
+        self.skipped[(what, reason)] += 1
+
+    def as_dict(self):
+        converted = [
+            f"{n} {_noun(vector_type, n)} written as {how}"
+            for (vector_type, how), n in sorted(self.converted.items(), key=_order)
+        ]
+        skipped = [
+            f"{n} {_noun(what, n)} skipped: {reason}" for (what, reason), n in sorted(self.skipped.items(), key=_order)
+        ]
+        return {
+            "format": self.format_label,
+            "images": self.images,
+            "annotations": self.annotations,
+            "written": dict(sorted(self.written.items())),
+            "converted": converted,
+            "skipped": skipped,
+        }
+
+
+def _order(item):
+    (what, reason), _count = item
+    return (0, what, "", reason) if isinstance(what, int) else (1, 0, what, reason)
+
+
+def _noun(what, n):
+    if isinstance(what, int):
+        singular, plural = TYPE_WORDS[what]
+        return singular if n == 1 else plural
+    return what
+
+
+NOT_IN_IMAGE = "not-in-image label(s)"
+
+
+# --- geometry -------------------------------------------------------------------------------------------
+
+
+def points_of(vector):
+    """``[(x, y), …]`` of a vector dict ``{"x1":…, "y1":…}`` in vertex order."""
+    count = len(vector) // 2
+    return [(float(vector[f"x{i}"]), float(vector[f"y{i}"])) for i in range(1, count + 1)]
+
+
+def bounds(points):
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def polygon_area(points):
+    area = 0.0
+    for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1], strict=True):
+        area += x1 * y2 - x2 * y1
+    return abs(area) / 2
+
+
+def _num(value):
+    """Integers without ".0" (vectors are integer pixels), other numbers as they are."""
+    return int(value) if float(value).is_integer() else value
+
+
+def _rel(value, size):
+    return f"{value / size:.6f}"
+
+
+# --- writers ----------------------------------------------------------------------------------------------
+
+
+class Writer:
+    """Base: ``write(out)`` writes the whole file to the binary file ``out``; ``progress(n)`` is called
+    with the number of annotations handled so far (often: the job throttles its updates)."""
+
+    standard = None
+
+    def __init__(self, image_set, options=None, progress=None):
+        self.image_set = image_set
+        self.options = options or {}
+        self.progress = progress or (lambda done: None)
+        self.report = Report(FORMAT_LABELS[self.standard])
+        self.types = types_by_id(image_set.pk, self.options)
+        self.done = 0
+
+    def step(self, count=1):
+        self.done += count
+        self.progress(self.done)
+
+    def images(self):
+        for image, annotations in images_with_annotations(self.image_set.pk, self.options):
+            self.report.images += 1
+            yield image, annotations
+
+    def write(self, out):
+        raise NotImplementedError
+
+
+class PipeWriter(Writer):
+    """``image|type|{"x1":…}|flags`` or ``image|type|not in image`` per annotation (spec §4)."""
+
+    standard = StandardFormat.PIPE
+
+    def write(self, out):
+        for (_, name, _w, _h), annotations in self.images():
+            if "|" in name or "\n" in name or "\r" in name:
+                for _ in annotations:
+                    self.report.skip("label(s)", f"the image name “{name}” contains | or a line break")
+                self.step(len(annotations))
+                continue
+            lines = []
+            for _, _, type_id, vector, blurred, concealed in annotations:
+                annotation_type = self.types[type_id]
+                if vector:
+                    flags = ("b" if blurred else "") + ("c" if concealed else "")
+                    text = json.dumps(vector, separators=(",", ":"))
+                    lines.append(f"{name}|{annotation_type.name}|{text}|{flags}\n")
+                else:
+                    lines.append(f"{name}|{annotation_type.name}|not in image\n")
+                self.report.wrote(annotation_type.name)
+            if lines:
+                out.write("".join(lines).encode())
+            self.step(len(annotations))
+
+
+class CocoWriter(Writer):
+    """COCO instances JSON: images, categories (the annotation types), annotations.
+
+    Boxes become ``bbox`` ``[x, y, w, h]``; polygons ``segmentation`` plus their bounding box; points,
+    lines and multi-lines ``keypoints`` (``[x, y, 2, …]``) with their bounding box, or are skipped with
+    ``keypoints: false``. "Not in image" labels have no COCO equivalent and are skipped. The blurred
+    and concealed flags go into each annotation's ``attributes``.
+    """
+
+    standard = StandardFormat.COCO
+
+    def write(self, out):
+        keypoints = self.options.get("keypoints", True)
+        out.write(b'{"info":')
+        out.write(_dumps({"description": f"ImageTagger export of {self.image_set.name}", "version": "1.0"}).encode())
+        out.write(b',"licenses":[],"categories":[')
+        for index, annotation_type in enumerate(self.types.values()):
+            category = {"id": annotation_type.pk, "name": annotation_type.name, "supercategory": ""}
+            if keypoints and annotation_type.vector_type in (VectorType.POINT, VectorType.LINE, VectorType.MULTI_LINE):
+                nodes = {VectorType.POINT: 1, VectorType.LINE: 2}.get(
+                    annotation_type.vector_type, annotation_type.node_count
+                )
+                category["keypoints"] = [f"p{i}" for i in range(1, nodes + 1)] if nodes else []
+                category["skeleton"] = [[i, i + 1] for i in range(1, nodes)] if nodes else []
+            out.write((b"," if index else b"") + _dumps(category).encode())
+        out.write(b'],"images":[')
+        first = True
+        for image_id, name, width, height in _image_rows(self.image_set.pk):
+            image = {"id": image_id, "file_name": name, "width": width, "height": height}
+            out.write((b"" if first else b",") + _dumps(image).encode())
+            first = False
+            self.report.images += 1
+        out.write(b'],"annotations":[')
+        first = True
+        for _, annotations in images_with_annotations(self.image_set.pk, self.options):
+            parts = []
+            for row in annotations:
+                item = self.annotation(row, keypoints)
+                if item is not None:
+                    parts.append(("" if first and not parts else ",") + _dumps(item))
+            if parts:
+                first = False
+                out.write("".join(parts).encode())
+            self.step(len(annotations))
+        out.write(b"]}")
+
+    def annotation(self, row, keypoints):
+        image_id, annotation_id, type_id, vector, blurred, concealed = row
+        annotation_type = self.types[type_id]
+        vector_type = annotation_type.vector_type
+        if not vector:
+            self.report.skip(NOT_IN_IMAGE, "COCO has no way to say that an object is not in an image")
+            return None
+        points = points_of(vector)
+        x1, y1, x2, y2 = bounds(points)
+        item = {
+            "id": annotation_id,
+            "image_id": image_id,
+            "category_id": type_id,
+            "iscrowd": 0,
+            "bbox": [_num(x1), _num(y1), _num(x2 - x1), _num(y2 - y1)],
+            "attributes": {"blurred": bool(blurred), "concealed": bool(concealed)},
+        }
+        if vector_type == VectorType.BOUNDING_BOX:
+            item["area"] = _num((x2 - x1) * (y2 - y1))
+            item["segmentation"] = []
+        elif vector_type == VectorType.POLYGON:
+            item["area"] = _num(polygon_area(points))
+            item["segmentation"] = [[_num(v) for point in points for v in point]]
+        elif keypoints:
+            item["area"] = _num((x2 - x1) * (y2 - y1))
+            item["segmentation"] = []
+            item["keypoints"] = [v for x, y in points for v in (_num(x), _num(y), 2)]
+            item["num_keypoints"] = len(points)
+            self.report.convert(vector_type, "keypoints")
+        else:
+            self.report.skip(vector_type, "keypoints were switched off for this export")
+            return None
+        self.report.wrote(annotation_type.name)
+        return item
+
+
+def _dumps(value):
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class _ZipWriter(Writer):
+    """A zip archive with one text entry per image (deflated), plus extra entries."""
+
+    folder = ""
+    suffix = ""
+
+    def write(self, out):
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            self.extra_entries(archive)
+            # Entry names follow the image names (folders kept), made unique like in the image zips.
+            batch = []
+            for image, annotations in self.images():
+                batch.append((image, annotations))
+                if len(batch) >= CHUNK:
+                    self._flush(archive, batch)
+                    batch = []
+            self._flush(archive, batch)
+
+    def _flush(self, archive, batch):
+        names = self.entry_names([image[1] for image, _ in batch])
+        for (image, annotations), entry in zip(batch, names, strict=True):
+            text = self.entry(image, annotations)
+            if text is not None:
+                archive.writestr(f"{self.folder}{entry}", text.encode())
+            self.step(len(annotations))
+
+    def entry_names(self, names):
+        if not hasattr(self, "_taken"):
+            self._taken = set()
+        stems = [_stem(name) + self.suffix for name in names]
+        # entry_names makes one batch unique; across batches a counter on clashes keeps them unique.
+        result = []
+        for name in entry_names(stems):
+            candidate, counter = name, 1
+            while candidate.casefold() in self._taken:
+                counter += 1
+                candidate = f"{name[: -len(self.suffix)]} ({counter}){self.suffix}"
+            self._taken.add(candidate.casefold())
+            result.append(candidate)
+        return result
+
+    def extra_entries(self, archive):
+        pass
+
+    def entry(self, image, annotations):
+        raise NotImplementedError
+
+
+def _stem(name):
+    head, slash, leaf = name.replace("\\", "/").rpartition("/")
+    stem = leaf.rsplit(".", 1)[0] if "." in leaf.lstrip(".") else leaf
+    return f"{head}{slash}{stem or 'image'}"
+
+
+class VocWriter(_ZipWriter):
+    """Pascal VOC: ``Annotations/<image>.xml`` per image with ``object``/``bndbox``. Polygons are written
+    as their bounding boxes; points, lines and multi-lines and "not in image" labels are skipped.
+    ``occluded`` holds the concealed flag; ``truncated`` and ``difficult`` are 0."""
+
+    standard = StandardFormat.VOC
+    folder = "Annotations/"
+    suffix = ".xml"
+
+    def entry(self, image, annotations):
+        _, name, width, height = image
+        objects = []
+        for _, _, type_id, vector, _blurred, concealed in annotations:
+            annotation_type = self.types[type_id]
+            vector_type = annotation_type.vector_type
+            if not vector:
+                self.report.skip(NOT_IN_IMAGE, "Pascal VOC has no way to say that an object is not in an image")
+                continue
+            if vector_type not in (VectorType.BOUNDING_BOX, VectorType.POLYGON):
+                self.report.skip(vector_type, "not representable in Pascal VOC")
+                continue
+            if vector_type == VectorType.POLYGON:
+                self.report.convert(vector_type, "boxes")
+            x1, y1, x2, y2 = bounds(points_of(vector))
+            objects.append(
+                "  <object>\n"
+                f"    <name>{escape(annotation_type.name)}</name>\n"
+                "    <pose>Unspecified</pose>\n"
+                "    <truncated>0</truncated>\n"
+                f"    <occluded>{1 if concealed else 0}</occluded>\n"
+                "    <difficult>0</difficult>\n"
+                "    <bndbox>\n"
+                f"      <xmin>{_num(x1)}</xmin>\n      <ymin>{_num(y1)}</ymin>\n"
+                f"      <xmax>{_num(x2)}</xmax>\n      <ymax>{_num(y2)}</ymax>\n"
+                "    </bndbox>\n"
+                "  </object>\n"
+            )
+            self.report.wrote(annotation_type.name)
+        return (
+            "<annotation>\n"
+            f"  <folder>{escape(self.image_set.name)}</folder>\n"
+            f"  <filename>{escape(name)}</filename>\n"
+            "  <source><database>ImageTagger</database></source>\n"
+            f"  <size>\n    <width>{width}</width>\n    <height>{height}</height>\n    <depth>3</depth>\n  </size>\n"
+            "  <segmented>0</segmented>\n" + "".join(objects) + "</annotation>\n"
+        )
+
+
+class YoloWriter(_ZipWriter):
+    """YOLO detection: ``labels/<image>.txt`` per image with ``class cx cy w h`` (relative to the image
+    size, 6 decimals) and ``classes.txt`` (class i is line i, from 0). Polygons are written as their
+    bounding boxes; points, lines, multi-lines and "not in image" labels are skipped."""
+
+    standard = StandardFormat.YOLO
+    folder = "labels/"
+    suffix = ".txt"
+    representable = (VectorType.BOUNDING_BOX, VectorType.POLYGON)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.classes = {
+            type_id: index
+            for index, type_id in enumerate(pk for pk, t in self.types.items() if t.vector_type in self.representable)
+        }
+
+    def extra_entries(self, archive):
+        names = [self.types[type_id].name for type_id in self.classes]
+        archive.writestr("classes.txt", "".join(f"{name}\n" for name in names).encode())
+
+    def entry(self, image, annotations):
+        _, name, width, height = image
+        lines = []
+        for _, _, type_id, vector, _blurred, _concealed in annotations:
+            annotation_type = self.types[type_id]
+            vector_type = annotation_type.vector_type
+            if not vector:
+                self.report.skip(
+                    NOT_IN_IMAGE, f"{self.report.format_label} has no way to say that an object is not in an image"
+                )
+                continue
+            if vector_type not in self.representable:
+                self.report.skip(vector_type, f"not representable in {self.report.format_label}")
+                continue
+            if not width or not height:
+                self.report.skip("label(s)", "the image size is unknown")
+                continue
+            lines.append(self.line(self.classes[type_id], vector_type, points_of(vector), width, height))
+            self.report.wrote(annotation_type.name)
+        return "".join(lines)
+
+    def line(self, class_index, vector_type, points, width, height):
+        if vector_type == VectorType.POLYGON:
+            self.report.convert(vector_type, "boxes")
+        x1, y1, x2, y2 = bounds(points)
+        return (
+            f"{class_index} {_rel((x1 + x2) / 2, width)} {_rel((y1 + y2) / 2, height)} "
+            f"{_rel(x2 - x1, width)} {_rel(y2 - y1, height)}\n"
+        )
+
+
+class YoloSegmentationWriter(YoloWriter):
+    """YOLO segmentation: ``class x1 y1 x2 y2 …`` (relative) per polygon; boxes become 4-point polygons."""
+
+    standard = StandardFormat.YOLO_SEGMENTATION
+
+    def line(self, class_index, vector_type, points, width, height):
+        if vector_type == VectorType.BOUNDING_BOX:
+            self.report.convert(vector_type, "4-point polygons")
+            (x1, y1), (x2, y2) = points[0], points[1]
+            points = [(x1, y1), (x2, y1), (x2, y2), (x1, y2)]
+        coordinates = " ".join(f"{_rel(x, width)} {_rel(y, height)}" for x, y in points)
+        return f"{class_index} {coordinates}\n"
+
+
+WRITERS = {
+    StandardFormat.COCO: CocoWriter,
+    StandardFormat.VOC: VocWriter,
+    StandardFormat.YOLO: YoloWriter,
+    StandardFormat.YOLO_SEGMENTATION: YoloSegmentationWriter,
+    StandardFormat.PIPE: PipeWriter,
+}
+
+
+def writer_for(standard, image_set, options=None, progress=None):
+    return WRITERS[StandardFormat(standard)](image_set, options, progress)
+
+
+def write(standard, image_set, out, options=None, progress=None):
+    """Write the export to the binary file ``out``; returns the report (a dict)."""
+    writer = writer_for(standard, image_set, options, progress)
+    writer.write(out)
+    return writer.report.as_dict()
