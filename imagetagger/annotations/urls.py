@@ -1,10 +1,23 @@
 from django.urls import path
 
-from . import views_work
+from . import views_manage, views_work
 
 app_name = "annotations"
 
 urlpatterns = [
     # The original's "annotate the whole set" (spec §2.5): POST only, with a confirmation step.
     path("annotateset/<int:imageset_id>/", views_work.annotate_set, name="annotate_set"),
+    # The manage-annotations page of a set (views_manage): filters, table, deletes, history.
+    path("manage/<int:set_id>/", views_manage.manage_annotations, name="manage_annotations"),
+    path("manage/<int:set_id>/delete/", views_manage.delete_annotations, name="delete_annotations"),
+    path(
+        "manage/<int:set_id>/annotation/<int:annotation_id>/delete/",
+        views_manage.delete_annotation,
+        name="manage_delete_annotation",
+    ),
+    path(
+        "manage/<int:set_id>/history/<uuid:annotation_uuid>/",
+        views_manage.annotation_history,
+        name="annotation_history",
+    ),
 ]

@@ -98,3 +98,50 @@ class Export(models.Model):
         if self.standard:
             return False
         return self.format_id is None or (self.format_changed != self.format.last_change_time)
+
+
+class LabelImport(models.Model):
+    """One label import into a set (exports/imports.py): small ones run in the request, large ones
+    in the worker. Counts and the first report lines are kept here; the full report is a CSV file in
+    storage (``report_file``)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    image_set = models.ForeignKey(ImageSet, on_delete=models.CASCADE, related_name="label_imports")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    format = models.CharField(max_length=10)
+    filename = models.CharField(max_length=255, blank=True)
+    machine_made = models.BooleanField(default=False)
+    model_name = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    time = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    records = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    warnings = models.PositiveIntegerField(default=0)
+    # The first report entries: [{"line", "source", "status", "message"}, …].
+    report = models.JSONField(default=list, blank=True)
+    report_file = models.CharField(max_length=255, blank=True)
+    upload_file = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-time", "-id"]
+
+    def __str__(self):
+        return f"label import {self.pk} into {self.image_set_id}"
+
+    @property
+    def summary(self):
+        def plural(count, word):
+            return f"{count} {word}{'' if count == 1 else 's'}"
+
+        return ", ".join(
+            [f"{self.created} created", plural(self.duplicates, "duplicate"), plural(self.errors, "error")]
+        )

@@ -1,0 +1,339 @@
+"""Parsers for label import: each turns an uploaded file into ``Record``s, one per label.
+
+Formats (``FORMATS``):
+
+- ``pipe``: the original ImageTagger's upload format (reference spec §4), one label per line, UTF-8:
+  ``<image name>|<type name>|<vector JSON | not in image | {}>[|<flags>]``. Tolerant of CRLF line ends,
+  blank lines (skipped, not reported), a byte-order mark and a trailing comma before ``}``. Values may
+  be numbers or numeric strings. Flags: ``b`` blurred, ``c`` concealed; other characters are reported
+  as a warning and the line is still imported.
+- ``coco``: a COCO instances JSON. ``bbox`` ``[x, y, w, h]`` gives a box, the first
+  ``segmentation`` polygon a polygon, ``keypoints`` (visible ones) points/lines; the importer picks
+  the one that fits the type. Categories are types by name, ``images[].file_name`` image names.
+- ``voc``: one Pascal VOC XML, or a zip of them; ``object/bndbox`` gives a box, ``truncated`` the
+  concealed flag.
+- ``yolo``: a zip with ``classes.txt`` (one type name per line) and a txt file per image whose rows are
+  ``class cx cy w h`` (normalised, a box) or ``class x1 y1 x2 y2 …`` (normalised, a polygon).
+
+A record's ``number`` is its line (pipe, YOLO) or its position (COCO annotation, VOC object); ``source``
+says where it came from for the report. A record with ``error`` set could not be read; the importer
+reports it and goes on. Coordinates stay as numbers here (floats allowed, normalised for YOLO); the
+importer rounds them to whole pixels and checks them with ``annotations.vectors.validate_vector``.
+"""
+
+import json
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from xml.etree import ElementTree
+
+FORMATS = {
+    "pipe": "ImageTagger label lines (image|type|vector|flags)",
+    "coco": "COCO instances JSON",
+    "voc": "Pascal VOC XML (one file or a zip of them)",
+    "yolo": "YOLO (zip with classes.txt and a txt per image)",
+}
+NOT_IN_IMAGE = "not in image"
+_TRAILING_COMMA = re.compile(r",\s*}")
+_NUMBER = re.compile(r"\s*-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*")
+MAX_ZIP_MEMBERS = 200_000
+
+
+@dataclass(slots=True)
+class Record:
+    number: int
+    source: str = ""
+    image: str = ""
+    type: str = ""
+    # The vector as given (pipe) — or None for "not in image" when ``given`` is True.
+    vector: dict | None = None
+    given: bool = False
+    # Alternatives for formats that carry several shapes: "box", "polygon", "points" → vector.
+    shapes: dict = field(default_factory=dict)
+    normalised: bool = False  # coordinates are fractions of the image's width/height (YOLO)
+    match_stem: bool = False  # the image may be matched by its name without extension
+    blurred: bool = False
+    concealed: bool = False
+    warning: str = ""
+    error: str = ""
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (not JSON, not a zip, no classes.txt …)."""
+
+
+def parse(format, fileobj):
+    """Records of ``fileobj`` (a binary file) in ``format``; raises ``ImportFileError``."""
+    try:
+        parser = PARSERS[format]
+    except KeyError:
+        raise ImportFileError(f"Unknown format “{format}”; choose one of {', '.join(FORMATS)}.") from None
+    return parser(fileobj)
+
+
+def _number(value):
+    """A JSON value or numeric string as a number, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        return float(value) if any(c in value for c in ".eE") else int(value)
+    return None
+
+
+# --- pipe -----------------------------------------------------------------------------------------
+
+
+def parse_vector_text(text):
+    """``(vector, error)`` of the third field of a pipe line; ``(None, "")`` is "not in image"."""
+    text = text.strip()
+    if text.lower() == NOT_IN_IMAGE or text == "{}":
+        return None, ""
+    try:
+        data = json.loads(_TRAILING_COMMA.sub("}", text))
+    except ValueError as error:
+        return None, f"The vector is not valid JSON ({error.msg} at column {error.colno})."
+    if not isinstance(data, dict):
+        return None, 'The vector must be a JSON object like {"x1": 10, "y1": 20, …}, “not in image” or {}.'
+    if not data:
+        return None, ""
+    vector = {}
+    for key, value in data.items():
+        number = _number(value)
+        if number is None:
+            return None, f"{key} must be a number, not {json.dumps(value)[:40]}."
+        vector[key] = number
+    return vector, ""
+
+
+def parse_pipe(fileobj):
+    for number, raw in enumerate(fileobj, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield Record(number, f"line {number}", error="The line is not UTF-8 text.")
+            continue
+        if number == 1:
+            line = line.removeprefix("\ufeff")
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            continue
+        record = Record(number, f"line {number}", given=True)
+        parts = line.split("|")
+        if len(parts) < 3:
+            record.error = "Expected image|type|vector[|flags]: found fewer than 3 fields."
+            yield record
+            continue
+        if len(parts) > 4:
+            record.error = f"Expected image|type|vector[|flags]: found {len(parts)} fields."
+            yield record
+            continue
+        record.image, record.type = parts[0], parts[1].strip()
+        record.vector, record.error = parse_vector_text(parts[2])
+        flags = parts[3].strip() if len(parts) == 4 else ""
+        unknown = "".join(sorted({flag for flag in flags if flag not in "bc"}))
+        record.blurred, record.concealed = "b" in flags, "c" in flags
+        if unknown:
+            record.warning = f"Unknown flag(s) “{unknown}” ignored (b = blurred, c = concealed)."
+        yield record
+
+
+# --- COCO -----------------------------------------------------------------------------------------
+
+
+def parse_coco(fileobj):
+    try:
+        data = json.loads(fileobj.read().decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ImportFileError(f"The file is not valid JSON: {error}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("annotations"), list):
+        raise ImportFileError("A COCO file is a JSON object with “images”, “categories” and “annotations”.")
+    images = {item.get("id"): item.get("file_name", "") for item in data.get("images") or [] if isinstance(item, dict)}
+    categories = {
+        item.get("id"): item.get("name", "") for item in data.get("categories") or [] if isinstance(item, dict)
+    }
+    for number, item in enumerate(data["annotations"], start=1):
+        record = Record(number, f"annotation {number}")
+        if not isinstance(item, dict):
+            record.error = "An annotation must be a JSON object."
+            yield record
+            continue
+        record.source = f"annotation {number} (id {item.get('id')})"
+        if item.get("image_id") not in images:
+            record.error = f"Its image_id {item.get('image_id')} is not among the file's images."
+        elif item.get("category_id") not in categories:
+            record.error = f"Its category_id {item.get('category_id')} is not among the file's categories."
+        else:
+            record.image = str(images[item["image_id"]])
+            record.type = str(categories[item["category_id"]])
+            _coco_shapes(record, item)
+        yield record
+
+
+def _coco_shapes(record, item):
+    bbox = item.get("bbox")
+    if isinstance(bbox, list) and len(bbox) == 4 and all(_number(v) is not None for v in bbox):
+        x, y, w, h = (_number(v) for v in bbox)
+        record.shapes["box"] = {"x1": x, "y1": y, "x2": x + w, "y2": y + h}
+    segmentation = item.get("segmentation")
+    if isinstance(segmentation, list) and segmentation and isinstance(segmentation[0], list):
+        flat = segmentation[0]
+        if len(flat) % 2 == 0 and all(_number(v) is not None for v in flat):
+            record.shapes["polygon"] = _points([_number(v) for v in flat])
+        if len(segmentation) > 1:
+            record.warning = f"Only the first of its {len(segmentation)} polygons was used."
+    elif isinstance(segmentation, dict):
+        record.warning = "Its RLE segmentation was not used."
+    keypoints = item.get("keypoints")
+    if isinstance(keypoints, list) and len(keypoints) % 3 == 0 and all(_number(v) is not None for v in keypoints):
+        triples = [keypoints[i : i + 3] for i in range(0, len(keypoints), 3)]
+        flat = [value for x, y, v in triples if _number(v) > 0 for value in (_number(x), _number(y))]
+        if flat:
+            record.shapes["points"] = _points(flat)
+    if not record.shapes:
+        record.error = "It has no usable bbox, segmentation or keypoints."
+
+
+def _points(flat):
+    vector = {}
+    for index in range(len(flat) // 2):
+        vector[f"x{index + 1}"] = flat[2 * index]
+        vector[f"y{index + 1}"] = flat[2 * index + 1]
+    return vector
+
+
+# --- Pascal VOC -----------------------------------------------------------------------------------
+
+
+def _zip_members(fileobj, suffixes):
+    try:
+        archive = zipfile.ZipFile(fileobj)
+    except (zipfile.BadZipFile, OSError):
+        raise ImportFileError("The file is not a zip archive.") from None
+    members = [
+        info
+        for info in archive.infolist()
+        if not info.is_dir() and info.filename.lower().endswith(suffixes) and "__MACOSX/" not in info.filename
+    ]
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise ImportFileError(f"The archive has more than {MAX_ZIP_MEMBERS} label files.")
+    return archive, sorted(members, key=lambda info: info.filename)
+
+
+def parse_voc(fileobj):
+    head = fileobj.read(4)
+    fileobj.seek(0)
+    counter = [0]
+    if head.startswith(b"PK"):
+        archive, members = _zip_members(fileobj, (".xml",))
+        for info in members:
+            yield from _voc_file(archive.read(info), info.filename, counter)
+    else:
+        yield from _voc_file(fileobj.read(), "the file", counter)
+
+
+def _voc_file(data, name, counter):
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        counter[0] += 1
+        yield Record(counter[0], name, error="XML with DOCTYPE or ENTITY declarations is refused.")
+        return
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as error:
+        counter[0] += 1
+        yield Record(counter[0], name, error=f"Not valid XML: {error}.")
+        return
+    image = (root.findtext("filename") or "").strip()
+    if not image:
+        counter[0] += 1
+        yield Record(counter[0], name, error="It has no <filename>.")
+        return
+    for index, obj in enumerate(root.iter("object"), start=1):
+        counter[0] += 1
+        record = Record(counter[0], f"{name}, object {index}", image=image, match_stem=True)
+        record.type = (obj.findtext("name") or "").strip()
+        box = obj.find("bndbox")
+        values = [_number((box.findtext(key) or "").strip()) if box is not None else None for key in _VOC_KEYS]
+        if None in values:
+            record.error = "Its <bndbox> needs numeric xmin, ymin, xmax and ymax."
+        else:
+            record.shapes["box"] = dict(zip(("x1", "y1", "x2", "y2"), values, strict=True))
+        record.concealed = (obj.findtext("truncated") or "0").strip() == "1"
+        yield record
+
+
+_VOC_KEYS = ("xmin", "ymin", "xmax", "ymax")
+
+
+# --- YOLO -----------------------------------------------------------------------------------------
+
+
+def parse_yolo(fileobj):
+    archive, members = _zip_members(fileobj, (".txt", ".names"))
+    classes_file = next(
+        (m for m in members if posixpath.basename(m.filename) in ("classes.txt", "obj.names")),
+        None,
+    )
+    if classes_file is None:
+        raise ImportFileError("A YOLO zip needs a classes.txt file with one type name per line.")
+    try:
+        classes = [line.strip() for line in archive.read(classes_file).decode("utf-8-sig").splitlines()]
+    except UnicodeDecodeError:
+        raise ImportFileError("classes.txt is not UTF-8 text.") from None
+    while classes and not classes[-1]:
+        classes.pop()
+    counter = 0
+    for info in members:
+        if info is classes_file or not info.filename.lower().endswith(".txt"):
+            continue
+        image = _yolo_image_name(info.filename)
+        try:
+            lines = archive.read(info).decode("utf-8-sig").splitlines()
+        except UnicodeDecodeError:
+            counter += 1
+            yield Record(counter, info.filename, error="The file is not UTF-8 text.")
+            continue
+        for line_number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            counter += 1
+            record = Record(
+                counter, f"{info.filename}, line {line_number}", image=image, normalised=True, match_stem=True
+            )
+            _yolo_row(record, line.split(), classes)
+            yield record
+
+
+def _yolo_image_name(filename):
+    """The image a label file names: its path without extension, minus a leading "labels/" folder."""
+    stem = filename.rsplit(".", 1)[0]
+    parts = stem.split("/")
+    folders = parts[:-1]
+    if "labels" in folders:
+        last = len(folders) - 1 - folders[::-1].index("labels")
+        parts = parts[last + 1 :]
+    return "/".join(parts)
+
+
+def _yolo_row(record, fields, classes):
+    numbers = [_number(value) for value in fields]
+    if None in numbers:
+        record.error = "A row is a class number followed by numbers."
+        return
+    cls, values = numbers[0], numbers[1:]
+    if not isinstance(cls, int) or not 0 <= cls < len(classes):
+        record.error = f"Class {fields[0]} is not in classes.txt (which has {len(classes)} classes)."
+        return
+    record.type = classes[cls]
+    if len(values) == 4:
+        cx, cy, w, h = values
+        record.shapes["box"] = {"x1": cx - w / 2, "y1": cy - h / 2, "x2": cx + w / 2, "y2": cy + h / 2}
+    elif len(values) >= 6 and len(values) % 2 == 0:
+        record.shapes["polygon"] = _points(values)
+    else:
+        record.error = f"Expected 4 numbers (cx cy w h) or an even number ≥ 6 (polygon), found {len(values)}."
+
+
+PARSERS = {"pipe": parse_pipe, "coco": parse_coco, "voc": parse_voc, "yolo": parse_yolo}
