@@ -82,6 +82,8 @@ class Base(Configuration):
     # Seconds "next image to annotate" reserves an image for one annotator; the annotation page
     # renews the lease while the image is open, so this is how long an abandoned image stays blocked.
     ANNOTATION_LEASE_SECONDS = env(values.PositiveIntegerValue, 120)
+    # Exports of at most this many annotations are written within the request; larger ones by the worker.
+    EXPORT_INLINE_LIMIT = env(values.PositiveIntegerValue, 10000)
     # Label imports with more records than this run in the background worker instead of the request.
     IMPORT_INLINE_LIMIT = env(values.PositiveIntegerValue, 5000)
     USE_NGINX_IMAGE_PROVISION = env(values.BooleanValue, False)

@@ -8,6 +8,7 @@ from annotations import api_types as annotation_types_api
 from annotations import api_votes as annotation_votes_api
 from annotations import api_work as annotation_work_api
 from exports import api_imports as label_imports_api
+from exports import api as exports_api
 from images import api as images_api
 from users import api as users_api
 from users.views import UserRegistrationView
@@ -24,6 +25,7 @@ api_v1 = [
     path("users/me/", users_api.CurrentUserView.as_view(), name="current-user"),
     path("annotations/<int:pk>/vote/", annotation_votes_api.AnnotationVoteView.as_view(), name="annotation-vote"),
     *annotation_work_api.urls,
+    *exports_api.urls,
     *label_imports_api.urls,
     *router.urls,
 ]
@@ -37,6 +39,7 @@ urlpatterns = [
     path("images/", include("images.urls")),
     path("annotations/", include("annotations.urls")),
     path("administration/", include("administration.urls")),
+    path("exports/", include("exports.urls")),
     path("imports/", include("exports.urls_import")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
