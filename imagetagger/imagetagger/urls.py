@@ -7,8 +7,8 @@ from annotations import api as annotations_api
 from annotations import api_types as annotation_types_api
 from annotations import api_votes as annotation_votes_api
 from annotations import api_work as annotation_work_api
-from exports import api_imports as label_imports_api
 from exports import api as exports_api
+from exports import api_imports as label_imports_api
 from images import api as images_api
 from users import api as users_api
 from users.views import UserRegistrationView

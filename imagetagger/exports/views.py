@@ -1,0 +1,134 @@
+"""Export pages: create an export from the set page, download it, poll its state.
+
+Every view asks ``imageset_permissions``: an export of a set the caller may not read answers 404.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
+
+from images.models import ImageSet
+from images.permissions import imageset_permissions
+from users.authentication import token_or_login_required
+
+from . import jobs
+from .models import Export, ExportState
+
+RETRY_AFTER = 2
+
+
+def readable_export(user, export_id):
+    """The export if ``user`` may read its set; 404 otherwise (also for unknown ids)."""
+    export = Export.objects.select_related("image_set", "format", "user").filter(pk=export_id).first()
+    if export is None or "read" not in imageset_permissions(user, export.image_set):
+        raise Http404("No such export.")
+    return export
+
+
+def status_of(export):
+    """What the set page's panel shows about one export."""
+    return {
+        "id": export.pk,
+        "format_name": export.format_name,
+        "state": export.state,
+        "progress": export.progress,
+        "annotation_count": export.annotation_count,
+        "report": export.report,
+        "error": export.error,
+        "filename": export.filename,
+        "size": export.size,
+        "deprecated": export.deprecated,
+        "download_url": reverse("exports:download_export", args=[export.pk])
+        if export.state == ExportState.DONE
+        else None,
+    }
+
+
+def serve(export):
+    """The export's file as a streamed attachment; a JSON 202 while it is being written, 409 when it failed."""
+    if export.state in (ExportState.QUEUED, ExportState.RUNNING):
+        response = JsonResponse(
+            {"detail": "The export is being written; try again in a few seconds.", **status_of(export)}, status=202
+        )
+        response["Retry-After"] = str(RETRY_AFTER)
+        return response
+    if export.state == ExportState.FAILED:
+        return JsonResponse({"detail": f"The export failed: {export.error}", **status_of(export)}, status=409)
+    try:
+        handle = default_storage.open(export.file, "rb")
+    except FileNotFoundError:
+        raise Http404("The export's file is gone; please export again.") from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=export.filename, content_type=jobs.content_type(export)
+    )
+    if "Content-Length" not in response and export.size is not None:
+        response["Content-Length"] = str(export.size)
+    return response
+
+
+@never_cache
+@require_safe
+@token_or_login_required
+def download_export(request, export_id):
+    return serve(readable_export(request.user, export_id))
+
+
+@never_cache
+@require_safe
+@login_required
+def export_status(request, export_id):
+    return JsonResponse(status_of(readable_export(request.user, export_id)))
+
+
+@never_cache
+@require_safe
+@login_required
+def set_exports(request, set_id):
+    """The set's recent exports (the panel polls this while some are unfinished)."""
+    image_set = ImageSet.objects.filter(pk=set_id).first()
+    if image_set is None or "read" not in imageset_permissions(request.user, image_set):
+        raise Http404("No such image set.")
+    exports = Export.objects.filter(image_set=image_set).select_related("format")[:RECENT]
+    return JsonResponse({"exports": [status_of(export) for export in exports]})
+
+
+RECENT = 10
+
+
+@require_POST
+@login_required
+def create_export(request, set_id):
+    """The set page's Export button: ``export_format`` is ``"standard:<name>"`` or ``"format:<id>"``."""
+    image_set = ImageSet.objects.filter(pk=set_id).first()
+    if image_set is None or "read" not in imageset_permissions(request.user, image_set):
+        raise Http404("No such image set.")
+    back = image_set.get_absolute_url() + "#exports"
+    choice = request.POST.get("export_format", "")
+    kind, _, value = choice.partition(":")
+    try:
+        if kind == "standard":
+            export = jobs.create_export(actor=request.user, image_set=image_set, standard=value)
+        elif kind == "format" and value.isdigit():
+            export_format = jobs.usable_formats(request.user).filter(pk=int(value)).first()
+            if export_format is None:
+                raise PermissionDenied("You may not use this export format.")
+            export = jobs.create_export(actor=request.user, image_set=image_set, export_format=export_format)
+        else:
+            raise ValidationError("Choose an export format.")
+    except (PermissionDenied, ValidationError) as error:
+        text = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        messages.error(request, text or "You may not export this image set.")
+        return redirect(back)
+    if export.state == ExportState.DONE:
+        messages.success(request, f"The export “{export.filename}” is ready.")
+    elif export.state == ExportState.FAILED:
+        messages.error(request, f"The export failed: {export.error}")
+    else:
+        messages.info(request, "The export is being written in the background; its progress is shown below.")
+    return redirect(back)
