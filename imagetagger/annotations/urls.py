@@ -1,10 +1,14 @@
 from django.urls import path
 
-from . import views_manage, views_work
+from . import views_annotate, views_manage, views_work
 
 app_name = "annotations"
 
 urlpatterns = [
+    # The annotate page (spec §7.1) and its image list's position lookup.
+    path("<int:image_id>/", views_annotate.annotate, name="annotate"),
+    path("imageset/<int:imageset_id>/annotate/", views_annotate.annotate_imageset, name="annotate_imageset"),
+    path("imageset/<int:imageset_id>/position/", views_annotate.image_position, name="image_position"),
     # The original's "annotate the whole set" (spec §2.5): POST only, with a confirmation step.
     path("annotateset/<int:imageset_id>/", views_work.annotate_set, name="annotate_set"),
     # The manage-annotations page of a set (views_manage): filters, table, deletes, history.
