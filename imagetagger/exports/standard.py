@@ -206,6 +206,17 @@ def points_of(vector):
     return [(float(vector[f"x{i}"]), float(vector[f"y{i}"])) for i in range(1, count + 1)]
 
 
+def vector_json(vector):
+    """The vector as compact JSON with its keys in vertex order (x1, y1, x2, …): PostgreSQL's jsonb
+    stores keys sorted, so the stored order is not the vertex order."""
+    count = len(vector) // 2
+    ordered = {}
+    for i in range(1, count + 1):
+        ordered[f"x{i}"] = vector[f"x{i}"]
+        ordered[f"y{i}"] = vector[f"y{i}"]
+    return json.dumps(ordered, separators=(",", ":"))
+
+
 def bounds(points):
     xs = [x for x, _ in points]
     ys = [y for _, y in points]
@@ -275,7 +286,7 @@ class PipeWriter(Writer):
                 annotation_type = self.types[type_id]
                 if vector:
                     flags = ("b" if blurred else "") + ("c" if concealed else "")
-                    text = json.dumps(vector, separators=(",", ":"))
+                    text = vector_json(vector)
                     lines.append(f"{name}|{annotation_type.name}|{text}|{flags}\n")
                 else:
                     lines.append(f"{name}|{annotation_type.name}|not in image\n")
@@ -394,7 +405,7 @@ class _ZipWriter(Writer):
         for (image, annotations), entry in zip(batch, names, strict=True):
             text = self.entry(image, annotations)
             if text is not None:
-                archive.writestr(f"{self.folder}{entry}", text.encode())
+                _add(archive, f"{self.folder}{entry}", text)
             self.step(len(annotations))
 
     def entry_names(self, names):
@@ -417,6 +428,14 @@ class _ZipWriter(Writer):
 
     def entry(self, image, annotations):
         raise NotImplementedError
+
+
+def _add(archive, name, text):
+    """One deflated entry with a fixed time stamp, so that the same labels give the same archive."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, text.encode())
 
 
 def _stem(name):
@@ -492,7 +511,7 @@ class YoloWriter(_ZipWriter):
 
     def extra_entries(self, archive):
         names = [self.types[type_id].name for type_id in self.classes]
-        archive.writestr("classes.txt", "".join(f"{name}\n" for name in names).encode())
+        _add(archive, "classes.txt", "".join(f"{name}\n" for name in names))
 
     def entry(self, image, annotations):
         _, name, width, height = image
