@@ -142,3 +142,101 @@ def test_draw_a_box(page, live_server, world):
     annotation = Annotation.objects.get()
     assert annotation.vector == {"x1": x1, "y1": y1, "x2": x2, "y2": y2}
     assert annotation.annotation_type == world["types"]["box"]
+
+
+def draw_every_type(page, world, mapper, shift=(0, 0)):
+    """Draws one shape of every vector type (two multi-lines: finished by Enter and by a double
+    click), ``shift`` image pixels away from the standard places, and saves each with v; returns
+    {type key: [expected vector, …]}."""
+    expected = {}
+    original_client = mapper.client
+
+    def client(x, y):
+        return original_client(x + shift[0], y + shift[1])
+
+    mapper = type("Shifted", (), {"client": staticmethod(client), "expected": staticmethod(mapper.expected)})
+
+    def saved(key, clients):
+        page.keyboard.press("v")
+        expected.setdefault(key, []).append(vector_of([mapper.expected(*c) for c in clients]))
+
+    choose_type(page, world, "box")
+    start, end = mapper.client(120, 80), mapper.client(200, 160)
+    drag(page, start, end)
+    saved("box", [start, end])
+
+    choose_type(page, world, "point")
+    point = mapper.client(150, 100)
+    click_at(page, point)
+    saved("point", [point])
+
+    choose_type(page, world, "line")
+    ends = [mapper.client(130, 90), mapper.client(250, 200)]
+    for client in ends:
+        click_at(page, client)
+    saved("line", ends)
+
+    choose_type(page, world, "multi")
+    vertices = [mapper.client(x, y) for x, y in [(120, 200), (160, 150), (200, 210), (240, 160)]]
+    for client in vertices:
+        click_at(page, client)
+    page.keyboard.press("Enter")
+    saved("multi", vertices)
+    vertices = [mapper.client(x, y) for x, y in [(130, 100), (170, 120), (210, 100)]]
+    for client in vertices[:-1]:
+        click_at(page, client)
+    page.mouse.dblclick(*vertices[-1])
+    saved("multi", vertices)
+
+    choose_type(page, world, "poly4")
+    vertices = [mapper.client(x, y) for x, y in [(150, 80), (250, 90), (260, 200), (140, 190)]]
+    for client in vertices:
+        click_at(page, client)
+    saved("poly4", vertices)
+
+    choose_type(page, world, "poly")
+    vertices = [mapper.client(x, y) for x, y in [(120, 120), (180, 100), (220, 160), (160, 220), (110, 180)]]
+    for client in vertices:
+        click_at(page, client)
+    click_at(page, vertices[0])  # closes the polygon
+    saved("poly", vertices)
+    return expected
+
+
+def saved_vectors(world, image):
+    result = {}
+    names = {annotation_type.pk: key for key, annotation_type in world["types"].items()}
+    for annotation in Annotation.objects.filter(image=image).order_by("id"):
+        result.setdefault(names[annotation.annotation_type_id], []).append(annotation.vector)
+    return result
+
+
+def test_draw_every_vector_type_at_two_zoom_levels(page, live_server, world):
+    first, second = world["images"][:2]
+    open_annotate(page, live_server, world, first)
+    fitted = Mapper(page)
+    expected = draw_every_type(page, world, fitted)
+    wait_saved(page)
+    assert saved_vectors(world, first) == expected
+
+    page.keyboard.press("d")
+    wait_for_image(page, second)
+    for _ in range(3):
+        page.keyboard.press("+")
+    expect(page.locator("#zoom-level")).not_to_have_text(f"{round(fitted.scale * 100)}%")
+    # Pan with the middle button, then with space + drag.
+    center = fitted.client(200, 150)
+    page.mouse.move(*center)
+    page.mouse.down(button="middle")
+    page.mouse.move(center[0] + 30, center[1] + 20, steps=3)
+    page.mouse.up(button="middle")
+    page.keyboard.down(" ")
+    drag(page, (center[0] + 30, center[1] + 20), (center[0] + 10, center[1] + 10), steps=3)
+    page.keyboard.up(" ")
+    zoomed = Mapper(page)
+    assert zoomed.scale == pytest.approx(fitted.scale * 1.25**3)
+    assert zoomed.client(200, 150) == (center[0] + 10, center[1] + 10)
+    expected = draw_every_type(page, world, zoomed, shift=(7, -5))
+    wait_saved(page)
+    assert saved_vectors(world, second) == expected
+    assert expected["box"] == [{"x1": 127, "y1": 75, "x2": 207, "y2": 155}]
