@@ -8,6 +8,7 @@ clamped into the image.
 
 import io
 import math
+import re
 
 import pytest
 from PIL import Image as PILImage
@@ -240,3 +241,186 @@ def test_draw_every_vector_type_at_two_zoom_levels(page, live_server, world):
     wait_saved(page)
     assert saved_vectors(world, second) == expected
     assert expected["box"] == [{"x1": 127, "y1": 75, "x2": 207, "y2": 155}]
+
+
+def annotate_service(world, image, key, vector, **fields):
+    from annotations import services
+
+    annotation, _created = services.create_annotation(
+        actor=world["user"], image=image, annotation_type=world["types"][key], vector=vector, **fields
+    )
+    return annotation
+
+
+def test_label_save_next_loop_with_the_shortcuts(page, live_server, world):
+    images = world["images"]
+    open_annotate(page, live_server, world)
+    expect(page.locator(".image-list-row.active")).to_have_text("img0.png")
+    mapper = Mapper(page)
+
+    # img0: a box, saved with f ("save and next").
+    start, end = mapper.client(20, 30), mapper.client(120, 90)
+    drag(page, start, end)
+    page.keyboard.press("f")
+    wait_for_image(page, images[1])
+    expect(page).to_have_url(re.compile(f"/annotations/{images[1].pk}/$"))
+    expect(page.locator(".image-list-row.active")).to_have_text("img1.png")
+
+    # img1: the kept box is an unsaved selection; r drops it; a new box, concealed (c), f.
+    expect(page.locator("#coordinates")).not_to_have_text("–")
+    page.keyboard.press("r")
+    expect(page.locator("#coordinates")).to_have_text("–")
+    start2, end2 = mapper.client(200, 100), mapper.client(300, 250)
+    drag(page, start2, end2)
+    page.keyboard.press("c")
+    expect(page.locator("#concealed")).to_be_checked()
+    page.keyboard.press("f")
+    wait_for_image(page, images[2])
+
+    # img2: the kept box (still concealed) is replaced by "not in image" (g), f.
+    page.keyboard.press("g")
+    expect(page.locator("#not-in-image")).to_be_checked()
+    page.keyboard.press("f")
+    wait_for_image(page, images[3])
+    expect(page.locator("#not-in-image")).to_be_checked()  # kept for the next image
+    page.keyboard.press("g")
+
+    # d skips, s goes back, a saves (nothing) and goes back.
+    page.keyboard.press("d")
+    wait_for_image(page, images[4])
+    page.keyboard.press("s")
+    wait_for_image(page, images[3])
+    page.keyboard.press("a")
+    wait_for_image(page, images[2])
+    expect(page.locator("#annotation-list")).to_contain_text("not in image")
+
+    # The browser's back and forward buttons move between the images.
+    page.go_back()
+    wait_for_image(page, images[3])
+    page.go_back()
+    wait_for_image(page, images[4])
+    page.go_forward()
+    wait_for_image(page, images[3])
+
+    wait_saved(page)
+    box = world["types"]["box"]
+    (x1, y1), (x2, y2) = mapper.expected(*start), mapper.expected(*end)
+    assert [a.vector for a in Annotation.objects.filter(image=images[0])] == [vector_of([(x1, y1), (x2, y2)])]
+    second = Annotation.objects.get(image=images[1])
+    assert second.vector == vector_of([mapper.expected(*start2), mapper.expected(*end2)])
+    assert second.concealed_flag is True
+    assert second.annotation_type == box
+    nii = Annotation.objects.get(image=images[2])
+    assert nii.vector is None
+    assert nii.annotation_type == box
+    assert Annotation.objects.count() == 3
+
+
+def test_shortcuts_overlay_type_keys_and_typing_in_fields(page, live_server, world):
+    open_annotate(page, live_server, world)
+    expect(page.locator("#annotation-type")).to_have_value(str(world["types"]["box"].pk))  # the set's main type
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts-dialog")).to_be_visible()
+    expect(page.locator("#shortcuts-table")).to_contain_text("Save and go to the next image")
+    page.keyboard.press("Escape")
+    expect(page.locator("#shortcuts-dialog")).to_be_hidden()
+    page.keyboard.press("3")
+    expect(page.locator("#annotation-type")).to_have_value(str(world["types"]["line"].pk))
+    # Keys typed into a text field are text, not shortcuts.
+    page.evaluate("() => document.querySelector('#set-heading').insertAdjacentHTML('afterend', '<input id=\"note\">')")
+    page.locator("#note").fill("")
+    page.locator("#note").press_sequentially("dfs1")
+    expect(page.locator("#note")).to_have_value("dfs1")
+    expect(page.locator("#annotation-type")).to_have_value(str(world["types"]["line"].pk))
+    assert page.locator("body").get_attribute("data-annotate-image") == str(world["images"][0].pk)
+
+
+def test_edit_by_dragging_a_vertex_and_delete(page, live_server, world):
+    image = world["images"][0]
+    square = {"x1": 100, "y1": 100, "x2": 200, "y2": 100, "x3": 200, "y3": 200, "x4": 100, "y4": 200}
+    polygon = annotate_service(world, image, "poly4", square)
+    open_annotate(page, live_server, world)
+    choose_type(page, world, "poly4")
+    mapper = Mapper(page)
+    click_at(page, mapper.client(150, 150))  # inside: select it
+    expect(page.locator("#edit-banner")).to_be_visible()
+    target = mapper.client(230, 80)
+    drag(page, mapper.client(200, 100), target)
+    page.keyboard.press("v")
+    wait_saved(page)
+    polygon.refresh_from_db()
+    x, y = mapper.expected(*target)
+    assert polygon.vector == {**square, "x2": x, "y2": y}
+    assert polygon.version == 2
+
+    # Move the whole shape by dragging its inside, then delete it with Del.
+    click_at(page, mapper.client(150, 150))
+    expect(page.locator("#edit-banner")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.keyboard.press("Delete")
+    wait_saved(page)
+    assert not Annotation.objects.filter(pk=polygon.pk).exists()
+    expect(page.locator("#annotation-count")).to_have_text("0")
+
+
+def test_open_for_editing_by_url_and_move_the_shape(page, live_server, world):
+    image = world["images"][0]
+    box = annotate_service(world, image, "box", {"x1": 50, "y1": 50, "x2": 150, "y2": 120})
+    open_annotate(page, live_server, world, query=f"?edit={box.pk}")
+    expect(page.locator("#edit-banner")).to_contain_text(f"#{box.pk}")
+    for key in ["l", "l", "k", "Shift+L"]:
+        page.keyboard.press(key)
+    expect(page.locator("#coordinates")).to_have_text("x1: 52, y1: 51\nx2: 153, y2: 121")
+    page.keyboard.press("v")
+    wait_saved(page)
+    box.refresh_from_db()
+    assert box.vector == {"x1": 52, "y1": 51, "x2": 153, "y2": 121}
+
+
+def test_undo_and_redo(page, live_server, world):
+    open_annotate(page, live_server, world)
+    mapper = Mapper(page)
+    drag(page, mapper.client(50, 50), mapper.client(100, 100))
+    coordinates = page.locator("#coordinates")
+    drawn = coordinates.inner_text()
+    page.keyboard.press("l")
+    moved = coordinates.inner_text()
+    assert moved != drawn
+    page.keyboard.press("Control+z")
+    expect(coordinates).to_have_text(drawn)
+    page.keyboard.press("Control+Shift+z")
+    expect(coordinates).to_have_text(moved)
+    page.keyboard.press("Control+z")
+    page.keyboard.press("Control+z")
+    expect(coordinates).to_have_text("–")
+    page.keyboard.press("Control+Shift+z")
+    expect(coordinates).to_have_text(drawn)
+
+    # Saves are undone on the server too: a create by deleting, a delete by creating again.
+    page.keyboard.press("v")
+    wait_saved(page)
+    created = Annotation.objects.get()
+    page.keyboard.press("Control+z")
+    expect(page.locator("#annotation-count")).to_have_text("0")
+    wait_saved(page)
+    assert Annotation.objects.count() == 0
+    page.keyboard.press("Control+Shift+z")
+    expect(page.locator("#annotation-count")).to_have_text("1")
+    wait_saved(page)
+    again = Annotation.objects.get()
+    assert (again.uuid, again.vector) == (created.uuid, created.vector)
+
+    # An edit is undone with a change back to the earlier vector.
+    page.locator("#annotation-list .list-group-item").first.click()
+    page.keyboard.press("k")
+    page.keyboard.press("v")
+    wait_saved(page)
+    again.refresh_from_db()
+    assert again.vector["y1"] == created.vector["y1"] + 1
+    page.keyboard.press("Control+z")
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
+    page.wait_for_function("() => !window.annotatePage.outbox.unsent")
+    wait_saved(page)
+    again.refresh_from_db()
+    assert again.vector == created.vector
+    assert again.version == 3

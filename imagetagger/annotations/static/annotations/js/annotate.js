@@ -1249,7 +1249,11 @@ document.addEventListener("keydown", (event) => {
   if (isTyping(event.target)) return;
   const key = event.key;
   if (modalOpen()) {
-    if (key === "?" && document.getElementById("shortcuts-dialog").classList.contains("show")) toggleShortcuts();
+    const shortcuts = document.getElementById("shortcuts-dialog");
+    if ((key === "?" || key === "Escape") && shortcuts.classList.contains("show")) {
+      event.preventDefault();
+      window.bootstrap.Modal.getOrCreateInstance(shortcuts).hide();
+    }
     return;
   }
   const lower = key.length === 1 ? key.toLowerCase() : key;
