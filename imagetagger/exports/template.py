@@ -445,17 +445,19 @@ def _buffered(pieces):
         yield "".join(buffer)
 
 
-def render_export(export_format, image_set, *, limit=None, batch_size=BATCH_SIZE):
+def render_export(export_format, image_set, *, limit=None, batch_size=BATCH_SIZE, type_ids=None):
     """Render ``export_format`` for ``image_set``: ``(chunks, stats)``.
 
     ``chunks`` is a generator of text pieces (about 64 KiB each) that reads the annotations in
     batches of ``batch_size`` (one query per batch), so the whole text is never in memory.
     ``stats["annotations"]`` counts the annotations written; it is final once ``chunks`` is
-    exhausted. ``limit`` renders only the first ``limit`` annotations (previews).
+    exhausted. ``limit`` renders only the first ``limit`` annotations (previews); ``type_ids``
+    replaces the format's annotation types (previews of unsaved formats).
     """
     stats = {"annotations": 0}
     compiled = CompiledFormat(export_format)
-    type_ids = list(export_format.annotation_types.values_list("pk", flat=True))
+    if type_ids is None:
+        type_ids = list(export_format.annotation_types.values_list("pk", flat=True))
     values = set_values(image_set)
 
     def annotations():

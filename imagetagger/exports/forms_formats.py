@@ -1,0 +1,178 @@
+"""The export-format form (spec §1.3.4, §3.5): whitespace-preserving templates, validated."""
+
+from django import forms
+
+from annotations.models import AnnotationType
+
+from .models import ExportFormat
+from .template import validate_templates
+
+TEMPLATE_FIELDS = (
+    "name_format",
+    "base_format",
+    "image_format",
+    "annotation_format",
+    "vector_format",
+    "not_in_image_format",
+)
+
+# The placeholder legends shown beside each template field (spec §3.4).
+_IMAGE_LEGEND = [
+    ("%%imageset", "name of the image set"),
+    ("%%imagewidth, %%imageheight", "image size in pixels"),
+    ("%%imagename", "image name (original file name)"),
+    ("%%imageid", "image id"),
+]
+_GEOMETRY_LEGEND = [
+    ("%%minx, %%relminx", "minimal x of the annotation, absolute or relative to the image width"),
+    ("%%maxx, %%relmaxx", "maximal x, absolute or relative"),
+    ("%%miny, %%relminy", "minimal y, absolute or relative to the image height"),
+    ("%%maxy, %%relmaxy", "maximal y, absolute or relative"),
+    ("%%cx, %%relcx, %%cy, %%relcy", "centre (bounding-box centre; a point's own position)"),
+    ("%%width, %%relwidth, %%height, %%relheight", "extent (never negative)"),
+    ("%%rad, %%relrad, %%dia, %%reldia", "radius and diameter (boxes and polygons; else 0)"),
+]
+LEGENDS = {
+    "name_format": [
+        ("%%imageset", "name of the image set"),
+        ("%%team", "team of the set (DeletedTeam if it has none)"),
+        ("%%setlocation", "location of the set"),
+        ("%%exportid", "id of the export"),
+    ],
+    "base_format": [
+        ("%%content", "the annotations (or, when grouping by images, the images); required"),
+        ("%%imageset", "name of the image set"),
+        ("%%setdescription", "description of the set"),
+        ("%%team", "team of the set (DeletedTeam if it has none)"),
+        ("%%setlocation", "location of the set"),
+    ],
+    "image_format": [
+        *_IMAGE_LEGEND,
+        ("%%annotations", "the annotations of that image, one per line"),
+        ("%%annoamount", "number of exported annotations of that image"),
+    ],
+    "annotation_format": [
+        *_IMAGE_LEGEND,
+        ("%%type", "annotation type"),
+        ("%%veriamount", "verification score (accepts − rejects)"),
+        ("%%vector", "the vertices, each written with the vector format"),
+        *_GEOMETRY_LEGEND,
+        ("%%ifblurred … %%endif", "text kept only if the annotation is blurred"),
+        ("%%ifnotblurred … %%endif", "kept only if not blurred"),
+        ("%%ifconcealed … %%endif", "kept only if concealed"),
+        ("%%ifnotconcealed … %%endif", "kept only if not concealed (conditionals cannot be nested)"),
+    ],
+    "vector_format": [
+        ("%%count0, %%count1", "number of the vertex, from 0 or from 1"),
+        ("%%x, %%relx", "x of the vertex, absolute or relative to the image width"),
+        ("%%y, %%rely", "y of the vertex, absolute or relative to the image height"),
+        ("%%br", "a line break"),
+    ],
+    "not_in_image_format": [*_IMAGE_LEGEND, ("%%type", "annotation type"), ("%%veriamount", "verification score")],
+}
+
+
+def normalise_newlines(text):
+    """Browsers send a textarea's line breaks as CRLF; templates store them as "\n"."""
+    return (text or "").replace("\r\n", "\n")
+
+
+class TemplateField(forms.CharField):
+    def to_python(self, value):
+        return normalise_newlines(super().to_python(value))
+
+
+def _template_field(label, *, required=False, rows=3, help_text=""):
+    return TemplateField(
+        label=label,
+        required=required,
+        strip=False,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": rows, "class": "form-control font-monospace", "spellcheck": "false"}),
+    )
+
+
+class ExportFormatForm(forms.ModelForm):
+    """Create (with ``teams``: the teams the user may choose) or edit (team fixed) a format."""
+
+    name = forms.CharField(max_length=100, strip=True)
+    name_format = forms.CharField(
+        label="File name format", max_length=200, strip=False, widget=forms.TextInput(attrs={"class": "form-control"})
+    )
+    base_format = _template_field("Base format", required=True)
+    image_format = _template_field("Image format")
+    annotation_format = _template_field("Annotation format")
+    vector_format = _template_field("Vector format", rows=2)
+    not_in_image_format = _template_field("Not-in-image format", rows=2)
+    annotation_types = forms.ModelMultipleChoiceField(
+        queryset=AnnotationType.objects.all(),
+        widget=forms.SelectMultiple(attrs={"class": "form-select", "size": 6}),
+        help_text="The types whose annotations are exported. Hold down Ctrl (⌘ on a Mac) to select several.",
+    )
+    image_aggregation = forms.BooleanField(
+        label="Group annotations by images", required=False, help_text="Write each image with the image format."
+    )
+
+    class Meta:
+        model = ExportFormat
+        fields = [
+            "name",
+            "team",
+            "name_format",
+            "public",
+            "annotation_types",
+            "min_verifications",
+            "include_blurred",
+            "include_concealed",
+            "base_format",
+            "image_aggregation",
+            "image_format",
+            "annotation_format",
+            "vector_format",
+            "not_in_image_format",
+        ]
+        labels = {"public": "Public (usable by everyone)", "min_verifications": "Minimal verification score"}
+        help_texts = {
+            "min_verifications": "Only annotations with accepts − rejects ≥ this value are exported.",
+        }
+
+    def __init__(self, *args, teams=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if teams is None:
+            del self.fields["team"]
+        else:
+            self.fields["team"].queryset = teams
+            self.fields["team"].empty_label = None
+        for name, field in self.fields.items():
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs.setdefault("class", "form-check-input")
+            elif name not in TEMPLATE_FIELDS and name != "annotation_types":
+                field.widget.attrs.setdefault("class", "form-select" if name == "team" else "form-control")
+
+    def legend_fields(self):
+        """``[(bound field, legend entries)]`` in the page order."""
+        return [(self[name], LEGENDS.get(name, [])) for name in self.fields]
+
+    def team_value(self):
+        if "team" in self.fields:
+            return self.cleaned_data.get("team")
+        return self.instance.team
+
+    def clean(self):
+        cleaned = super().clean()
+        templates = {name: cleaned.get(name) or "" for name in TEMPLATE_FIELDS if name in cleaned}
+        for field, messages in validate_templates(
+            templates, image_aggregation=bool(cleaned.get("image_aggregation"))
+        ).items():
+            for message in messages:
+                self.add_error(field, message)
+        team, name = self.team_value(), cleaned.get("name")
+        if team is not None and name:
+            clash = ExportFormat.objects.filter(team=team, name__iexact=name).exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error("name", "This team already has an export format with this name.")
+        return cleaned
+
+    def validate_constraints(self, exclude=None):
+        # The name rule is checked in clean() with a clearer message.
+        pass
