@@ -14,11 +14,13 @@ Decisions:
   uploader, cast **no vote** (the original's "verify" box was a self-vote) and may be marked
   machine-made with a model name (``origin="machine"``). Every created label gets its history entry.
 - **Bulk path.** ``create_annotation`` costs several queries per label (lock, permission, type re-read,
-  similarity query, insert, history), far too slow for 100,000 lines. So records are handled in chunks
-  of ``CHUNK``: per chunk, in one transaction, the chunk's images are locked in id order (the services'
-  lock order), their existing labels of the chunk's types are read once, every record is checked in
-  memory with the functions above, and labels and history entries are inserted with ``bulk_create``.
-  The set's images (name → image) and the types are loaded once per import.
+  similarity query, insert, history), far too slow for 100,000 lines. So records are read in windows
+  of ``WINDOW``, grouped by image, and handled in groups of about ``GROUP`` records (whole images): per
+  group, in one transaction, its images are locked in id order (the services' lock order), their
+  existing labels of the group's types are read once, every record is checked in memory with the
+  functions above, in file order per image, and labels and history entries are inserted with
+  ``bulk_create``. The set's images (name → image) and the types are loaded once per import. Records
+  of one image are always in the same group, so "earlier line of this file" means what it says.
 - Image names match exactly (with relative paths, "day1/a.png"); for VOC and YOLO, whose files name
   images by file or stem, also by the name without extension, and then by the last path part's stem,
   when that is unambiguous. Coordinates are rounded to whole pixels; YOLO's are scaled by the image's
@@ -52,7 +54,8 @@ from images.permissions import imageset_permissions
 from . import importers
 from .models import LabelImport
 
-CHUNK = 2000
+WINDOW = 20000
+GROUP = 2000
 REPORT_LIMIT = 200
 IMPORT_FOLDER = "label-imports"
 CREATED, DUPLICATE, ERROR = "created", "duplicate", "error"
@@ -136,7 +139,7 @@ def run(label_import, fileobj):
         chunk = []
         for record in importers.parse(label_import.format, fileobj):
             chunk.append(record)
-            if len(chunk) >= CHUNK:
+            if len(chunk) >= WINDOW:
                 importer.process(chunk)
                 chunk = []
                 LabelImport.objects.filter(pk=label_import.pk).update(records=importer.counts["records"])
@@ -272,8 +275,17 @@ class _Importer:
                 self._report(record, ERROR, " ".join(error.messages))
             except ValueError as error:
                 self._report(record, ERROR, str(error))
-        if resolved:
-            self._create(resolved)
+        by_image = defaultdict(list)
+        for entry in resolved:
+            by_image[entry[1].pk].append(entry)
+        group = []
+        for image_id in sorted(by_image):
+            group.extend(by_image[image_id])
+            if len(group) >= GROUP:
+                self._create(group)
+                group = []
+        if group:
+            self._create(group)
 
     @transaction.atomic
     def _create(self, resolved):
