@@ -38,6 +38,7 @@ bench: install
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_zip.py
 	$(PY) bench/bench_annotations_api.py
+	$(PY) bench/bench_export.py
 	$(PY) bench/bench_import.py
 
 lint: install

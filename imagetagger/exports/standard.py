@@ -208,13 +208,19 @@ def points_of(vector):
 
 def vector_json(vector):
     """The vector as compact JSON with its keys in vertex order (x1, y1, x2, …): PostgreSQL's jsonb
-    stores keys sorted, so the stored order is not the vertex order."""
+    stores keys sorted, so the stored order is not the vertex order. Numbers are formatted directly
+    (json.dumps per vector is the slowest part of a large export)."""
     count = len(vector) // 2
-    ordered = {}
+    parts = []
     for i in range(1, count + 1):
-        ordered[f"x{i}"] = vector[f"x{i}"]
-        ordered[f"y{i}"] = vector[f"y{i}"]
-    return json.dumps(ordered, separators=(",", ":"))
+        parts.append(f'"x{i}":{_json_number(vector[f"x{i}"])},"y{i}":{_json_number(vector[f"y{i}"])}')
+    return "{" + ",".join(parts) + "}"
+
+
+def _json_number(value):
+    if type(value) is int:
+        return str(value)
+    return json.dumps(value)
 
 
 def bounds(points):
