@@ -424,3 +424,185 @@ def test_undo_and_redo(page, live_server, world):
     again.refresh_from_db()
     assert again.vector == created.vector
     assert again.version == 3
+
+
+def open_from_list(page, image):
+    page.locator(f".image-list-row[data-image-id='{image.pk}']").click()
+    wait_for_image(page, image)
+
+
+def test_keep_selection_for_every_vector_type_and_not_in_image(page, live_server, world):
+    images = world["images"]
+    open_annotate(page, live_server, world)
+    mapper = Mapper(page)
+    shapes = {
+        "box": ("drag", [(40, 40), (90, 80)]),
+        "point": ("clicks", [(60, 70)]),
+        "line": ("clicks", [(30, 30), (140, 90)]),
+        "multi": ("enter", [(20, 200), (60, 180), (100, 220)]),
+        "poly4": ("clicks", [(200, 50), (260, 60), (250, 120), (210, 110)]),
+        "poly": ("close", [(300, 200), (350, 210), (330, 260)]),
+    }
+    for key, (how, points) in shapes.items():
+        open_from_list(page, images[0])
+        choose_type(page, world, key)
+        clients = [mapper.client(*point) for point in points]
+        if how == "drag":
+            drag(page, *clients)
+        else:
+            for client in clients:
+                click_at(page, client)
+            if how == "enter":
+                page.keyboard.press("Enter")
+            elif how == "close":
+                click_at(page, clients[0])
+        page.keyboard.press("f")
+        wait_for_image(page, images[1])
+        expect(page.locator("#coordinates")).not_to_have_text("–")
+        page.keyboard.press("f")  # the kept shape, saved again
+        wait_for_image(page, images[2])
+    # "Not in image" is kept as well.
+    open_from_list(page, images[3])
+    choose_type(page, world, "point")
+    page.keyboard.press("g")
+    page.keyboard.press("f")
+    wait_for_image(page, images[4])
+    expect(page.locator("#not-in-image")).to_be_checked()
+    page.keyboard.press("f")
+    wait_for_image(page, images[5])
+    # Unticked, nothing is carried over.
+    page.locator("#keep-selection").uncheck()
+    open_from_list(page, images[0])
+    choose_type(page, world, "box")
+    drag(page, mapper.client(300, 20), mapper.client(380, 60))
+    page.keyboard.press("f")
+    wait_for_image(page, images[1])
+    expect(page.locator("#coordinates")).to_have_text("–")
+    expect(page.locator("#not-in-image")).not_to_be_checked()
+
+    wait_saved(page)
+    first, second = saved_vectors(world, images[0]), saved_vectors(world, images[1])
+    assert len(first["box"]) == 2
+    first["box"] = first["box"][:1]
+    assert first == second
+    assert set(second) == set(shapes)
+    assert [a.vector for a in Annotation.objects.filter(image__in=images[3:5])] == [None, None]
+
+
+def test_offline_saves_survive_a_reload_and_arrive_exactly_once(page, live_server, world):
+    images = world["images"]
+    state = {"down": True, "lost": 0}
+
+    def server(route):
+        request = route.request
+        if request.method == "GET" or not state["down"]:
+            route.continue_()
+        elif request.method == "POST" and state["lost"] == 0:
+            state["lost"] += 1
+            route.fetch()  # it reaches the server, but the answer is lost
+            route.abort()
+        else:
+            route.abort()
+
+    page.route("**/api/v1/annotations/**", server)
+    open_annotate(page, live_server, world)
+    mapper = Mapper(page)
+    boxes = [((20, 20), (60, 60)), ((100, 100), (180, 150))]
+    expected = {}
+    for start, end in boxes:
+        drag(page, mapper.client(*start), mapper.client(*end))
+        page.keyboard.press("v")
+        expected.setdefault(images[0].pk, []).append(
+            vector_of([mapper.expected(*mapper.client(*start)), mapper.expected(*mapper.client(*end))])
+        )
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "unsent")
+    expect(page.locator("#save-status")).to_contain_text("2 unsent changes")
+    expect(page.locator(".unsent-badge")).to_have_count(2)
+    assert Annotation.objects.count() == 1  # the one whose answer got lost
+
+    page.keyboard.press("d")
+    wait_for_image(page, images[1])
+    choose_type(page, world, "point")
+    click_at(page, mapper.client(200, 150))
+    page.keyboard.press("v")
+    expected[images[1].pk] = [vector_of([mapper.expected(*mapper.client(200, 150))])]
+    expect(page.locator("#save-status")).to_contain_text("3 unsent changes")
+
+    # Reload while still offline: the page warns (beforeunload), then finds its changes again.
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.accept()))
+    page.reload()
+    wait_for_image(page, images[1])
+    assert dialogs == ["beforeunload"]
+    expect(page.locator("#save-status")).to_contain_text("3 unsent changes")
+    expect(page.locator(".unsent-badge")).to_have_count(1)
+    assert Annotation.objects.count() == 1
+
+    state["down"] = False  # the network comes back
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "saved", timeout=20_000)
+    expect(page.locator(".unsent-badge")).to_have_count(0)
+    saved = {}
+    for annotation in Annotation.objects.order_by("id"):
+        saved.setdefault(annotation.image_id, []).append(annotation.vector)
+    assert saved == expected
+    stored = page.evaluate(
+        "() => Object.keys(localStorage).filter(k => k.startsWith('imagetagger.outbox.'))"
+        ".map(k => JSON.parse(localStorage.getItem(k)).ops.length)"
+    )
+    assert stored == [0], "one outbox (the reloaded page adopted the old one), empty"
+    assert page.evaluate("() => window.annotatePage.outbox.unsent") == 0
+
+
+def test_a_similar_annotation_is_refused_with_a_clear_message(page, live_server, world):
+    image = world["images"][0]
+    other = annotate_service(world, image, "point", {"x1": 100, "y1": 100})
+    open_annotate(page, live_server, world)
+    choose_type(page, world, "point")
+    mapper = Mapper(page)
+    click_at(page, mapper.client(180, 180))
+    page.keyboard.press("Control+z")  # nothing saved yet: undo drops the point
+    point = mapper.client(150, 40)
+    click_at(page, point)
+    drag(page, point, mapper.client(102, 103))  # move it next to the existing one
+    page.keyboard.press("v")
+    expect(page.locator("#annotate-messages")).to_contain_text(
+        f"similar annotation of type b-point (annotation {other.pk})"
+    )
+    expect(page.locator("#annotate-messages")).to_contain_text("It is highlighted")
+    expect(page.locator("#coordinates")).not_to_have_text("–")  # the drawing comes back
+    wait_saved(page)
+    assert Annotation.objects.count() == 1
+
+
+@pytest.mark.parametrize("choice", ["mine", "theirs"])
+def test_a_stale_edit_shows_both_versions_and_lets_the_user_choose(page, live_server, world, make_user, choice):
+    from annotations import services
+
+    image = world["images"][0]
+    box = annotate_service(world, image, "box", {"x1": 50, "y1": 50, "x2": 150, "y2": 120})
+    open_annotate(page, live_server, world, query=f"?edit={box.pk}")
+    expect(page.locator("#edit-banner")).to_be_visible()
+    colleague = make_user("colleague")
+    world["team"].memberships.create(user=colleague, is_admin=False)
+    services.update_annotation(
+        actor=colleague, annotation=box, expected_version=1, vector={"x1": 10, "y1": 10, "x2": 20, "y2": 20}
+    )
+    page.keyboard.press("l")
+    page.keyboard.press("v")
+    dialog = page.locator("#conflict-dialog")
+    expect(dialog).to_be_visible()
+    expect(page.locator("#conflict-mine")).to_contain_text("(51, 50) (151, 120)")
+    expect(page.locator("#conflict-theirs")).to_contain_text("(10, 10) (20, 20)")
+    expect(page.locator("#conflict-theirs")).to_contain_text("colleague")
+    page.locator(f"#conflict-{choice}-button").click()
+    expect(dialog).to_be_hidden()
+    wait_saved(page)
+    box.refresh_from_db()
+    if choice == "mine":
+        assert box.vector == {"x1": 51, "y1": 50, "x2": 151, "y2": 120}
+        assert box.version == 3
+        assert box.last_editor == world["user"]
+    else:
+        assert box.vector == {"x1": 10, "y1": 10, "x2": 20, "y2": 20}
+        assert box.version == 2
+        expect(page.locator("#annotation-list")).to_contain_text("(10, 10) (20, 20)")

@@ -216,6 +216,7 @@ const outbox = new Outbox({
       if (record && record.points && !editor.selection && record.typeId === currentType()?.id) {
         editor.place(record.points);
         editor.takeChange();
+        renderCoordinates();
       }
     } else if (op.id) {
       refreshRecord(op.uuid, op.id);
