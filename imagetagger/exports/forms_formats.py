@@ -4,7 +4,7 @@ from django import forms
 
 from annotations.models import AnnotationType
 
-from .models import ExportFormat
+from .models import DEFAULT_NAME_FORMAT, ExportFormat
 from .template import validate_templates
 
 TEMPLATE_FIELDS = (
@@ -69,6 +69,16 @@ LEGENDS = {
         ("%%br", "a line break"),
     ],
     "not_in_image_format": [*_IMAGE_LEGEND, ("%%type", "annotation type"), ("%%veriamount", "verification score")],
+}
+
+
+# A new format starts as the label lines that the label upload reads back (spec §3.5).
+SUGGESTED = {
+    "name_format": DEFAULT_NAME_FORMAT,
+    "base_format": "%%content",
+    "annotation_format": "%%imagename|%%type|{%%vector}|%%ifblurredb%%endif%%ifconcealedc%%endif",
+    "vector_format": '"x%%count1": "%%x","y%%count1": "%%y",',
+    "not_in_image_format": "%%imagename|%%type|not in image",
 }
 
 
@@ -138,6 +148,9 @@ class ExportFormatForm(forms.ModelForm):
 
     def __init__(self, *args, teams=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            for name, value in SUGGESTED.items():
+                self.initial.setdefault(name, value)
         if teams is None:
             del self.fields["team"]
         else:

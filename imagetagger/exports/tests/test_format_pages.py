@@ -245,3 +245,13 @@ def test_anonymous_users_are_sent_to_login(world, client):
         reverse("exports:delete_format", args=[export_format.pk]),
     ):
         assert client.get(url).status_code == 302
+
+
+def test_create_form_starts_with_the_round_trip_label_lines(world, client_for):
+    _, bob, _, robots, _, _ = world
+    form = client_for(bob).get(reverse("exports:create_format") + f"?team={robots.pk}").context["form"]
+    assert form["base_format"].value() == "%%content"
+    assert form["name_format"].value() == "export_%%exportid.txt"
+    assert form["annotation_format"].value() == "%%imagename|%%type|{%%vector}|%%ifblurredb%%endif%%ifconcealedc%%endif"
+    assert form["vector_format"].value() == '"x%%count1": "%%x","y%%count1": "%%y",'
+    assert form["not_in_image_format"].value() == "%%imagename|%%type|not in image"
