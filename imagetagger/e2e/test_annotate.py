@@ -606,3 +606,70 @@ def test_a_stale_edit_shows_both_versions_and_lets_the_user_choose(page, live_se
         assert box.vector == {"x1": 10, "y1": 10, "x2": 20, "y2": 20}
         assert box.version == 2
         expect(page.locator("#annotation-list")).to_contain_text("(10, 10) (20, 20)")
+
+
+def test_preloading_by_list_position(page, live_server, world):
+    for index in range(6, 10):
+        add_image_file(world["set"], name=f"img{index}.png", fileobj=io.BytesIO(_png(index)), uploader=world["user"])
+    images = list(Image.objects.filter(image_set=world["set"]).order_by("name"))
+    open_annotate(page, live_server, world, images[3])
+    # The current image, the previous 2 and the next 5 (by list position), fetched and decoded.
+    wanted = sorted(image.pk for image in images[1:9])
+    page.wait_for_function(f"() => window.annotatePage.decodedImages().length === {len(wanted)}")
+    assert page.evaluate("() => window.annotatePage.decodedImages()") == wanted
+    # The next image is shown from the cache: no new request for its file.
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.keyboard.press("d")
+    wait_for_image(page, images[4])
+    assert not [url for url in requested if f"/images/image/{images[4].pk}/" in url]
+
+
+def test_filter_missing_annotations_of_a_type(page, live_server, world):
+    images = world["images"]
+    annotate_service(world, images[1], "box", {"x1": 1, "y1": 1, "x2": 5, "y2": 5})
+    annotate_service(world, images[3], "box", None)
+    open_annotate(page, live_server, world, images[1])
+    expect(page.locator("#image-list-count")).to_have_text("Image 2 of 6")
+    page.locator("#image-filter").select_option(label="Missing a-box")
+    # img1 is labelled, so the first image of the filtered list opens.
+    wait_for_image(page, images[0])
+    expect(page.locator("#image-list-count")).to_have_text("Image 1 of 4 (filtered)")
+    expect(page.locator(".image-list-row")).to_have_text(["img0.png", "img2.png", "img4.png", "img5.png"])
+    expect(page).to_have_url(re.compile(rf"/annotations/{images[0].pk}/\?filter={world['types']['box'].pk}$"))
+    page.keyboard.press("d")
+    wait_for_image(page, images[2])
+    mapper = Mapper(page)
+    drag(page, mapper.client(10, 10), mapper.client(50, 50))
+    page.keyboard.press("f")
+    wait_for_image(page, images[4])
+    wait_saved(page)
+    page.locator("#image-filter-refresh").click()
+    expect(page.locator(".image-list-row")).to_have_text(["img0.png", "img4.png", "img5.png"])
+    expect(page.locator("#image-list-count")).to_have_text("Image 2 of 3 (filtered)")
+    # The filter survives a reload.
+    page.reload()
+    wait_for_image(page, images[4])
+    expect(page.locator("#image-filter")).to_have_value(str(world["types"]["box"].pk))
+    expect(page.locator(".image-list-row")).to_have_count(3)
+
+
+def test_the_image_list_stays_small_for_many_images(page, live_server, world):
+    from images.tests.factories import add_image_rows
+
+    add_image_rows(world["set"], 1500)  # img00000.png … img01499.png, without files
+    real = world["images"][0]
+    Image.objects.filter(pk=real.pk).update(name="img01000x.png")  # lies between img01000 and img01001
+    list_requests = []
+    page.on("request", lambda request: "/images/?" in request.url and list_requests.append(request.url))
+    open_annotate(page, live_server, world, real)
+    expect(page.locator("#image-list-count")).to_have_text("Image 1002 of 1506")
+    active = page.locator(".image-list-row.active")
+    expect(active).to_have_text("img01000x.png")
+    expect(active).to_be_in_viewport()
+    rows = page.locator(".image-list-row").count()
+    assert rows < 80, rows
+    assert len(list_requests) <= 2, list_requests
+    page.locator("#image-list").evaluate("list => { list.scrollTop = list.scrollHeight; }")
+    expect(page.locator(".image-list-row").last).to_have_text("img5.png")
+    assert page.locator(".image-list-row").count() < 80

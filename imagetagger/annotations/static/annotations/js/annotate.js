@@ -330,6 +330,7 @@ function resolveConflict(choice) {
 // --- images and annotations: loading, caching, preloading ------------------------------------------
 
 const imageCache = new Map(); // id -> Promise<HTMLImageElement>
+const decoded = new Set(); // ids of decoded images in imageCache
 const annotationCache = new Map(); // id -> {time, promise}
 
 function loadImage(meta) {
@@ -339,7 +340,10 @@ function loadImage(meta) {
     img.decoding = "async";
     img.src = meta.url;
     promise = img.decode().then(
-      () => img,
+      () => {
+        decoded.add(meta.id);
+        return img;
+      },
       (error) => {
         imageCache.delete(meta.id);
         throw error;
@@ -423,7 +427,12 @@ async function preloadAround() {
     loadImage(meta).catch(() => {});
     loadAnnotations(meta.id).catch(() => {});
   }
-  for (const id of imageCache.keys()) if (!keep.has(id)) imageCache.delete(id);
+  for (const id of imageCache.keys()) {
+    if (!keep.has(id)) {
+      imageCache.delete(id);
+      decoded.delete(id);
+    }
+  }
   for (const id of annotationCache.keys()) if (!keep.has(id)) annotationCache.delete(id);
 }
 
@@ -1413,6 +1422,10 @@ window.annotatePage = {
   imageToClient(x, y) {
     const rect = canvas.getBoundingClientRect();
     return { x: rect.left + x * state.view.scale + state.view.x, y: rect.top + y * state.view.scale + state.view.y };
+  },
+  /** Ids of the images fetched and decoded ahead (and the current one). */
+  decodedImages() {
+    return [...decoded].sort((a, b) => a - b);
   },
   setView(view) {
     state.view = { ...view };
