@@ -256,7 +256,7 @@ def vector_points(vector):
     return [(vector.get(f"x{i}"), vector.get(f"y{i}")) for i in range(1, len(vector) // 2 + 1)]
 
 
-def geometry(vector, vector_type, image_width, image_height):
+def geometry(vector, vector_type, image_width, image_height, names=None):
     """The derived values of spec §1.3.2, formatted. Fixes: widths are never negative (max − min), a
     multi-line's centre is its bounding-box centre instead of (0, 0)."""
     xs = [value for key, value in vector.items() if key.startswith("x")]
@@ -300,7 +300,9 @@ def geometry(vector, vector_type, image_width, image_height):
         "height": height,
         "relheight": rel_y(height),
     }
-    return {name: fmt(value) for name, value in values.items()}
+    if names is None:
+        names = values
+    return {name: fmt(values[name]) for name in names}
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -345,22 +347,60 @@ def selected_annotations(export_format, image_set, *, type_ids=None):
     )
 
 
+class _Values(dict):
+    """Placeholder values for ``str.format_map``; one without a value stays literal text."""
+
+    def __missing__(self, key):
+        return "%%" + key
+
+
+def to_format_string(tokens, flags=None):
+    """The tokens as a ``str.format_map`` string: literals with their braces doubled, placeholders as
+    ``{name}``, conditionals resolved with ``flags`` (dropped without them). The values are inserted
+    by ``format_map`` in one pass (C speed) and never scanned again."""
+    parts = []
+    for token in tokens:
+        if isinstance(token, str):
+            parts.append(token.replace("{", "{{").replace("}", "}}"))
+        elif isinstance(token, Placeholder):
+            parts.append("{" + token.name + "}")
+        elif flags and flags.get(token.name):
+            parts.append(to_format_string(token.body))
+    return "".join(parts)
+
+
+def _flags(blurred, concealed):
+    return {
+        "ifblurred": blurred,
+        "ifnotblurred": not blurred,
+        "ifconcealed": concealed,
+        "ifnotconcealed": not concealed,
+    }
+
+
 class CompiledFormat:
-    """An export format's templates, tokenised once."""
+    """An export format's templates, tokenised once and turned into ``format_map`` strings."""
 
     def __init__(self, export_format):
         self.export_format = export_format
         self.aggregate = export_format.image_aggregation
         self.base = tokenize(export_format.base_format, "base")
-        self.image = tokenize(export_format.image_format, "image")
-        self.annotation = tokenize(export_format.annotation_format, "annotation")
-        self.vector = tokenize(export_format.vector_format, "vector")
-        self.not_in_image = tokenize(export_format.not_in_image_format, "not_in_image")
-        used = placeholders_used(self.annotation)
-        self.needs_geometry = bool(used & set(GEOMETRY))
+        image = tokenize(export_format.image_format, "image")
+        annotation = tokenize(export_format.annotation_format, "annotation")
+        vector = tokenize(export_format.vector_format, "vector")
+        self.image_format = to_format_string(image)
+        # One string per (blurred, concealed): the conditionals are resolved here, once.
+        self.annotation_formats = {
+            (blurred, concealed): to_format_string(annotation, _flags(blurred, concealed))
+            for blurred in (False, True)
+            for concealed in (False, True)
+        }
+        self.vector_format = to_format_string(vector)
+        self.not_in_image_format = to_format_string(tokenize(export_format.not_in_image_format, "not_in_image"))
+        used = placeholders_used(annotation)
+        self.geometry_used = used & set(GEOMETRY)
         self.needs_vector = "vector" in used
-        vector_used = placeholders_used(self.vector)
-        self.vector_needs_relative = bool(vector_used & {"relx", "rely"})
+        self.vector_needs_relative = bool(placeholders_used(vector) & {"relx", "rely"})
 
     def image_values(self, image_set_values, image):
         return {
@@ -372,41 +412,43 @@ class CompiledFormat:
         }
 
     def render_vector(self, vector, image):
+        vector_format = self.vector_format
+        relative = self.vector_needs_relative
         parts = []
         for index, (x, y) in enumerate(vector_points(vector), start=1):
-            values = {"count0": str(index - 1), "count1": str(index), "x": fmt(x), "y": fmt(y), "br": "\n"}
-            if self.vector_needs_relative:
+            values = _Values(count0=str(index - 1), count1=str(index), x=fmt(x), y=fmt(y), br="\n")
+            if relative:
                 values["relx"] = fmt(x / float(image.width)) if image.width and x is not None else ""
                 values["rely"] = fmt(y / float(image.height)) if image.height and y is not None else ""
-            parts.append(render_tokens(self.vector, values))
+            parts.append(vector_format.format_map(values))
         return "".join(parts)
 
     def render_annotation(self, annotation, image_values):
-        values = dict(image_values)
+        values = _Values(image_values)
         values["type"] = fmt(annotation.annotation_type.name)
         values["veriamount"] = fmt(getattr(annotation, "score", None))
         if annotation.not_in_image:
-            return render_tokens(self.not_in_image, values)
+            return self.not_in_image_format.format_map(values)
         image = annotation.image
         if self.needs_vector:
             values["vector"] = self.render_vector(annotation.vector, image)
-        if self.needs_geometry:
+        if self.geometry_used:
             values.update(
-                geometry(annotation.vector, annotation.annotation_type.vector_type, image.width, image.height)
+                geometry(
+                    annotation.vector,
+                    annotation.annotation_type.vector_type,
+                    image.width,
+                    image.height,
+                    self.geometry_used,
+                )
             )
-        flags = {
-            "ifblurred": annotation.blurred,
-            "ifnotblurred": not annotation.blurred,
-            "ifconcealed": annotation.concealed,
-            "ifnotconcealed": not annotation.concealed,
-        }
-        return render_tokens(self.annotation, values, flags)
+        return self.annotation_formats[(bool(annotation.blurred), bool(annotation.concealed))].format_map(values)
 
     def render_image(self, image_values, annotation_texts):
-        values = dict(image_values)
+        values = _Values(image_values)
         values["annotations"] = "".join(text + "\n" for text in annotation_texts)
         values["annoamount"] = str(len(annotation_texts))
-        return render_tokens(self.image, values)
+        return self.image_format.format_map(values)
 
     def content(self, annotations, image_set_values, stats):
         """CONTENT of spec §3.3 as a stream of strings."""

@@ -392,3 +392,19 @@ def test_tokenize_longest_match_and_validation():
         "image_format": ["The image format should contain %%annotations when grouping by images."]
     }
     assert validate_templates({"base_format": "%%content", "annotation_format": ROUND_TRIP}) == {}
+
+
+def test_braces_in_templates_and_data_are_plain_text(make_team):
+    team = make_team()
+    image_set = make_set(team, "{imageset}")
+    image = make_image(image_set, "{0}{imagename}.png")
+    odd = make_type("{type}")
+    make_annotation(image, odd, box(1, 2, 3, 4), blurred=True)
+    export_format = make_format(
+        team,
+        [odd],
+        annotation_format="{%%imagename} {{%%type}} %%ifblurred{b}%%endif {x}",
+        vector_format="{%%x}",
+        not_in_image_format="{}",
+    )
+    assert render(export_format, image_set) == "\n{{0}{imagename}.png} {{{type}}} {b} {x}\n"
