@@ -255,3 +255,22 @@ def test_create_form_starts_with_the_round_trip_label_lines(world, client_for):
     assert form["annotation_format"].value() == "%%imagename|%%type|{%%vector}|%%ifblurredb%%endif%%ifconcealedc%%endif"
     assert form["vector_format"].value() == '"x%%count1": "%%x","y%%count1": "%%y",'
     assert form["not_in_image_format"].value() == "%%imagename|%%type|not in image"
+
+
+def test_set_page_queries_constant_in_the_number_of_formats(world, client_for, make_team):
+    _, bob, _, robots, others, ball = world
+    image_set = make_set(robots, "Field")
+    client = client_for(bob)
+    url = reverse("images:imageset", args=[image_set.pk])
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    make_format(robots, [ball])
+    few = count()
+    for index in range(5):
+        make_format(robots, [ball])
+        make_format(make_team(f"public{index}"), [ball], public=True)
+    assert count() == few
