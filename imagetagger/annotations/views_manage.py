@@ -275,9 +275,9 @@ def annotation_history(request, set_id, annotation_uuid):
         .select_related("user")
         .order_by("time", "id")
     )
-    if not entries:
-        raise Http404("No history of such an annotation in this image set.")
     annotation = Annotation.objects.filter(uuid=annotation_uuid, image__image_set=image_set).first()
+    if not entries and annotation is None:
+        raise Http404("No such annotation in this image set.")
     type_ids = {
         snap["annotation_type"]
         for entry in entries

@@ -761,3 +761,10 @@ def test_history_needs_read_and_the_right_set(client_for, w):
     assert client_for(w.ada).get(history_url(annotation, w.public)).status_code == 404
     assert client_for(w.ada).get(history_url(uuid.uuid4(), w.private)).status_code == 404
     assert client_for(w.ada).get(history_url(annotation, w.private)).status_code == 200
+
+
+def test_history_of_an_annotation_without_entries_says_so(client_for, w):
+    annotation = label(w.images[0], w.ball, w.bob)
+    response = client_for(w.ada).get(history_url(annotation, w.private))
+    assert response.status_code == 200
+    assert "No change of this annotation has been recorded." in response.content.decode()
