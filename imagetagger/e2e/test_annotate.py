@@ -356,6 +356,19 @@ def test_edit_by_dragging_a_vertex_and_delete(page, live_server, world):
     # Move the whole shape by dragging its inside, then delete it with Del.
     click_at(page, mapper.client(150, 150))
     expect(page.locator("#edit-banner")).to_be_visible()
+    grab, drop = mapper.client(150, 150), mapper.client(170, 140)
+    drag(page, grab, drop)
+    page.keyboard.press("v")
+    wait_saved(page)
+    polygon.refresh_from_db()
+    (gx, gy), (dx, dy) = mapper.expected(*grab), mapper.expected(*drop)
+    moved = {
+        key: value + (dx - gx if key[0] == "x" else dy - gy) for key, value in {**square, "x2": x, "y2": y}.items()
+    }
+    assert polygon.vector == moved
+    assert polygon.version == 3
+    click_at(page, mapper.client(170, 140))
+    expect(page.locator("#edit-banner")).to_be_visible()
     page.once("dialog", lambda dialog: dialog.accept())
     page.keyboard.press("Delete")
     wait_saved(page)
@@ -375,6 +388,18 @@ def test_open_for_editing_by_url_and_move_the_shape(page, live_server, world):
     wait_saved(page)
     box.refresh_from_db()
     assert box.vector == {"x1": 52, "y1": 51, "x2": 153, "y2": 121}
+    # Resize by the bottom-right handle.
+    page.locator("#annotation-list .list-group-item").first.click()
+    mapper = Mapper(page)
+    target = mapper.client(180, 140)
+    drag(page, mapper.client(153, 121), target)
+    page.keyboard.press("b")
+    page.keyboard.press("v")
+    wait_saved(page)
+    box.refresh_from_db()
+    x2, y2 = mapper.expected(*target)
+    assert box.vector == {"x1": 52, "y1": 51, "x2": x2, "y2": y2}
+    assert box.blurred_flag is True
 
 
 def test_undo_and_redo(page, live_server, world):
