@@ -406,3 +406,32 @@ def test_set_page_panel_and_result_page(world, client_for):
     assert client_for(world["otto"]).get(response["Location"]).status_code == 404
     refused = client_for(world["reader"]).post(f"/imports/imagesets/{world['public'].pk}/", {"file": upload})
     assert refused.status_code == 403
+
+
+def test_yolo_export_imports_back_into_a_copy(world, make_team):
+    from exports import standard
+
+    run(world, f"a.png|ball|{BOX}\nday1/c.png|ball|" + '{"x1": 333, "y1": 111, "x2": 777, "y2": 799}')
+    out = io.BytesIO()
+    standard.write("yolo", world["set"], out)
+    copy = make_imageset(world["set"].team, creator=world["ada"], name="copy")
+    sized(copy, ["a.png", "day1/c.png"])
+    result = import_labels(actor=world["ada"], image_set=copy, fileobj=io.BytesIO(out.getvalue()), format="yolo")
+    assert (result.created, result.errors) == (2, 0), result.report
+
+    def labels(image_set):
+        return sorted(
+            (a.image.name, a.annotation_type.name, tuple(a.vector.items()))
+            for a in Annotation.objects.filter(image__image_set=image_set).select_related("image", "annotation_type")
+        )
+
+    assert labels(copy) == labels(world["set"])
+
+
+def test_the_stored_report_keeps_the_first_200_entries_and_the_csv_all(world):
+    result = run(world, "\n".join(f"missing{n}.png|ball|{{}}" for n in range(250)))
+    assert (result.records, result.errors) == (250, 250)
+    assert len(result.report) == 200
+    assert result.report[-1]["line"] == 200
+    with default_storage.open(result.report_file, "rb") as handle:
+        assert len(handle.read().decode().splitlines()) == 251
