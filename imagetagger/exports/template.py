@@ -347,6 +347,23 @@ def selected_annotations(export_format, image_set, *, type_ids=None):
     )
 
 
+# One selected annotation as ``render_export`` reads it: plain values, no model instances.
+ROW_FIELDS = (
+    "image_id",
+    "image__name",
+    "image__width",
+    "image__height",
+    "annotation_type__name",
+    "annotation_type__vector_type",
+    "annotation_type__enable_blurred",
+    "annotation_type__enable_concealed",
+    "vector",
+    "blurred_flag",
+    "concealed_flag",
+    "score",
+)
+
+
 class _Values(dict):
     """Placeholder values for ``str.format_map``; one without a value stays literal text."""
 
@@ -402,47 +419,56 @@ class CompiledFormat:
         self.needs_vector = "vector" in used
         self.vector_needs_relative = bool(placeholders_used(vector) & {"relx", "rely"})
 
-    def image_values(self, image_set_values, image):
+    def image_values(self, image_set_values, image_id, name, width, height):
         return {
             "imageset": image_set_values["imageset"],
-            "imagewidth": fmt(image.width),
-            "imageheight": fmt(image.height),
-            "imagename": fmt(image.name),
-            "imageid": fmt(image.pk),
+            "imagewidth": fmt(width),
+            "imageheight": fmt(height),
+            "imagename": fmt(name),
+            "imageid": fmt(image_id),
         }
 
-    def render_vector(self, vector, image):
+    def render_vector(self, vector, width, height):
         vector_format = self.vector_format
         relative = self.vector_needs_relative
         parts = []
         for index, (x, y) in enumerate(vector_points(vector), start=1):
             values = _Values(count0=str(index - 1), count1=str(index), x=fmt(x), y=fmt(y), br="\n")
             if relative:
-                values["relx"] = fmt(x / float(image.width)) if image.width and x is not None else ""
-                values["rely"] = fmt(y / float(image.height)) if image.height and y is not None else ""
+                values["relx"] = fmt(x / float(width)) if width and x is not None else ""
+                values["rely"] = fmt(y / float(height)) if height and y is not None else ""
             parts.append(vector_format.format_map(values))
         return "".join(parts)
 
-    def render_annotation(self, annotation, image_values):
+    def render_row(self, row, image_values):
+        """The text of one annotation (a ``ROW_FIELDS`` tuple)."""
+        (
+            _,
+            _,
+            width,
+            height,
+            type_name,
+            vector_type,
+            enable_blurred,
+            enable_concealed,
+            vector,
+            blurred,
+            concealed,
+            score,
+        ) = row
         values = _Values(image_values)
-        values["type"] = fmt(annotation.annotation_type.name)
-        values["veriamount"] = fmt(getattr(annotation, "score", None))
-        if annotation.not_in_image:
+        values["type"] = fmt(type_name)
+        values["veriamount"] = fmt(score)
+        if not vector:  # not in image
             return self.not_in_image_format.format_map(values)
-        image = annotation.image
         if self.needs_vector:
-            values["vector"] = self.render_vector(annotation.vector, image)
+            values["vector"] = self.render_vector(vector, width, height)
         if self.geometry_used:
-            values.update(
-                geometry(
-                    annotation.vector,
-                    annotation.annotation_type.vector_type,
-                    image.width,
-                    image.height,
-                    self.geometry_used,
-                )
-            )
-        return self.annotation_formats[(bool(annotation.blurred), bool(annotation.concealed))].format_map(values)
+            values.update(geometry(vector, vector_type, width, height, self.geometry_used))
+        # The derived flags (spec §1.3.2): meaningful for the type, and never for "not in image".
+        return self.annotation_formats[
+            (bool(enable_blurred and blurred), bool(enable_concealed and concealed))
+        ].format_map(values)
 
     def render_image(self, image_values, annotation_texts):
         values = _Values(image_values)
@@ -450,21 +476,21 @@ class CompiledFormat:
         values["annoamount"] = str(len(annotation_texts))
         return self.image_format.format_map(values)
 
-    def content(self, annotations, image_set_values, stats):
-        """CONTENT of spec §3.3 as a stream of strings."""
+    def content(self, rows, image_set_values, stats):
+        """CONTENT of spec §3.3 as a stream of strings, from ``ROW_FIELDS`` tuples in export order."""
         yield "\n"
         current_image_id = None
         current_values = None
         pending = []  # the current image's annotation texts (aggregated mode)
-        for annotation in annotations:
+        for row in rows:
             stats["annotations"] += 1
-            if annotation.image_id != current_image_id:
+            if row[0] != current_image_id:
                 if pending:
                     yield self.render_image(current_values, pending) + "\n"
                     pending = []
-                current_image_id = annotation.image_id
-                current_values = self.image_values(image_set_values, annotation.image)
-            text = self.render_annotation(annotation, current_values)
+                current_image_id = row[0]
+                current_values = self.image_values(image_set_values, *row[:4])
+            text = self.render_row(row, current_values)
             if self.aggregate:
                 pending.append(text)
             else:
@@ -503,7 +529,7 @@ def render_export(export_format, image_set, *, limit=None, batch_size=BATCH_SIZE
     values = set_values(image_set)
 
     def annotations():
-        queryset = selected_annotations(export_format, image_set, type_ids=type_ids)
+        queryset = selected_annotations(export_format, image_set, type_ids=type_ids).values_list(*ROW_FIELDS)
         if limit is not None:
             return iter(queryset[:limit])
         return queryset.iterator(chunk_size=batch_size)
