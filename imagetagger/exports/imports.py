@@ -54,7 +54,7 @@ from images.permissions import imageset_permissions
 from . import importers
 from .models import LabelImport
 
-WINDOW = 20000
+WINDOW = 50000
 GROUP = 2000
 REPORT_LIMIT = 200
 IMPORT_FOLDER = "label-imports"
