@@ -305,3 +305,14 @@ def test_progress_is_written_now_and_then(world, monkeypatch):
     progress(1000)
     export.refresh_from_db()
     assert export.progress == 50
+
+
+def test_deleting_the_set_deletes_its_export_files(world, django_capture_on_commit_callbacks):
+    from images.services import delete_imageset
+
+    export = jobs.create_export(actor=world["alice"], image_set=world["set"], standard="coco")
+    assert default_storage.exists(export.file)
+    with django_capture_on_commit_callbacks(execute=True):
+        delete_imageset(actor=world["alice"], image_set=world["set"])
+    assert not Export.objects.exists()
+    assert not default_storage.exists(export.file)
