@@ -24,6 +24,7 @@ from imagetagger.api import Pagination
 
 from . import jobs, views
 from .models import Export, ExportFormat, ExportState
+from .selectors import formats_usable_by
 from .serializers import ExportCreateSerializer, ExportFormatSerializer, ExportSerializer
 
 
@@ -57,7 +58,7 @@ class ImageSetExportsView(generics.GenericAPIView):
             export_format = ExportFormat.objects.filter(pk=fields["format"]).first()
             if export_format is None:
                 raise ValidationError({"format": ["There is no export format with this id."]})
-            if not jobs.usable_formats(request.user).filter(pk=export_format.pk).exists():
+            if not formats_usable_by(request.user).filter(pk=export_format.pk).exists():
                 raise PermissionDenied("You may not use this export format.")
             if fields.get("options"):
                 raise ValidationError({"options": ["Template formats take no options."]})
@@ -97,7 +98,7 @@ class ExportFormatListView(generics.ListAPIView):
 
     def get_queryset(self):
         return (
-            jobs.usable_formats(self.request.user)
+            formats_usable_by(self.request.user)
             .prefetch_related("annotation_types")
             .order_by("team__name", "name", "id")
         )

@@ -15,13 +15,14 @@ import mimetypes
 import os
 import tempfile
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django_tasks import task
@@ -31,30 +32,22 @@ from images.permissions import imageset_permissions
 
 from . import standard as standard_formats
 from . import template as templates
-from .models import Export, ExportFormat, ExportState, StandardFormat
+from .models import Export, ExportState, StandardFormat
+from .selectors import formats_usable_by
 
 logger = logging.getLogger(__name__)
 
 # Progress is written at most this often (annotations, seconds).
 PROGRESS_EVERY = 500
 PROGRESS_SECONDS = 0.5
+# A writer reports at least this often; an export silent for STALE_AFTER is taken as abandoned.
+HEARTBEAT_SECONDS = 30
+STALE_AFTER = timedelta(minutes=5)
 ERROR_MAX_LENGTH = 2000
 
 
 class ExportError(Exception):
     """A failure whose message is meant for the user."""
-
-
-def usable_formats(user):
-    """Template formats ``user`` may export with: public ones and those of the user's teams."""
-    if not user.is_authenticated:
-        return ExportFormat.objects.none()
-    return (
-        ExportFormat.objects.filter(Q(public=True) | Q(team__memberships__user=user)).distinct().select_related("team")
-    )
-
-
-# --- the service ---------------------------------------------------------------------------------------
 
 
 def create_export(*, actor, image_set, export_format=None, standard=None, options=None):
@@ -70,7 +63,7 @@ def create_export(*, actor, image_set, export_format=None, standard=None, option
     if export_format is not None:
         if options:
             raise ValidationError({"options": "Template formats take no options."})
-        if not usable_formats(actor).filter(pk=export_format.pk).exists():
+        if not formats_usable_by(actor).filter(pk=export_format.pk).exists():
             raise PermissionDenied("You may not use this export format.")
         options = {}
         fields = {
@@ -89,9 +82,32 @@ def create_export(*, actor, image_set, export_format=None, standard=None, option
     if selected_count(export) <= settings.EXPORT_INLINE_LIMIT:
         run(export.pk)
     else:
+        Export.objects.filter(pk=export.pk).update(heartbeat=timezone.now())
         transaction.on_commit(lambda: run_export.enqueue(export.pk))
     export.refresh_from_db()
     return export
+
+
+def requeue_stale():
+    """Queue again the exports whose worker died: running or queued ones silent for ``STALE_AFTER``.
+
+    Called by the worker's sweeper (``runzipdaemon``). A queued export is claimed once only, so an
+    extra task for one that was merely waiting does no harm. Returns how many were queued again.
+    """
+    now = timezone.now()
+    stale = Export.objects.filter(
+        state__in=[ExportState.RUNNING, ExportState.QUEUED], heartbeat__lt=now - STALE_AFTER
+    ).values_list("pk", flat=True)
+    requeued = 0
+    for export_id in list(stale):
+        changed = Export.objects.filter(
+            pk=export_id, state__in=[ExportState.RUNNING, ExportState.QUEUED], heartbeat__lt=now - STALE_AFTER
+        ).update(state=ExportState.QUEUED, progress=0, heartbeat=now)
+        if changed:
+            logger.warning("Export %s was abandoned by its worker; queued again", export_id)
+            run_export.enqueue(export_id)
+            requeued += 1
+    return requeued
 
 
 def selected_count(export):
@@ -112,7 +128,9 @@ def run_export(export_id):
 
 def claim(export_id):
     return bool(
-        Export.objects.filter(pk=export_id, state=ExportState.QUEUED).update(state=ExportState.RUNNING, progress=0)
+        Export.objects.filter(pk=export_id, state=ExportState.QUEUED).update(
+            state=ExportState.RUNNING, progress=0, heartbeat=timezone.now()
+        )
     )
 
 
@@ -147,6 +165,7 @@ class _Progress:
         self.total = max(total, 1)
         self.last_done = 0
         self.last_time = time.monotonic()
+        self.last_beat = self.last_time
         self.last_percent = 0
 
     def __call__(self, done):
@@ -157,9 +176,11 @@ class _Progress:
             return
         percent = min(99, done * 100 // self.total)
         self.last_done, self.last_time = done, now
-        if percent != self.last_percent:
-            self.last_percent = percent
-            Export.objects.filter(pk=self.export_id, state=ExportState.RUNNING).update(progress=percent)
+        if percent != self.last_percent or now - self.last_beat >= HEARTBEAT_SECONDS:
+            self.last_percent, self.last_beat = percent, now
+            Export.objects.filter(pk=self.export_id, state=ExportState.RUNNING).update(
+                progress=percent, heartbeat=timezone.now()
+            )
 
 
 def _write(export):

@@ -75,6 +75,9 @@ class Export(models.Model):
     standard = models.CharField(max_length=20, choices=StandardFormat.choices, blank=True)
     options = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=10, choices=ExportState.choices, default=ExportState.QUEUED)
+    # Last sign of life: when it was queued, or when its writer last reported. A queued or running
+    # export silent for long (its worker died) is queued again by the worker's sweeper.
+    heartbeat = models.DateTimeField(null=True, blank=True)
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
     time = models.DateTimeField(auto_now_add=True)
     finished = models.DateTimeField(null=True, blank=True)

@@ -19,6 +19,7 @@ from users.authentication import token_or_login_required
 
 from . import jobs
 from .models import Export, ExportState
+from .selectors import formats_usable_by
 
 RETRY_AFTER = 2
 
@@ -115,7 +116,7 @@ def create_export(request, set_id):
         if kind == "standard":
             export = jobs.create_export(actor=request.user, image_set=image_set, standard=value)
         elif kind == "format" and value.isdigit():
-            export_format = jobs.usable_formats(request.user).filter(pk=int(value)).first()
+            export_format = formats_usable_by(request.user).filter(pk=int(value)).first()
             if export_format is None:
                 raise PermissionDenied("You may not use this export format.")
             export = jobs.create_export(actor=request.user, image_set=image_set, export_format=export_format)

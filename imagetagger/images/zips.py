@@ -613,6 +613,12 @@ class Sweeper(threading.Thread):
                     sweep()
                 except Exception:
                     logger.exception("The zip sweeper failed; it tries again in %s s", self.interval)
+                try:
+                    from exports.jobs import requeue_stale
+
+                    requeue_stale()
+                except Exception:
+                    logger.exception("Looking for abandoned exports failed")
                 if time.monotonic() >= self.next_orphan_sweep:
                     self.next_orphan_sweep = time.monotonic() + self.ORPHAN_INTERVAL
                     try:

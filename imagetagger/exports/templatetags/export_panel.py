@@ -2,8 +2,8 @@
 
 from django import template
 
-from ..jobs import usable_formats
 from ..models import Export, StandardFormat
+from ..selectors import formats_usable_by
 from ..views import RECENT, status_of
 
 register = template.Library()
@@ -21,7 +21,7 @@ def export_panel(context, image_set, permissions):
     return {
         "image_set": image_set,
         "can_export": can_export,
-        "formats": list(usable_formats(user).order_by("team__name", "name", "id")) if can_export else [],
+        "formats": list(formats_usable_by(user)) if can_export else [],
         "standards": StandardFormat.choices,
         "exports": exports,
         "unfinished": any(export["state"] in ("queued", "running") for export in exports),

@@ -295,6 +295,31 @@ def test_large_export_is_queued_and_the_worker_writes_it(world, settings, api_fo
     assert b"".join(download.streaming_content).decode().count("\n") == 16
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_export_abandoned_by_a_dead_worker_is_queued_again_and_written(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    export = jobs.create_export(actor=world["alice"], image_set=world["set"], standard="pipe")
+    # As if a worker had claimed it and died six minutes ago, half-way through.
+    Export.objects.filter(pk=export.pk).update(
+        state=ExportState.RUNNING, progress=40, heartbeat=timezone.now() - timedelta(minutes=6), file=""
+    )
+    fresh = jobs.create_export(actor=world["alice"], image_set=world["set"], standard="coco")
+    Export.objects.filter(pk=fresh.pk).update(state=ExportState.RUNNING, heartbeat=timezone.now())
+
+    assert jobs.requeue_stale() == 1
+    _run_worker()
+
+    export.refresh_from_db()
+    fresh.refresh_from_db()
+    assert export.state == ExportState.DONE
+    assert export.file
+    assert fresh.state == ExportState.RUNNING  # alive: left alone
+    assert jobs.requeue_stale() == 0
+
+
 def test_progress_is_written_now_and_then(world, monkeypatch):
     export = Export.objects.create(image_set=world["set"], standard="pipe", format_name="x", state=ExportState.RUNNING)
     monkeypatch.setattr(jobs, "PROGRESS_SECONDS", 0)
