@@ -40,6 +40,7 @@ bench: install
 	$(PY) bench/bench_annotations_api.py
 	$(PY) bench/bench_export.py
 	$(PY) bench/bench_import.py
+	$(PY) bench/bench_annotate.py
 
 lint: install
 	$(VENV)/bin/ruff check .

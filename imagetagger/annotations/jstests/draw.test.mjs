@@ -2,7 +2,15 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 
-import { COLORS, drawScene, drawShapes, isMachineLooking, shapeStyle } from "../static/annotations/js/draw.js";
+import {
+  COLORS,
+  STROKE_BATCH,
+  ShapeLayer,
+  drawScene,
+  drawShapes,
+  isMachineLooking,
+  shapeStyle,
+} from "../static/annotations/js/draw.js";
 import { VECTOR_TYPE } from "../static/annotations/js/geometry.js";
 
 function fakeContext() {
@@ -47,7 +55,7 @@ test("machine-made look lasts until a human edited or accepted", () => {
   assert.ok(!isMachineLooking({ origin: "human", last_editor: null, accepts: 0 }));
 });
 
-test("shapes of one style are stroked together, off-screen ones skipped", () => {
+test("shapes of one style are stroked in batches, off-screen ones skipped", () => {
   const ctx = fakeContext();
   const view = { scale: 1, x: 0, y: 0 };
   const shapes = [];
@@ -58,7 +66,7 @@ test("shapes of one style are stroked together, off-screen ones skipped", () => 
   shapes.push({ vectorType: VECTOR_TYPE.POINT, points: [P(3, 3)], highlighted: true });
   drawShapes(ctx, view, shapes, { width: 2000, height: 1000 });
   const strokes = ctx.calls.filter(([name]) => name === "stroke");
-  assert.equal(strokes.length, 3, "one for the group, two (shadow + colour) for the highlighted one");
+  assert.equal(strokes.length, Math.ceil(1000 / STROKE_BATCH) + 2, "batches, and shadow + colour for the highlighted one");
   assert.equal(ctx.calls.filter(([name]) => name === "rect").length, 0, "the box off screen is not drawn");
   assert.equal(ctx.calls.filter(([name]) => name === "closePath").length, 1000);
 });
@@ -78,4 +86,28 @@ test("a whole scene draws without errors", () => {
   });
   assert.ok(ctx.calls.some(([name]) => name === "drawImage"));
   assert.ok(ctx.calls.some(([name, text]) => name === "fillText" && text === "5, 5"));
+});
+
+test("the shape layer renders once and is copied while panning and zooming", () => {
+  const layer = new ShapeLayer(() => ({ width: 0, height: 0, getContext: () => fakeContext() }));
+  const shapes = [{ vectorType: VECTOR_TYPE.BOX, points: [P(1, 1), P(10, 10)] }];
+  const size = { width: 400, height: 200, version: 1 };
+  const view = { scale: 1, x: 0, y: 0 };
+  const ctx = fakeContext();
+  layer.draw(ctx, view, shapes, size);
+  assert.equal(layer.renders, 1);
+  assert.equal(layer.canvas.width, 400 + 2 * 100);
+  layer.draw(ctx, { ...view, x: 60, y: -40 }, shapes, size);
+  assert.equal(layer.renders, 1, "a pan within the margin copies");
+  const copy = ctx.calls.filter(([name]) => name === "drawImage").pop();
+  assert.deepEqual(copy.slice(6), [-100 + 60, -100 - 40, 600, 400]);
+  layer.draw(ctx, { scale: 2, x: 0, y: 0 }, shapes, { ...size, quick: true });
+  assert.equal(layer.renders, 1, "quick: scaled copy");
+  assert.deepEqual(ctx.calls.filter(([name]) => name === "drawImage").pop().slice(6), [-200, -200, 1200, 800]);
+  layer.draw(ctx, { scale: 2, x: 0, y: 0 }, shapes, size);
+  assert.equal(layer.renders, 2, "after the gesture: rendered anew");
+  layer.draw(ctx, { scale: 2, x: 0, y: 0 }, shapes, { ...size, version: 2 });
+  assert.equal(layer.renders, 3, "new shapes: rendered anew");
+  layer.draw(ctx, { scale: 2, x: 500, y: 0 }, shapes, { ...size, version: 2 });
+  assert.equal(layer.renders, 4, "panned beyond the margin");
 });

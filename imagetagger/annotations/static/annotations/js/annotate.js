@@ -9,7 +9,7 @@
 // For tests and the verification page, ``window.annotatePage`` exposes the live state.
 
 import { apiFetch, csrfToken } from "../../base/js/site.js";
-import { drawScene, isMachineLooking, prepareCanvas } from "./draw.js";
+import { ShapeLayer, drawScene, isMachineLooking, prepareCanvas } from "./draw.js";
 import {
   VECTOR_TYPE,
   clampPoint,
@@ -60,6 +60,8 @@ const state = {
   spaceDown: false,
   shapesDirty: true,
   shapes: [],
+  layerVersion: 0,
+  interacting: false,
   conflictShown: null,
 };
 
@@ -664,6 +666,18 @@ $("#image-filter-refresh").on("click", () => applyFilter({ switchType: false }))
 // --- drawing -----------------------------------------------------------------------------------------
 
 let frame = null;
+const shapeLayer = new ShapeLayer();
+let interactionTimer = null;
+
+/** A pan or zoom step: frames copy the shape layer until the gesture has rested for 150 ms. */
+function interacting() {
+  state.interacting = true;
+  clearTimeout(interactionTimer);
+  interactionTimer = setTimeout(() => {
+    state.interacting = false;
+    scheduleDraw();
+  }, 150);
+}
 
 function scheduleDraw() {
   if (frame) return;
@@ -701,6 +715,7 @@ function shapesForDraw() {
   editor.setShapes(canAnnotate || canEdit ? editable : []);
   state.shapes = shapes;
   state.shapesDirty = false;
+  state.layerVersion += 1;
   return shapes;
 }
 
@@ -717,6 +732,9 @@ function drawNow() {
     shapes,
     selection: nii ? null : editor.selectionForDraw(),
     cursor: state.panning ? null : state.cursor,
+    layer: shapeLayer,
+    layerVersion: state.layerVersion,
+    quick: state.interacting,
   });
   $("#zoom-level").text(`${Math.round(state.view.scale * 100)}%`);
 }
@@ -742,6 +760,7 @@ new ResizeObserver(resizeCanvas).observe(wrap);
 function zoomBy(factor, screenPoint = { x: state.size.width / 2, y: state.size.height / 2 }) {
   state.view = zoomAt(state.view, factor, screenPoint);
   state.fitted = false;
+  interacting();
   scheduleDraw();
 }
 
@@ -1178,6 +1197,7 @@ canvas.addEventListener("pointermove", (event) => {
     state.view = panBy(state.view, event.clientX - state.panning.x, event.clientY - state.panning.y);
     state.panning = { x: event.clientX, y: event.clientY };
     state.fitted = false;
+    interacting();
     scheduleDraw();
     return;
   }
@@ -1423,13 +1443,26 @@ window.annotatePage = {
     const rect = canvas.getBoundingClientRect();
     return { x: rect.left + x * state.view.scale + state.view.x, y: rect.top + y * state.view.scale + state.view.y };
   },
+  /** Forget the preloaded images and annotations (for the benchmark's cold switches). */
+  dropCaches() {
+    imageCache.clear();
+    decoded.clear();
+    annotationCache.clear();
+  },
   /** Ids of the images fetched and decoded ahead (and the current one). */
   decodedImages() {
     return [...decoded].sort((a, b) => a - b);
   },
+  /** Show ``view`` at once, as one step of a pan or zoom. */
   setView(view) {
     state.view = { ...view };
     state.fitted = false;
+    interacting();
+    drawNow();
+  },
+  /** Draw at once as after a gesture (the shape layer rendered for the current view). */
+  drawSettled() {
+    state.interacting = false;
     drawNow();
   },
 };

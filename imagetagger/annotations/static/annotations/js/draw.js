@@ -8,6 +8,8 @@
 //   drawSelection(ctx, view, selection)    the shape being drawn or edited, with vertex handles
 //   drawCrosshair(ctx, view, cursor, imageW, imageH, cssW, cssH)  lines through the cursor + label
 //   shapeStyle(shape)                      -> {stroke, width, dash, fill} of one shape
+//   ShapeLayer                             the shapes rendered once into an offscreen canvas, then
+//                                          copied while panning and zooming (scene.layer)
 //
 // scene = {
 //   view: {scale, x, y},                   see geometry.js
@@ -16,6 +18,8 @@
 //   shapes: [{id, vectorType, points: [{x, y}], concealed, blurred, machine, highlighted}],
 //   selection: null | {vectorType, points, closed, cursor: {x, y}|null, handles: "vertices"|"box"|null},
 //   cursor: null | {x, y} (image pixels, for the crosshair),
+//   layer: optional ShapeLayer, layerVersion: changes whenever ``shapes`` change,
+//   quick: true while the user pans or zooms (the layer may then be shown moved/scaled, unrendered),
 // }
 // A shape is "machine" (drawn dashed) while it is machine-made and no human accepted or edited it:
 // see isMachineLooking(annotation) for the rule on API objects.
@@ -38,6 +42,7 @@ export const COLORS = Object.freeze({
 export const POINT_RADIUS = 4;
 export const HANDLE_RADIUS = 4;
 export const MACHINE_DASH = [6, 4];
+export const STROKE_BATCH = 32;
 
 /** Whether an annotation from the API looks machine-made: origin "machine" and neither edited by a human nor accepted. */
 export function isMachineLooking(annotation) {
@@ -113,12 +118,13 @@ function cachedBounds(points) {
  * one path per style. ``options``: {width, height} of the viewport in CSS pixels.
  */
 export function drawShapes(ctx, view, shapes, options = {}) {
+  const extra = options.margin || 0;
   const viewport = options.width
     ? {
-        minX: -view.x / view.scale,
-        minY: -view.y / view.scale,
-        maxX: (options.width - view.x) / view.scale,
-        maxY: (options.height - view.y) / view.scale,
+        minX: (-extra - view.x) / view.scale,
+        minY: (-extra - view.y) / view.scale,
+        maxX: (options.width + extra - view.x) / view.scale,
+        maxY: (options.height + extra - view.y) / view.scale,
       }
     : null;
   const margin = (POINT_RADIUS + 3) / view.scale;
@@ -149,14 +155,18 @@ export function drawShapes(ctx, view, shapes, options = {}) {
   ctx.save();
   ctx.lineJoin = "round";
   for (const { style, shapes: group } of groups.values()) {
-    ctx.beginPath();
-    for (const shape of group) {
-      tracePath(ctx, view, shape.vectorType, shape.points, shape.vectorType === VECTOR_TYPE.POLYGON);
-    }
     ctx.strokeStyle = style.stroke;
     ctx.lineWidth = style.width;
     ctx.setLineDash(style.dash);
-    ctx.stroke();
+    // Moderate batches: one path per shape costs a call each, one path for thousands of shapes
+    // makes the rasterizer slow (measured in Chromium's software canvas).
+    for (let start = 0; start < group.length; start += STROKE_BATCH) {
+      ctx.beginPath();
+      for (const shape of group.slice(start, start + STROKE_BATCH)) {
+        tracePath(ctx, view, shape.vectorType, shape.points, shape.vectorType === VECTOR_TYPE.POLYGON);
+      }
+      ctx.stroke();
+    }
   }
   // The current shape last, so that it lies on top.
   for (const shape of highlighted) {
@@ -246,6 +256,68 @@ export function drawCrosshair(ctx, view, cursor, imageW, imageH, cssW, cssH) {
   ctx.restore();
 }
 
+/**
+ * The (many) shapes rendered into an offscreen canvas a margin larger than the viewport. A frame
+ * then only copies it: moved while panning within the margin; while ``quick`` (a pan or zoom in
+ * progress) also moved beyond it or scaled; the page draws once more with ``quick`` false when the
+ * gesture ends, and that frame renders the layer anew.
+ */
+export class ShapeLayer {
+  constructor(createCanvas = () => document.createElement("canvas")) {
+    this.createCanvas = createCanvas;
+    this.canvas = null;
+    this.view = null;
+    this.version = null;
+    this.renders = 0;
+  }
+
+  invalidate() {
+    this.version = null;
+  }
+
+  draw(ctx, view, shapes, { width, height, version, quick = false, ratio = 1 }) {
+    const fresh = this.version === version && this.view && this.width === width && this.height === height;
+    const sameScale = fresh && this.view.scale === view.scale;
+    const dx = fresh ? view.x - this.view.x : 0;
+    const dy = fresh ? view.y - this.view.y : 0;
+    const covered = sameScale && Math.abs(dx) <= this.margin && Math.abs(dy) <= this.margin;
+    if (!covered && !(fresh && quick)) this.render(view, shapes, width, height, version, ratio);
+    const k = view.scale / this.view.scale;
+    const left = (-this.margin - this.view.x) * k + view.x;
+    const top = (-this.margin - this.view.y) * k + view.y;
+    ctx.save();
+    ctx.imageSmoothingEnabled = k !== 1;
+    ctx.drawImage(
+      this.canvas,
+      0,
+      0,
+      this.canvas.width,
+      this.canvas.height,
+      left,
+      top,
+      (width + 2 * this.margin) * k,
+      (height + 2 * this.margin) * k,
+    );
+    ctx.restore();
+  }
+
+  render(view, shapes, width, height, version, ratio) {
+    this.margin = Math.round(Math.max(width, height) / 4);
+    if (!this.canvas) this.canvas = this.createCanvas();
+    const w = Math.max(1, Math.round((width + 2 * this.margin) * ratio));
+    const h = Math.max(1, Math.round((height + 2 * this.margin) * ratio));
+    if (this.canvas.width !== w) this.canvas.width = w;
+    if (this.canvas.height !== h) this.canvas.height = h;
+    const layer = this.canvas.getContext("2d");
+    layer.setTransform(1, 0, 0, 1, 0, 0);
+    layer.clearRect(0, 0, w, h);
+    layer.setTransform(ratio, 0, 0, ratio, this.margin * ratio, this.margin * ratio);
+    drawShapes(layer, view, shapes, { width, height, margin: this.margin });
+    Object.assign(this, { view: { ...view }, version, width, height });
+    this.renders += 1;
+  }
+}
+
 export function drawScene(ctx, scene) {
   const { view, width, height } = scene;
   ctx.save();
@@ -257,7 +329,18 @@ export function drawScene(ctx, scene) {
     ctx.drawImage(scene.image, view.x, view.y, scene.imageWidth * view.scale, scene.imageHeight * view.scale);
   }
   ctx.restore();
-  drawShapes(ctx, view, scene.shapes || [], { width, height });
+  if (scene.layer) {
+    const ratio = (typeof window !== "undefined" && window.devicePixelRatio) || 1;
+    scene.layer.draw(ctx, view, scene.shapes || [], {
+      width,
+      height,
+      version: scene.layerVersion,
+      quick: scene.quick,
+      ratio,
+    });
+  } else {
+    drawShapes(ctx, view, scene.shapes || [], { width, height });
+  }
   drawSelection(ctx, view, scene.selection);
   drawCrosshair(ctx, view, scene.cursor, scene.imageWidth, scene.imageHeight, width, height);
 }

@@ -1,0 +1,339 @@
+"""The annotate page in headless Chromium: switching images, frame times with many shapes, saving.
+
+    .venv/bin/python bench/bench_annotate.py [--polygons 5000] [--switches 20] [--saves 20]
+
+Sets up a throw-away database and data folder (bench/_setup.py) with a set of 30 images of
+2000 × 1500 and one image of 20 megapixels (5472 × 3648) carrying ``--polygons`` polygons, serves
+it with ``manage.py runserver --insecure`` and drives Debian's Chromium (IT_CHROMIUM) with Playwright.
+Prints, with the baseline measured in the same run:
+
+- switching to the next image (key ``d``) until it is drawn with its annotations: preloaded (the
+  page fetched and decoded it ahead) against cold (its caches emptied first); goal < 50 ms;
+- the time of one frame while panning and zooming the 20-megapixel image with all polygons drawn,
+  against the same frames with no polygons (another type selected); goal: median < 16 ms. Each
+  frame is timed until painted (a one-pixel read-back waits for the rasterizer). While a gesture
+  lasts, frames copy the shapes rendered before (draw.ShapeLayer); the frame after it renders them
+  anew, printed as well;
+- from pressing ``v`` to "All changes saved" on the page, against the bare API request (fetch) the
+  save makes.
+"""
+
+import argparse
+import io
+import math
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _setup  # sets up the environment before Django is imported
+
+CHROMIUM = os.environ.get("IT_CHROMIUM", "/usr/bin/chromium")
+
+
+def jpeg(width, height, seed):
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    image = PILImage.new("RGB", (width, height), (seed * 37 % 255, 120, 160))
+    draw = ImageDraw.Draw(image)
+    rng = random.Random(seed)
+    for _ in range(40):
+        x, y = rng.randrange(width), rng.randrange(height)
+        draw.ellipse((x, y, x + width // 10, y + height // 10), fill=(rng.randrange(255), rng.randrange(255), 90))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def make_world(polygon_count):
+    from annotations.models import Annotation, AnnotationType, VectorType
+    from images.ingest import add_image_file
+    from images.models import Image, ImageSet
+    from users.models import Team, TeamMembership, User
+
+    user = User.objects.create_user("bench", password="bench-Password-1")
+    team = Team.objects.create(name="bench")
+    TeamMembership.objects.create(team=team, user=user, is_admin=True)
+    image_set = ImageSet.objects.create(name="annotate bench", team=team, creator=user)
+    image_set.path = f"{team.pk}_{image_set.pk}"
+    image_set.save(update_fields=["path"])
+    for number in range(30):
+        data = jpeg(2000, 1500, number)
+        result = add_image_file(image_set, name=f"img{number:03d}.jpg", fileobj=io.BytesIO(data), uploader=user)
+        assert result.status == "added", result
+    big_set = ImageSet.objects.create(name="big image", team=team, creator=user)
+    big_set.path = f"{team.pk}_{big_set.pk}"
+    big_set.save(update_fields=["path"])
+    result = add_image_file(big_set, name="big.jpg", fileobj=io.BytesIO(jpeg(5472, 3648, 99)), uploader=user)
+    assert result.status == "added", result
+    big = Image.objects.get(pk=result.image_id)
+    box = AnnotationType.objects.create(name="box", vector_type=VectorType.BOUNDING_BOX)
+    polygon = AnnotationType.objects.create(name="polygon", vector_type=VectorType.POLYGON)
+    rng = random.Random(7)
+    rows = []
+    for _ in range(polygon_count):
+        cx, cy = rng.randrange(100, big.width - 100), rng.randrange(100, big.height - 100)
+        points = []
+        for corner in range(6):
+            angle = corner / 6 * 6.283
+            radius = rng.randrange(20, 90)
+            points += [round(cx + radius * math.cos(angle)), round(cy + radius * math.sin(angle))]
+        vector = {}
+        for index in range(6):
+            vector[f"x{index + 1}"] = points[2 * index]
+            vector[f"y{index + 1}"] = points[2 * index + 1]
+        rows.append(Annotation(image=big, annotation_type=polygon, vector=vector, user=user))
+    Annotation.objects.bulk_create(rows, batch_size=1000)
+    images = list(Image.objects.filter(image_set=image_set).order_by("name"))
+    return user, images, big, box, polygon
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(port):
+    env = {
+        **os.environ,
+        "DJANGO_CONFIGURATION": "Dev",
+        "IT_DEBUG": "false",
+        "IT_STATIC_ROOT": str(_setup.WORKDIR / "static"),
+    }
+    # Without DEBUG, WhiteNoise serves the collected files only.
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=_setup.REPO / "imagetagger",
+        env=env,
+        check=True,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],
+        cwd=_setup.REPO / "imagetagger",
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"the server did not start: {process.stderr.read().decode()[-2000:]}")
+
+
+def session_cookie(user, url):
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": url,
+    }
+
+
+SWITCH = """async ({cold}) => {
+  const page = window.annotatePage;
+  if (cold) page.dropCaches();
+  const before = document.body.dataset.annotateImage;
+  const drawn = new Promise((resolve) => {
+    const observer = new MutationObserver(() => {
+      if (document.body.dataset.annotateImage !== before) { observer.disconnect(); resolve(); }
+    });
+    observer.observe(document.body, {attributes: true, attributeFilter: ["data-annotate-image"]});
+  });
+  const started = performance.now();
+  document.dispatchEvent(new KeyboardEvent("keydown", {key: "d", bubbles: true}));
+  await drawn;
+  return performance.now() - started;
+}"""
+
+FRAMES = """({frames}) => {
+  const page = window.annotatePage;
+  const start = page.view;
+  const context = document.getElementById("annotate-canvas").getContext("2d");
+  const times = [];
+  for (let frame = 0; frame < frames; frame += 1) {
+    const phase = frame % 40;
+    const view = {...page.view};
+    if (phase < 20) { view.x += 7; view.y -= 4; }
+    else { const factor = phase < 30 ? 1.03 : 1 / 1.03; view.scale *= factor; }
+    const started = performance.now();
+    page.setView(view);
+    context.getImageData(0, 0, 1, 1); // waits until the frame is really painted
+    times.push(performance.now() - started);
+  }
+  page.setView(start);
+  return times;
+}"""
+
+SETTLED = """({frames}) => {
+  const page = window.annotatePage;
+  const context = document.getElementById("annotate-canvas").getContext("2d");
+  const times = [];
+  for (let frame = 0; frame < frames; frame += 1) {
+    const view = {...page.view};
+    view.scale *= frame % 2 ? 1.05 : 1 / 1.05;
+    page.setView(view);
+    const started = performance.now();
+    page.drawSettled();
+    context.getImageData(0, 0, 1, 1);
+    times.push(performance.now() - started);
+  }
+  return times;
+}"""
+
+SAVE = """async () => {
+  const status = document.getElementById("save-status");
+  const done = new Promise((resolve) => {
+    let left = false;
+    const observer = new MutationObserver((records) => {
+      // saved -> saving -> saved may arrive as one batch of records
+      if (records.some((record) => record.oldValue === "saved")) left = true;
+      if (left && status.dataset.state === "saved") { observer.disconnect(); resolve(); }
+    });
+    observer.observe(status, {attributes: true, attributeFilter: ["data-state"], attributeOldValue: true});
+  });
+  const started = performance.now();
+  document.dispatchEvent(new KeyboardEvent("keydown", {key: "v", bubbles: true}));
+  await done;
+  return performance.now() - started;
+}"""
+
+BARE_SAVE = """async ({image, type, n}) => {
+  const token = document.cookie.match(/csrftoken=([^;]+)/)[1];
+  const started = performance.now();
+  const response = await fetch("/api/v1/annotations/", {
+    method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token},
+    body: JSON.stringify({image, annotation_type: type, vector: {x1: 10 + n * 20, y1: 900, x2: 25 + n * 20, y2: 950},
+                          uuid: crypto.randomUUID()}),
+  });
+  await response.json();
+  return performance.now() - started;
+}"""
+
+
+def progress(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def summary(values):
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--polygons", type=int, default=5000)
+    parser.add_argument("--switches", type=int, default=20)
+    parser.add_argument("--frames", type=int, default=200)
+    parser.add_argument("--saves", type=int, default=20)
+    args = parser.parse_args()
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        raise SystemExit(f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set IT_CHROMIUM)")
+
+    progress("creating the images and polygons")
+    _setup.setup_django()
+    user, images, big, box, polygon = make_world(args.polygons)
+    progress("starting the server")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = start_server(port)
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+            context = browser.new_context(base_url=url, viewport={"width": 1600, "height": 1000})
+            context.add_cookies([session_cookie(user, url)])
+            page = context.new_page()
+            page.on("pageerror", lambda error: print(f"  page error: {error}"))
+            page.on("console", lambda message: message.type == "error" and print(f"  console: {message.text}"))
+
+            def open_image(image):
+                page.goto(f"/annotations/{image.pk}/")
+                page.wait_for_function(f"() => document.body.dataset.annotateImage === '{image.pk}'", timeout=60_000)
+
+            def wait_preloaded(count=5):
+                page.wait_for_function(
+                    f"() => window.annotatePage.decodedImages().length >= {count}", timeout=60_000, polling=20
+                )
+
+            progress("switching images")
+            open_image(images[0])
+            warm, cold = [], []
+            for number in range(args.switches):
+                wait_preloaded(min(6, len(images) - number))
+                page.wait_for_timeout(100)
+                warm.append(page.evaluate(SWITCH, {"cold": False}))
+            open_image(images[0])
+            for _ in range(min(args.switches, 8)):
+                cold.append(page.evaluate(SWITCH, {"cold": True}))
+
+            progress("frames with the polygons of the 20-megapixel image, and without them")
+            open_image(big)
+            page.select_option("#annotation-type", str(polygon.pk))
+            page.wait_for_timeout(200)
+            shapes = page.evaluate("() => window.annotatePage.state.shapes.length")
+            with_shapes = page.evaluate(FRAMES, {"frames": args.frames})
+            settled = page.evaluate(SETTLED, {"frames": 10})
+            page.select_option("#annotation-type", str(box.pk))
+            page.wait_for_timeout(200)
+            without_shapes = page.evaluate(FRAMES, {"frames": args.frames})
+
+            progress('saving: v until "saved", against the bare request')
+            open_image(images[1])
+            page.select_option("#annotation-type", str(box.pk))
+            page.locator("#annotate-canvas").focus()
+            saves, bare = [], []
+            for number in range(args.saves):
+                page.evaluate(
+                    "n => window.annotatePage.editor.place([{x: 10 + n * 20, y: 10}, {x: 25 + n * 20, y: 40}])", number
+                )
+                saves.append(page.evaluate(SAVE))
+                bare.append(page.evaluate(BARE_SAVE, {"image": images[1].pk, "type": box.pk, "n": number}))
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    print(f"annotate page in headless Chromium ({CHROMIUM}), runserver + SQLite, on {_setup.machine()}")
+    (w50, w95), (c50, c95) = summary(warm), summary(cold)
+    print(
+        f"  switch to the next image (2000 x 1500), key to drawn: preloaded median {w50:.1f} ms, p95 {w95:.1f} ms"
+        f" (goal < 50 ms); cold median {c50:.1f} ms, p95 {c95:.1f} ms; ratio preloaded/cold {w50 / c50:.2f}"
+    )
+    (f50, f95), (b50, _b95) = summary(with_shapes), summary(without_shapes)
+    print(
+        f"  pan/zoom frame, 20 MP image with {shapes} polygons drawn: median {f50:.1f} ms, p95 {f95:.1f} ms"
+        f" (goal median < 16 ms); without polygons median {b50:.1f} ms; ratio {f50 / max(b50, 0.01):.1f}"
+    )
+    print(f"  the frame after a gesture (shapes rendered anew): median {statistics.median(settled):.1f} ms")
+    (s50, s95), (r50, _r95) = summary(saves), summary(bare)
+    print(
+        f'  v to "All changes saved": median {s50:.1f} ms, p95 {s95:.1f} ms; bare API request median {r50:.1f} ms;'
+        f" ratio {s50 / r50:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
