@@ -75,6 +75,8 @@ class Base(Configuration):
 
     TOOLS_ENABLED = env(values.BooleanValue, True)
     TOOL_UPLOAD_NOTICE = env(values.Value, "")
+    # Largest tool file accepted (bytes).
+    TOOL_MAX_BYTES = env(values.PositiveIntegerValue, 2 * 1024**2)
     ENABLE_ZIP_DOWNLOAD = env(values.BooleanValue, True)
     # Seconds a zip builder holds a set before another worker may take it over (it renews the lease
     # while it works, so this only delays the recovery after a crash).
@@ -118,6 +120,8 @@ class Base(Configuration):
     DEFAULT_FROM_EMAIL = env(values.Value, "imagetagger@localhost")
 
     LOG_LEVEL = env(values.Value, "INFO")
+    # Bearer token Prometheus sends to /metrics; unset: no /metrics (README.md "Operations").
+    METRICS_TOKEN = env(values.Value, "")
 
     # --- fixed settings ---
     INSTALLED_APPS = [
@@ -127,6 +131,8 @@ class Base(Configuration):
         "annotations",
         "exports",
         "administration",
+        "tools",
+        "tagger_messages",
         "django.contrib.admin",
         "django.contrib.auth",
         "django.contrib.contenttypes",
@@ -142,8 +148,11 @@ class Base(Configuration):
         "axes",
         "django_tasks",
         "django_tasks_db",
+        "legacy",
     ]
     MIDDLEWARE = [
+        "base.logs.RequestLogMiddleware",
+        "base.metrics.MetricsMiddleware",
         "base.middleware.HealthCheckMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -169,6 +178,7 @@ class Base(Configuration):
                     "django.contrib.auth.context_processors.auth",
                     "django.contrib.messages.context_processors.messages",
                     "base.context_processors.base_data",
+                    "tagger_messages.context_processors.unread_messages",
                 ],
             },
         }
@@ -310,6 +320,8 @@ class Base(Configuration):
                 # Django's own console handler would print every record a second time.
                 "django": {"handlers": [], "level": self.LOG_LEVEL, "propagate": True},
                 "axes": {"level": "WARNING"},
+                # One record per request (base.logs); runserver prints its own access log.
+                "imagetagger.requests": {"level": "WARNING"},
             },
         }
 
@@ -346,6 +358,15 @@ class Prod(Base):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+    @property
+    def LOGGING(self):
+        """One JSON object per line (base.logs.JsonFormatter), with a record per request."""
+        logging = super().LOGGING
+        logging["formatters"]["json"] = {"()": "base.logs.JsonFormatter"}
+        logging["handlers"]["console"]["formatter"] = "json"
+        logging["loggers"]["imagetagger.requests"] = {"level": "INFO"}
+        return logging
 
     @classmethod
     def pre_setup(cls):
