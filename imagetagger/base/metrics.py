@@ -18,6 +18,7 @@ the files of exited workers).
 """
 
 import hmac
+import logging
 import os
 import time
 
@@ -27,6 +28,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily
 
 from .middleware import HEALTH_PATHS
+
+logger = logging.getLogger(__name__)
 
 METRICS_PATH = "/metrics"
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
@@ -112,9 +115,27 @@ class _Forward:
 
 
 class JobCollector:
-    """Gauges of the background work, computed from the database at scrape time."""
+    """Gauges of the background work, computed from the database at scrape time.
+
+    When the database does not answer, the scrape still gives the request metrics, and
+    ``imagetagger_jobs_scrape_error`` is 1.
+    """
 
     def collect(self):
+        from django.db import DatabaseError
+
+        try:
+            families = list(self._collect())
+            error = 0
+        except DatabaseError as exc:
+            logger.warning("Could not read the job figures for /metrics: %s", exc)
+            families, error = [], 1
+        yield from families
+        yield GaugeMetricFamily(
+            "imagetagger_jobs_scrape_error", "1 when the job figures could not be read from the database.", value=error
+        )
+
+    def _collect(self):
         from django.db.models import Count, Q
         from django.utils import timezone
         from django_tasks_db.models import DBTaskResult, get_date_max
