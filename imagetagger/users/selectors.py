@@ -53,3 +53,25 @@ def member_candidates(team, query, limit):
             .values_list("username", flat=True)[: limit - len(prefix)]
         )
     return prefix
+
+
+EXPLORE_PER_PAGE = 25
+
+
+def explore_teams(query=""):
+    """Teams whose name contains ``query``, by name then id (a stable order for paging), each with
+    ``member_count``."""
+    teams = Team.objects.all()
+    query = (query or "").strip()
+    if query:
+        teams = teams.filter(name__icontains=query)
+    return teams.annotate(member_count=Count("memberships")).order_by(Lower("name"), "id")
+
+
+def explore_users(query=""):
+    """Active users whose username contains ``query``: most points first, then by name and id (stable)."""
+    users = User.objects.filter(is_active=True)
+    query = (query or "").strip()
+    if query:
+        users = users.filter(username__icontains=query)
+    return users.only("id", "username", "points").order_by("-points", Lower("username"), "id")

@@ -5,6 +5,9 @@ from . import views
 app_name = "users"
 
 urlpatterns = [
+    path("team/explore/", views.explore_team, name="explore_team"),
+    path("user/explore/", views.explore_user, name="explore_user"),
+    path("leaderboard/", views.leaderboard, name="leaderboard"),
     path("team/create/", views.create_team, name="create_team"),
     path("team/<int:team_id>/", views.view_team, name="team"),
     path("team/<int:team_id>/add/", views.add_team_member, name="add_team_member"),

@@ -4,15 +4,17 @@ from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_registration.backends.activation.views import RegistrationView
 
+from annotations.work import user_statistics
 from images import selectors as image_selectors
 from images.models import SetTag
 
-from . import selectors, services
+from . import activity, leaderboards, selectors, services
 from .forms import AddMemberForm, ApiTokenForm, DeleteAccountForm, TeamCreateForm, UserRegistrationForm
 from .models import Team, TeamMembership
 from .permissions import team_permissions
@@ -174,7 +176,17 @@ def revoke_team_admin(request, team_id, user_id):
 def view_user(request, user_id):
     profile = get_object_or_404(User, pk=user_id, is_active=True)
     is_me = profile.pk == request.user.pk
-    context = {"profile": profile, "teams": selectors.teams_of(profile), "is_me": is_me}
+    context = {
+        "profile": profile,
+        # Every team of the user: team pages and member lists are readable by every logged-in user
+        # (users.permissions), so listing them here tells nothing new.
+        "teams": selectors.teams_of(profile),
+        "is_me": is_me,
+        "statistics": user_statistics(profile, viewer=request.user),
+        "recent_annotations": activity.recent_annotations(profile, viewer=request.user),
+        "recent_votes": activity.recent_votes(profile, viewer=request.user),
+        "sees_everything": is_me or request.user.is_staff,
+    }
     if is_me:
         context["tokens"] = request.user.api_tokens.all()
         context["token_form"] = ApiTokenForm()
@@ -223,3 +235,64 @@ def revoke_api_token(request, token_id):
     else:
         messages.success(request, "Token revoked. Scripts using it are refused from now on.")
     return redirect(reverse("users:user", args=[request.user.pk]) + "#api-tokens")
+
+
+# --- explore and leaderboards -----------------------------------------------------------------------
+
+
+def _explore_page(request, queryset):
+    page = Paginator(queryset, selectors.EXPLORE_PER_PAGE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return {"page": page, "results": list(page.object_list), "page_query": params.urlencode()}
+
+
+def _explore(request, queryset_for, template):
+    query = request.GET.get("query", "").strip()
+    context = _explore_page(request, queryset_for(query))
+    return render(request, template, {"query": query, **context})
+
+
+@login_required
+@require_GET
+def explore_team(request):
+    return _explore(request, selectors.explore_teams, "users/explore_teams.html")
+
+
+@login_required
+@require_GET
+def explore_user(request):
+    return _explore(request, selectors.explore_users, "users/explore_users.html")
+
+
+@login_required
+@require_GET
+def leaderboard(request):
+    """``?period=all|30d`` and ``?team=<id>`` (default: the whole site). Any team may be asked for: team
+    pages and their member points are readable by every logged-in user."""
+    period = request.GET.get("period", leaderboards.ALL_TIME)
+    if period not in leaderboards.PERIODS:
+        period = leaderboards.ALL_TIME
+    team = None
+    team_id = request.GET.get("team", "")
+    if team_id:
+        if not team_id.isdigit():
+            raise Http404("No such team.")
+        team = get_object_or_404(Team, pk=int(team_id))
+    my_teams = list(selectors.teams_of(request.user))
+    if team is not None and all(mine.pk != team.pk for mine in my_teams):
+        my_teams.append(team)
+    return render(
+        request,
+        "users/leaderboard.html",
+        {
+            "period": period,
+            "periods": leaderboards.PERIODS,
+            "period_label": leaderboards.PERIODS[period],
+            "team": team,
+            "scope_teams": my_teams,
+            "board": leaderboards.leaderboard(period, team=team),
+            "window_start": leaderboards.window_start(),
+            "board_size": leaderboards.BOARD_SIZE,
+        },
+    )
