@@ -5,15 +5,17 @@ stored name new, so no upload can replace another tool's file, whatever its name
 name itself is kept (cleaned, ``clean_filename``) only to be shown and sent on download.
 """
 
+import contextlib
 import logging
 import mimetypes
+import os
 import posixpath
 import unicodedata
 import uuid
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
 from django.utils.text import get_valid_filename
 
@@ -34,6 +36,8 @@ _COMPRESSED_TYPES = {
     "br": "application/x-brotli",
 }
 OCTET_STREAM = "application/octet-stream"
+# Python's built-in table only, so that the types do not depend on the machine's /etc/mime.types.
+_MIME_TYPES = mimetypes.MimeTypes()
 
 
 def _shorten(name, limit):
@@ -73,7 +77,7 @@ def _storage_component(filename):
 
 def guess_content_type(filename):
     """The media type for ``filename``'s extension; application/octet-stream when unknown."""
-    content_type, encoding = mimetypes.guess_type(filename, strict=False)
+    content_type, encoding = _MIME_TYPES.guess_type(filename, strict=False)
     if encoding:
         return _COMPRESSED_TYPES.get(encoding, OCTET_STREAM)
     return content_type or OCTET_STREAM
@@ -101,6 +105,11 @@ def delete_quietly(name):
         default_storage.delete(name)
     except Exception:
         logger.exception("Could not delete the tool file %s", name)
+        return
+    if isinstance(default_storage, FileSystemStorage):
+        # The file's own generated folder (object stores have no folders).
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.dirname(default_storage.path(name)))
 
 
 def delete_after_commit(name):
