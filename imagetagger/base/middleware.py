@@ -1,6 +1,7 @@
-from .views import healthz
+from . import health
 
-HEALTH_PATHS = {"/healthz"}
+# Probe path -> its view (base/health.py).
+HEALTH_PATHS = {"/healthz": health.healthz, "/readyz": health.readyz}
 
 
 class HealthCheckMiddleware:
@@ -14,6 +15,7 @@ class HealthCheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path in HEALTH_PATHS:
-            return healthz(request)
+        probe = HEALTH_PATHS.get(request.path)
+        if probe is not None:
+            return probe(request)
         return self.get_response(request)

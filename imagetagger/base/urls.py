@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import health, views
 
 app_name = "base"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("setup/", views.first_admin, name="first_admin"),
 ]

@@ -2,14 +2,12 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from annotations.statistics import home_statistics
 from images import selectors as image_selectors
 from users import selectors as user_selectors
 from users.forms import TeamCreateForm, UserRegistrationForm
@@ -33,35 +31,10 @@ def home(request):
             "pinned_sets": list(image_selectors.pinned_sets(request.user)),
             "my_sets": my_sets[: image_selectors.HOME_SETS_LIMIT],
             "more_sets": len(my_sets) > image_selectors.HOME_SETS_LIMIT,
+            # Site-wide numbers and chart, cached (IT_STATISTICS_CACHE_SECONDS): constant queries.
+            "stats": home_statistics(),
         },
     )
-
-
-def _check_database():
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-
-
-def _check_storage():
-    name = default_storage.save(".healthz", ContentFile(b"ok"))
-    default_storage.delete(name)
-
-
-@never_cache
-@require_GET
-def healthz(request):
-    """200 when the database and the storage answer, 503 (with what failed) otherwise."""
-    results = {}
-    for name, check in (("database", _check_database), ("storage", _check_storage)):
-        try:
-            check()
-        except Exception as error:
-            logger.warning("health check %s failed: %s", name, error)
-            results[name] = f"error: {error.__class__.__name__}"
-        else:
-            results[name] = "ok"
-    healthy = all(value == "ok" for value in results.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **results}, status=200 if healthy else 503)
 
 
 @never_cache

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
-from django.db import OperationalError, connections
+from django.db import connections
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import path
@@ -26,10 +26,6 @@ def _failing_view(request):
 urlpatterns = [path("test-failure/", _failing_view), *imagetagger.urls.urlpatterns]
 
 
-def storages_at(location):
-    return {**settings.STORAGES, "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(location)}}}
-
-
 def navbar(html):
     return re.search(r'<nav class="navbar[^>]*aria-label="Main"', html)
 
@@ -38,50 +34,7 @@ def footer(html):
     return html[html.index("<footer") : html.index("</footer>")]
 
 
-# --- health check -----------------------------------------------------------------------------
-
-
-def test_healthz_reports_ok(client, db, tmp_path):
-    with override_settings(STORAGES=storages_at(tmp_path)):
-        response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/json"
-    assert response.json() == {"status": "ok", "database": "ok", "storage": "ok"}
-    assert "no-cache" in response["Cache-Control"]
-    # The probe cleans up after itself.
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_healthz_needs_no_login(db):
-    assert Client().get("/healthz").status_code == 200
-
-
-def test_healthz_reports_broken_storage(client, db, tmp_path):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("a file where the data folder should be")
-    with override_settings(STORAGES=storages_at(blocker / "data")):
-        response = client.get("/healthz")
-    assert response.status_code == 503
-    body = response.json()
-    assert body["status"] == "error"
-    assert body["database"] == "ok"
-    assert body["storage"].startswith("error: ")
-
-
-def test_healthz_reports_a_database_outage(client, db, monkeypatch):
-    def outage(*args, **kwargs):
-        raise OperationalError("connection refused")
-
-    # Simulates the database going away; the view's own code runs unchanged.
-    with monkeypatch.context() as patch:
-        patch.setattr(type(connections["default"]), "cursor", outage)
-        response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "error: OperationalError", "storage": "ok"}
-
-
-def test_healthz_is_read_only(client, db):
-    assert client.post("/healthz").status_code == 405
+# --- health checks: base/tests/test_health.py ------------------------------------------------
 
 
 # --- error pages ------------------------------------------------------------------------------
@@ -156,7 +109,7 @@ def test_imprint_link_uses_the_imprint_name_on_every_page(client_for, make_user)
 def test_footer_links_to_api_docs_and_status(client, db):
     html = footer(client.get("/").content.decode())
     assert 'href="/api/docs/"' in html
-    assert 'href="/healthz"' in html
+    assert 'href="/readyz"' in html
 
 
 # --- welcome page (anonymous) ------------------------------------------------------------------
