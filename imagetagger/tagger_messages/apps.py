@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TaggerMessagesConfig(AppConfig):
+    name = "tagger_messages"
+    verbose_name = "Messages"
