@@ -49,6 +49,8 @@ class JsonFormatter(logging.Formatter):
             if name in RECORD_ATTRIBUTES or name.startswith("_"):
                 continue
             if name == "request":  # django.request passes the request object itself
+                if getattr(value, "request_id", None):
+                    entry.setdefault("request_id", value.request_id)
                 entry.setdefault("method", getattr(value, "method", None))
                 entry.setdefault("path", getattr(value, "path", None))
                 continue
@@ -85,6 +87,7 @@ class RequestLogMiddleware:
                 request.path,
                 response.status_code,
                 extra={
+                    "request_id": request_id,
                     "method": request.method,
                     "path": request.path,
                     "route": match.route if match else None,
