@@ -1,22 +1,64 @@
-"""gunicorn configuration for the container and Kubernetes (values from the environment).
+"""gunicorn configuration of the container and of Kubernetes; every value can be changed from the environment.
 
-gunicorn -c config/gunicorn.conf.py imagetagger.wsgi
+    gunicorn -c config/gunicorn.conf.py imagetagger.wsgi      (the container: docker-entrypoint web)
+
+GUNICORN_WORKERS processes (default: 2 per CPU + 1, at most 4) of GUNICORN_THREADS threads each
+(default 4) serve GUNICORN_BIND (default 0.0.0.0:8000). On Kubernetes, scale with replicas and keep
+the workers per pod small (the manifests set 2 workers of 4 threads).
 """
 
 import multiprocessing
 import os
+from pathlib import Path
+
+
+def _env_int(name, default):
+    value = os.environ.get(name, "")
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, not {value!r}") from None
+
+
+# The Django project folder (holding manage.py): beside this file in the image (/app/imagetagger),
+# one level up in the repository (config/ -> imagetagger/).
+_here = Path(__file__).resolve().parent
+_projects = [path for path in (_here / "imagetagger", _here.parent / "imagetagger") if (path / "manage.py").exists()]
+chdir = os.environ.get("GUNICORN_CHDIR") or str(_projects[0] if _projects else Path.cwd())
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", min(4, multiprocessing.cpu_count() * 2 + 1)))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+workers = _env_int("GUNICORN_WORKERS", min(4, multiprocessing.cpu_count() * 2 + 1))
+threads = _env_int("GUNICORN_THREADS", 4)
 worker_class = "gthread"
-# Uploads of large archives and zip downloads may take a while.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "300"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+# Uploads of large archives and downloads of zips may take a while on slow links.
+timeout = _env_int("GUNICORN_TIMEOUT", 300)
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = 5
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = 200
+# Recycle workers now and then (spread out), so that a slow leak never takes a pod down.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = max_requests // 10
+# Heartbeat files in memory: the root file system of the pods is read-only, /dev/shm is a tmpfs.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 accesslog = "-"
 errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# TLS ends at the ingress; only the ingress and the probes reach the pods.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "*")
-chdir = os.environ.get("GUNICORN_CHDIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "imagetagger"))
+
+
+# Prometheus metrics of several workers (base/metrics.py): with PROMETHEUS_MULTIPROC_DIR set, every
+# worker writes its counters into that folder; it starts empty and a dead worker's live figures go.
+def on_starting(server):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.unlink(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
