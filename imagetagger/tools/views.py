@@ -38,7 +38,10 @@ def tools_enabled(view):
 
 def readable_tool(user, tool_id):
     """``(tool, rights)``; 404 when the tool does not exist or ``user`` may not read it."""
-    tool = Tool.objects.select_related("team", "creator").filter(pk=tool_id).first()
+    try:
+        tool = Tool.objects.select_related("team", "creator").filter(pk=int(tool_id)).first()
+    except (TypeError, ValueError, OverflowError):
+        tool = None
     rights = tool_permissions(user, tool) if tool is not None else frozenset()
     if "read" not in rights:
         raise Http404("No such tool.")

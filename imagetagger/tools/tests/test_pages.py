@@ -375,3 +375,12 @@ def test_download_of_a_lost_file_answers_404(crew, client_for):
     tool = make_tool(crew["bob"])
     default_storage.delete(tool.file)
     assert client_for(crew["bob"]).get(reverse("tools:download", args=[tool.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("tool_id", ["99999999999999999999999", "0"])
+def test_unknown_and_out_of_range_ids_answer_404(crew, client_for, api_for, tool_id):
+    assert client_for(crew["bob"]).get(f"/tools/download/{tool_id}/").status_code == 404
+    assert client_for(crew["bob"]).get(f"/tools/edit/{tool_id}/").status_code == 404
+    assert api_for(crew["bob"]).get(f"/api/v1/tools/{tool_id}/").status_code == 404
+    assert api_for(crew["bob"]).get(f"/api/v1/tools/{tool_id}/download/").status_code == 404
+    assert api_for(crew["bob"]).get("/api/v1/tools/x1/").status_code == 404
