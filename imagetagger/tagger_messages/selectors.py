@@ -33,7 +33,7 @@ def _read_by(user):
     return Exists(MessageRead.objects.filter(message=OuterRef("pk"), user=user))
 
 
-def _for_display(messages, user):
+def with_read_state(messages, user):
     """With ``is_read`` (for ``user``), the creator and the team, newest first."""
     return messages.annotate(is_read=_read_by(user)).select_related("creator", "team").order_by("-start_time", "-id")
 
@@ -43,7 +43,7 @@ def inbox(user, *, unread_only=False, kind=None, now=None):
     messages = Message.objects.in_range(now or timezone.now()).filter(addressed_to(user))
     if kind is not None:
         messages = messages.filter(kind=kind)
-    messages = _for_display(messages, user)
+    messages = with_read_state(messages, user)
     if unread_only:
         messages = messages.filter(is_read=False)
     return messages
@@ -68,9 +68,9 @@ def sent(user, *, hidden=False, now=None):
     now = now or timezone.now()
     messages = Message.objects.filter(creator=user)
     messages = messages.out_of_range(now) if hidden else messages.in_range(now)
-    return _for_display(messages, user)
+    return with_read_state(messages, user)
 
 
 def hidden_announcements(user, *, now=None):
     """Announcements that are not shown now (not started yet or expired); for staff."""
-    return _for_display(Message.objects.filter(kind=Kind.ANNOUNCEMENT).out_of_range(now or timezone.now()), user)
+    return with_read_state(Message.objects.filter(kind=Kind.ANNOUNCEMENT).out_of_range(now or timezone.now()), user)
