@@ -114,7 +114,12 @@ class LegacyImport:
         legacy rows were merged into objects imported for other rows."""
         if not pairs:
             return
-        stored_kind = kind + MERGED if merged else kind
+        stored_kind, other_kind = (kind + MERGED, kind) if merged else (kind, kind + MERGED)
+        legacy_ids = [legacy_id for legacy_id, _ in pairs]
+        if any(legacy_id in self.maps[kind] for legacy_id in legacy_ids):
+            # re-imported after its object was deleted here: it may change between merged and not
+            LegacyId.objects.filter(kind=other_kind, legacy_id__in=legacy_ids).delete()
+            self.merged[kind].difference_update(legacy_ids)
         LegacyId.objects.bulk_create(
             [LegacyId(kind=stored_kind, legacy_id=legacy_id, object_id=object_id) for legacy_id, object_id in pairs],
             update_conflicts=True,
@@ -925,9 +930,13 @@ class LegacyImport:
             if path is None:
                 self.report.skip(TOOL, "file missing in the tools folder", row["id"])
                 continue
-            filename = clean_filename(path.name.removeprefix(f"{row['id']}_"))
-            with path.open("rb") as source:
-                stored = store(File(source, name=filename), filename)
+            try:
+                filename = clean_filename(path.name.removeprefix(f"{row['id']}_"))
+                with path.open("rb") as source:
+                    stored = store(File(source, name=filename), filename)
+            except (OSError, ValidationError) as error:
+                self.report.skip(TOOL, f"file cannot be read or stored ({error})", row["id"])
+                continue
             if self.dry_run:
                 self.written_files.append(stored)
             try:
