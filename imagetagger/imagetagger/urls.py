@@ -11,6 +11,7 @@ from exports import api as exports_api
 from exports import api_imports as label_imports_api
 from images import api as images_api
 from tagger_messages import api as messages_api
+from tools import api as tools_api
 from users import api as users_api
 from users.views import UserRegistrationView
 
@@ -22,6 +23,7 @@ router.register("tags", images_api.TagViewSet, basename="tag")
 router.register("annotation-types", annotation_types_api.AnnotationTypeViewSet, basename="annotation-type")
 router.register("annotations", annotations_api.AnnotationViewSet, basename="annotation")
 router.register("messages", messages_api.MessageViewSet, basename="message")
+router.register("tools", tools_api.ToolViewSet, basename="tool")
 
 api_v1 = [
     path("users/me/", users_api.CurrentUserView.as_view(), name="current-user"),
