@@ -165,6 +165,15 @@ class AnnotationViewSet(viewsets.GenericViewSet):
             OpenApiParameter("annotation_type", int, description="Only annotations of this type."),
             OpenApiParameter("origin", str, enum=Origin.values, description="Only human- or machine-made ones."),
             OpenApiParameter("not_voted_by_me", bool, description="true: only annotations you have not voted on."),
+            OpenApiParameter("not_mine", bool, description="true: leave out the annotations you created."),
+            OpenApiParameter(
+                "after", int, description="An annotation id: only those after it in the list's order (keyset paging)."
+            ),
+            OpenApiParameter(
+                "before",
+                int,
+                description="An annotation id: only those before it in the list's order, the nearest first.",
+            ),
         ],
         responses={200: AnnotationSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401]},
     )
@@ -180,10 +189,24 @@ class AnnotationViewSet(viewsets.GenericViewSet):
             image_set=_int_param(params, "image_set"),
             annotation_type=_int_param(params, "annotation_type"),
             not_voted_by_me=_bool_param(params, "not_voted_by_me"),
+            not_mine=_bool_param(params, "not_mine"),
             origin=origin,
+            after=self._anchor(request, params, "after"),
+            before=self._anchor(request, params, "before"),
         )
         page = self.paginate_queryset(annotations)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def _anchor(self, request, params, name):
+        """The annotation named by ``after``/``before`` (any type, readable), else a 400."""
+        pk = _int_param(params, name)
+        if pk is None:
+            return None
+        visible = ImageSet.objects.visible_to(request.user)
+        anchor = Annotation.objects.filter(pk=pk, image__image_set__in=visible).select_related("image").first()
+        if anchor is None:
+            raise ValidationError({name: ["There is no annotation with this id."]})
+        return anchor
 
     @extend_schema(
         request=AnnotationCreateSerializer,

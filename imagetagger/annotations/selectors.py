@@ -1,6 +1,6 @@
 """Reads for annotations, each a fixed number of queries whatever the number of rows."""
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from images.models import ImageSet
@@ -38,8 +38,24 @@ def readable_annotations(user):
     )
 
 
-def annotation_list(user, *, image=None, image_set=None, annotation_type=None, not_voted_by_me=False, origin=None):
-    """The API list: readable annotations of active types, by image name then id, filtered."""
+def annotation_list(
+    user,
+    *,
+    image=None,
+    image_set=None,
+    annotation_type=None,
+    not_voted_by_me=False,
+    not_mine=False,
+    origin=None,
+    after=None,
+    before=None,
+):
+    """The API list: readable annotations of active types, by image name then id, filtered.
+
+    ``after`` / ``before`` (annotations) make it a keyset page: only the annotations that come after
+    (or before) that one in the list's order, whatever the filters; ``before`` lists the nearest first.
+    Unlike page numbers, this stays right while the list shrinks (votes leave "not voted by me").
+    """
     annotations = readable_annotations(user).filter(annotation_type__active=True)
     if image is not None:
         annotations = annotations.filter(image_id=image)
@@ -51,7 +67,24 @@ def annotation_list(user, *, image=None, image_set=None, annotation_type=None, n
         annotations = annotations.filter(origin=origin)
     if not_voted_by_me:
         annotations = annotations.filter(~Exists(Verification.objects.filter(annotation=OuterRef("pk"), user=user)))
+    if not_mine:
+        annotations = annotations.exclude(user=user)
+    if after is not None:
+        annotations = annotations.filter(_beyond(after, "gt"))
+    if before is not None:
+        annotations = annotations.filter(_beyond(before, "lt"))
+        return annotations.order_by("-image__name", "-image_id", "-id")
     return annotations.order_by("image__name", "image_id", "id")
+
+
+def _beyond(anchor, direction):
+    """Rows after (``gt``) or before (``lt``) ``anchor`` in the order image name, image id, id."""
+    name, image_id = anchor.image.name, anchor.image_id
+    return (
+        Q(**{f"image__name__{direction}": name})
+        | Q(image__name=name, **{f"image_id__{direction}": image_id})
+        | Q(image__name=name, image_id=image_id, **{f"id__{direction}": anchor.pk})
+    )
 
 
 class PermissionCache:

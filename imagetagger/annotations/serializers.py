@@ -85,6 +85,8 @@ class AnnotationSerializer(serializers.ModelSerializer):
 
     image = serializers.IntegerField(source="image_id")
     image_name = serializers.CharField(source="image.name")
+    image_width = serializers.IntegerField(source="image.width")
+    image_height = serializers.IntegerField(source="image.height")
     annotation_type = AnnotationTypeBriefSerializer()
     vector = VectorField()
     not_in_image = serializers.BooleanField()
@@ -109,6 +111,8 @@ class AnnotationSerializer(serializers.ModelSerializer):
             "uuid",
             "image",
             "image_name",
+            "image_width",
+            "image_height",
             "annotation_type",
             "vector",
             "not_in_image",

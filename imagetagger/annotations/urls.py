@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_annotate, views_manage, views_work
+from . import views_annotate, views_manage, views_verify, views_work
 
 app_name = "annotations"
 
@@ -9,6 +9,9 @@ urlpatterns = [
     path("<int:image_id>/", views_annotate.annotate, name="annotate"),
     path("imageset/<int:imageset_id>/annotate/", views_annotate.annotate_imageset, name="annotate_imageset"),
     path("imageset/<int:imageset_id>/position/", views_annotate.image_position, name="image_position"),
+    # The verification page (spec §7.2) and the set page's entry to it.
+    path("<int:annotation_id>/verify/", views_verify.verify, name="verify"),
+    path("imageset/<int:imageset_id>/verify/", views_verify.verify_imageset, name="verify_imageset"),
     # The original's "annotate the whole set" (spec §2.5): POST only, with a confirmation step.
     path("annotateset/<int:imageset_id>/", views_work.annotate_set, name="annotate_set"),
     # The manage-annotations page of a set (views_manage): filters, table, deletes, history.

@@ -121,7 +121,7 @@ def manage_annotations(request, set_id):
                     "annotation": annotation,
                     "content": _content(annotation),
                     "image_url": annotate_url(annotation.image_id),
-                    "edit_url": f"{annotate_url(annotation.image_id)}?{urlencode({'annotation': annotation.pk})}",
+                    "edit_url": f"{annotate_url(annotation.image_id)}?{urlencode({'edit': annotation.pk})}",
                     "verify_url": verify_url(annotation.pk),
                     "permissions": granted,
                 }

@@ -11,10 +11,10 @@ import math
 import re
 
 import pytest
-from PIL import Image as PILImage
 from playwright.sync_api import expect
 
 from annotations.models import Annotation, AnnotationType, VectorType
+from e2e.helpers import log_in, png_bytes
 from images.ingest import add_image_file
 from images.models import Image
 from images.tests.factories import make_imageset
@@ -24,24 +24,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 WIDTH, HEIGHT = 400, 300
 
 
-def _png(index):
-    image = PILImage.new("RGB", (WIDTH, HEIGHT), (40 + index * 20 % 200, 90, 140))
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
-
-
-def _session_cookie(live_server, user):
-    from django.conf import settings
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    return {
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }
+def png(index):
+    return png_bytes(WIDTH, HEIGHT, index)
 
 
 @pytest.fixture
@@ -51,7 +35,7 @@ def world(storage_dir, make_user, make_team):
     team = make_team("Robots", admins=[user])
     image_set = make_imageset(team, name="Field")
     for index in range(6):
-        result = add_image_file(image_set, name=f"img{index}.png", fileobj=io.BytesIO(_png(index)), uploader=user)
+        result = add_image_file(image_set, name=f"img{index}.png", fileobj=io.BytesIO(png(index)), uploader=user)
         assert result.status == "added", result
     types = {
         "box": AnnotationType.objects.create(name="a-box", vector_type=VectorType.BOUNDING_BOX),
@@ -68,7 +52,7 @@ def world(storage_dir, make_user, make_team):
 
 
 def open_annotate(page, live_server, world, image=None, query=""):
-    page.context.add_cookies([_session_cookie(live_server, world["user"])])
+    log_in(page, live_server, world["user"])
     image = image or world["images"][0]
     page.goto(f"/annotations/{image.pk}/{query}")
     wait_for_image(page, image)
@@ -635,7 +619,7 @@ def test_a_stale_edit_shows_both_versions_and_lets_the_user_choose(page, live_se
 
 def test_preloading_by_list_position(page, live_server, world):
     for index in range(6, 10):
-        add_image_file(world["set"], name=f"img{index}.png", fileobj=io.BytesIO(_png(index)), uploader=world["user"])
+        add_image_file(world["set"], name=f"img{index}.png", fileobj=io.BytesIO(png(index)), uploader=world["user"])
     images = list(Image.objects.filter(image_set=world["set"]).order_by("name"))
     open_annotate(page, live_server, world, images[3])
     # The current image, the previous 2 and the next 5 (by list position), fetched and decoded.

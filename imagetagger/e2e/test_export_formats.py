@@ -3,27 +3,11 @@
 import pytest
 from playwright.sync_api import expect
 
+from e2e.helpers import log_in
 from exports.models import ExportFormat
 from exports.tests.format_factories import box, make_annotation, make_image, make_set, make_type
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _login(page, live_server, user):
-    from django.conf import settings
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
 
 
 def test_create_format_with_live_preview(page, live_server, make_user, make_team):
@@ -33,7 +17,7 @@ def test_create_format_with_live_preview(page, live_server, make_user, make_team
     ball = make_type("ball")
     make_annotation(make_image(image_set, "a.png"), ball, box(10, 20, 110, 220), blurred=True)
 
-    _login(page, live_server, user)
+    log_in(page, live_server, user)
     page.goto(f"/images/imageset/{image_set.pk}/")
     page.locator("#create-format").click()
     expect(page.locator("#row-image_format")).to_be_hidden()

@@ -7,6 +7,7 @@ import zipfile
 import pytest
 from playwright.sync_api import expect
 
+from e2e.helpers import log_in
 from images.models import ImageSet
 from images.tests.factories import distinct_pngs, make_zip
 
@@ -66,7 +67,7 @@ def test_upload_zip_see_thumbnails_download_archive(page, live_server, make_user
     archive = tmp_path / "upload.zip"
     archive.write_bytes(make_zip(list(pictures.items())))
 
-    page.context.add_cookies([_session_cookie(live_server, user)])
+    log_in(page, live_server, user)
     page.goto(f"/images/imageset/{image_set.pk}/")
     expect(page.locator("#zip-note")).to_contain_text("no images")
 
@@ -94,17 +95,4 @@ def test_upload_zip_see_thumbnails_download_archive(page, live_server, make_user
     assert contents == pictures
     assert {hashlib.sha512(data).hexdigest() for data in contents.values()} == {
         bytes(image.checksum).hex() for image in ImageSet.objects.get(pk=image_set.pk).images.all()
-    }
-
-
-def _session_cookie(live_server, user):
-    from django.conf import settings
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    return {
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
     }

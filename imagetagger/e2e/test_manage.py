@@ -8,22 +8,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from annotations.models import Annotation, AnnotationHistory, AnnotationType, Verification
+from e2e.helpers import log_in
 from images.tests.factories import add_image_rows, make_imageset
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _session_cookie(live_server, user):
-    from django.conf import settings
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    return {
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }
 
 
 def _label(image, annotation_type, user, number, created):
@@ -59,7 +47,7 @@ def test_filter_then_bulk_delete_with_confirmation(page, live_server, make_user,
         after={"annotation_type": ball.pk, "vector": new_ball.vector},
     )
 
-    page.context.add_cookies([_session_cookie(live_server, ada)])
+    log_in(page, live_server, ada)
     page.goto(f"/images/imageset/{image_set.pk}/")
     page.locator("#manage-annotations-link").click()
     expect(page.locator("h1")).to_contain_text("Manage annotations of Robots/Field day")

@@ -4,6 +4,7 @@ import test from "node:test";
 
 import {
   COLORS,
+  DIMMED_ALPHA,
   STROKE_BATCH,
   ShapeLayer,
   drawScene,
@@ -44,6 +45,11 @@ test("styles: flags, highlight and machine-made dashes", () => {
   assert.equal(shapeStyle({ blurred: true }).stroke, COLORS.blurred);
   assert.equal(shapeStyle({ blurred: true, concealed: true }).stroke, COLORS.concealedBlurred);
   assert.equal(shapeStyle({ highlighted: true, blurred: true }).stroke, COLORS.highlighted);
+  assert.equal(shapeStyle({ current: true, blurred: true }).stroke, COLORS.blurred, "the verified one keeps its flag colour");
+  assert.equal(shapeStyle({ current: true }).stroke, COLORS.highlighted);
+  assert.equal(shapeStyle({ current: true }).width, 3);
+  assert.equal(shapeStyle({ dimmed: true }).alpha, DIMMED_ALPHA);
+  assert.equal(shapeStyle({}).alpha, 1);
   assert.deepEqual(shapeStyle({ machine: true }).dash, [6, 4]);
   assert.deepEqual(shapeStyle({}).dash, []);
 });

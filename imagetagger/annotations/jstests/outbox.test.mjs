@@ -238,3 +238,37 @@ test("a reloaded page adopts the ops of the closed one; live tabs keep theirs", 
   assert.equal(reloaded.box.unsent, 0);
   assert.deepEqual(reloaded.sent.map((op) => op.uuid), ["u1", "u2"]);
 });
+
+test("votes are kept and sent again after a failure; a later unsent vote replaces an earlier one", async () => {
+  const { box, sent, timers } = makeBox({ answers: ["down", { status: 200, data: { vote: "reject" } }] });
+  const vote = (value) => ({ kind: "vote", uuid: "u-vote", imageId: 7, id: 42, fields: { vote: value } });
+  box.enqueue(vote("accept"));
+  await settle();
+  assert.equal(sent.length, 1, "sent at once, and failed");
+  box.enqueue(vote("reject"));
+  assert.equal(box.unsent, 2, "the first was sent (its answer may be lost), so it is not merged");
+  timers.shift().fn();
+  await settle();
+  await settle();
+  assert.equal(box.unsent, 0);
+  assert.deepEqual(
+    sent.map((op) => op.fields.vote),
+    ["accept", "accept", "reject"],
+    "the failed vote is resent as it was, then the newer one",
+  );
+
+  const quiet = makeBox({ answers: ["down"] });
+  quiet.box.inFlight = {}; // hold the queue, so nothing is sent yet
+  quiet.box.enqueue(vote("accept"));
+  quiet.box.enqueue(vote(null));
+  assert.equal(quiet.box.unsent, 1);
+  assert.equal(quiet.box.ops[0].fields.vote, null, "withdrawn before it left: only the last one goes");
+});
+
+test("a vote on an annotation deleted meanwhile is dropped with its reason", async () => {
+  const { box, events } = makeBox({ answers: [{ status: 404, data: { detail: "No annotation matches the given query." } }] });
+  box.enqueue({ kind: "vote", uuid: "gone", imageId: 7, id: 5, fields: { vote: "accept" } });
+  await settle();
+  assert.equal(box.unsent, 0);
+  assert.deepEqual(events.rejected, [["vote", 404, 0]]);
+});

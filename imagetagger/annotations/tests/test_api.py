@@ -356,6 +356,55 @@ def test_list_filters_by_origin_and_by_my_votes(world, api_for):
     assert ids("not_voted_by_me=false") == [human.pk, machine.pk, voted.pk]
 
 
+def test_list_leaves_out_my_own_annotations_on_request(world, api_for):
+    mine = add(world, world["image"], user="ada")
+    theirs = add(world, world["image"], vector=shifted(BOX, 300))
+
+    def ids(query):
+        return [item["id"] for item in api_for(world["ada"]).get(f"{URL}?{query}").json()["results"]]
+
+    assert ids("not_mine=true") == [theirs.pk]
+    assert ids("not_mine=false") == [mine.pk, theirs.pk]
+
+
+def test_list_pages_by_keyset_after_and_before_an_annotation(world, api_for):
+    first_image, second_image = world["images"]["private"]
+    a = add(world, first_image)
+    b = add(world, first_image, vector=shifted(BOX, 300))
+    c = add(world, second_image)
+    d = add(world, second_image, vector=shifted(BOX, 300))
+    client = api_for(world["ada"])
+
+    def ids(query):
+        response = client.get(f"{URL}?image_set={world['sets']['private'].pk}&{query}")
+        assert response.status_code == 200, response.json()
+        return [item["id"] for item in response.json()["results"]], response.json()["count"]
+
+    assert ids(f"after={b.pk}") == ([c.pk, d.pk], 2)
+    assert ids(f"after={a.pk}&page_size=1") == ([b.pk], 3)
+    assert ids(f"before={c.pk}") == ([b.pk, a.pk], 2), "nearest first"
+    assert ids(f"after={d.pk}") == ([], 0)
+    # The anchor need not match the filters: it only marks a place in the order.
+    vote(b, world["ada"])
+    assert ids(f"after={b.pk}&not_voted_by_me=true") == ([c.pk, d.pk], 2)
+    assert ids(f"before={c.pk}&not_voted_by_me=true") == ([a.pk], 1)
+
+
+def test_list_keyset_anchor_must_be_a_readable_annotation(world, api_for):
+    hidden = add(world, world["image"])
+    for query in (f"after={hidden.pk}", "before=999999", "after=x"):
+        response = api_for(world["otto"]).get(f"{URL}?{query}")
+        assert response.status_code == 400
+        assert query.split("=")[0] in response.json()["errors"]
+    assert "no annotation" in api_for(world["otto"]).get(f"{URL}?after={hidden.pk}").json()["errors"]["after"][0]
+
+
+def test_list_shows_the_image_size(world, api_for):
+    add(world, world["image"])
+    row = api_for(world["bob"]).get(URL).json()["results"][0]
+    assert (row["image_width"], row["image_height"]) == (1000, 800)
+
+
 @pytest.mark.parametrize(
     "query",
     [
@@ -366,6 +415,7 @@ def test_list_filters_by_origin_and_by_my_votes(world, api_for):
         "annotation_type=ball",
         "origin=alien",
         "not_voted_by_me=maybe",
+        "not_mine=perhaps",
     ],
 )
 def test_list_refuses_bad_filters(world, api_for, query):

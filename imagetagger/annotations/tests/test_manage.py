@@ -139,7 +139,7 @@ def test_team_admin_and_member_see_the_table_with_every_action(client_for, w, wh
     assert response.status_code == 200
     html = response.content.decode()
     assert row_ids(response) == [annotation.pk]
-    assert f"/annotations/{w.images[0].pk}/?annotation={annotation.pk}" in html  # edit
+    assert f"/annotations/{w.images[0].pk}/?edit={annotation.pk}" in html  # the annotate page opens it to edit
     assert f"/annotations/{annotation.pk}/verify/" in html
     assert row_delete_url(annotation) in html
     assert history_url(annotation, w.private) in html
@@ -155,7 +155,7 @@ def test_public_reader_sees_the_table_but_no_change_actions(client_for, w):
     html = response.content.decode()
     assert row_ids(response) == [annotation.pk]
     assert f"/annotations/{w.public_image.pk}/" in html  # the image link
-    assert "?annotation=" not in html
+    assert "?edit=" not in html
     assert "/verify/" not in html
     assert row_delete_url(annotation) not in html
     assert 'id="bulk-delete-form"' not in html

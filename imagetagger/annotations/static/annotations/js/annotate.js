@@ -8,7 +8,7 @@
 // which keeps it in localStorage until then (and sends it again after a failure or a reload).
 // For tests and the verification page, ``window.annotatePage`` exposes the live state.
 
-import { apiFetch, csrfToken } from "../../base/js/site.js";
+import { apiFetch, apiFetchAll, csrfToken, isTyping } from "../../base/js/site.js";
 import { ShapeLayer, drawScene, isMachineLooking, prepareCanvas } from "./draw.js";
 import {
   VECTOR_TYPE,
@@ -22,8 +22,11 @@ import {
   zoomAt,
 } from "./geometry.js";
 import { HistoryBook } from "./history.js";
+import { ImageCache } from "./imagecache.js";
 import { ImageList, preloadWindow } from "./imagelist.js";
-import { HEARTBEAT_MS, Outbox } from "./outbox.js";
+import { keepOutboxAlive } from "./keepalive.js";
+import { Outbox } from "./outbox.js";
+import { sendOp } from "./sendop.js";
 import { ShapeEditor } from "./tools.js";
 
 const $ = window.jQuery;
@@ -147,39 +150,18 @@ function markDirty() {
 
 // --- the outbox ----------------------------------------------------------------------------------
 
-async function sendOp(op) {
-  const base = config.urls.annotations;
-  const headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
-  let url;
-  let method;
-  let body;
-  if (op.kind === "create") {
-    [url, method, body] = [base, "POST", { ...op.fields, uuid: op.uuid }];
-  } else {
-    let id = op.id;
-    let version = op.version;
-    const record = state.records.get(op.uuid);
-    if (!id && record) id = record.id;
-    if (!version && record) version = record.version;
-    if (!id) return { status: 404, data: { detail: "This annotation was never saved." } };
-    if (op.kind === "update") [url, method, body] = [`${base}${id}/`, "PATCH", { ...op.fields, version }];
-    else [url, method] = [`${base}${id}/${version ? `?version=${version}` : ""}`, "DELETE"];
-  }
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(url, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
+function sendAnnotationOp(op) {
+  return sendOp(op, {
+    annotationsUrl: config.urls.annotations,
+    lookup: (uuid) => state.records.get(uuid),
+    csrfToken,
   });
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
-  return { status: response.status, data };
 }
 
 const outbox = new Outbox({
   storage: window.localStorage,
   prefix: `imagetagger.outbox.${config.user}.`,
-  send: sendOp,
+  send: sendAnnotationOp,
   onChange: renderSaveStatus,
   onSaved(op, data) {
     annotationCache.delete(op.imageId);
@@ -331,40 +313,15 @@ function resolveConflict(choice) {
 
 // --- images and annotations: loading, caching, preloading ------------------------------------------
 
-const imageCache = new Map(); // id -> Promise<HTMLImageElement>
-const decoded = new Set(); // ids of decoded images in imageCache
+const images = new ImageCache();
 const annotationCache = new Map(); // id -> {time, promise}
 
 function loadImage(meta) {
-  let promise = imageCache.get(meta.id);
-  if (!promise) {
-    const img = new Image();
-    img.decoding = "async";
-    img.src = meta.url;
-    promise = img.decode().then(
-      () => {
-        decoded.add(meta.id);
-        return img;
-      },
-      (error) => {
-        imageCache.delete(meta.id);
-        throw error;
-      },
-    );
-    imageCache.set(meta.id, promise);
-  }
-  return promise;
+  return images.load(meta.id, meta.url);
 }
 
-async function fetchAnnotations(imageId) {
-  let url = `${config.urls.annotations}?image=${imageId}&page_size=500`;
-  const results = [];
-  while (url) {
-    const data = await apiFetch(url);
-    results.push(...data.results);
-    url = data.next;
-  }
-  return results;
+function fetchAnnotations(imageId) {
+  return apiFetchAll(`${config.urls.annotations}?image=${imageId}&page_size=500`);
 }
 
 function loadAnnotations(imageId, { fresh = false } = {}) {
@@ -429,12 +386,7 @@ async function preloadAround() {
     loadImage(meta).catch(() => {});
     loadAnnotations(meta.id).catch(() => {});
   }
-  for (const id of imageCache.keys()) {
-    if (!keep.has(id)) {
-      imageCache.delete(id);
-      decoded.delete(id);
-    }
-  }
+  images.keepOnly(keep);
   for (const id of annotationCache.keys()) if (!keep.has(id)) annotationCache.delete(id);
 }
 
@@ -1250,16 +1202,6 @@ canvas.addEventListener(
 
 // --- keyboard --------------------------------------------------------------------------------------------
 
-function isTyping(target) {
-  if (!target || !(target instanceof Element)) return false;
-  if (target.isContentEditable) return true;
-  if (target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true;
-  if (target instanceof HTMLInputElement) {
-    return !["checkbox", "radio", "button", "submit", "reset", "range", "color", "file"].includes(target.type);
-  }
-  return false;
-}
-
 function modalOpen() {
   return document.querySelector(".modal.show") !== null;
 }
@@ -1382,25 +1324,7 @@ window.addEventListener("blur", () => {
 
 // --- never lose work ----------------------------------------------------------------------------------
 
-window.addEventListener("beforeunload", (event) => {
-  if (outbox.unsent > 0) {
-    event.preventDefault();
-    event.returnValue = "";
-  }
-});
-window.addEventListener("pagehide", () => outbox.close());
-window.addEventListener("pageshow", (event) => {
-  if (event.persisted) {
-    outbox.stopped = false;
-    outbox.save();
-    outbox.flush();
-  }
-});
-window.addEventListener("online", () => outbox.flush());
-setInterval(() => {
-  outbox.heartbeat();
-  if (outbox.unsent && !outbox.inFlight && !outbox.timer) outbox.flush();
-}, HEARTBEAT_MS);
+keepOutboxAlive(outbox);
 
 // --- start --------------------------------------------------------------------------------------------
 
@@ -1445,13 +1369,12 @@ window.annotatePage = {
   },
   /** Forget the preloaded images and annotations (for the benchmark's cold switches). */
   dropCaches() {
-    imageCache.clear();
-    decoded.clear();
+    images.clear();
     annotationCache.clear();
   },
   /** Ids of the images fetched and decoded ahead (and the current one). */
   decodedImages() {
-    return [...decoded].sort((a, b) => a - b);
+    return images.decodedIds();
   },
   /** Show ``view`` at once, as one step of a pan or zoom. */
   setView(view) {

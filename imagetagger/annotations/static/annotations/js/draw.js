@@ -15,7 +15,9 @@
 //   view: {scale, x, y},                   see geometry.js
 //   width, height,                         canvas size in CSS pixels
 //   image: HTMLImageElement|ImageBitmap|null, imageWidth, imageHeight,
-//   shapes: [{id, vectorType, points: [{x, y}], concealed, blurred, machine, highlighted}],
+//   shapes: [{id, vectorType, points: [{x, y}], concealed, blurred, machine, highlighted, current, dimmed}],
+//           highlighted: on top in the highlight colour; current: on top in its flag colour (the
+//           verification page's annotation); dimmed: drawn faint (the others around it)
 //   selection: null | {vectorType, points, closed, cursor: {x, y}|null, handles: "vertices"|"box"|null},
 //   cursor: null | {x, y} (image pixels, for the crosshair),
 //   layer: optional ShapeLayer, layerVersion: changes whenever ``shapes`` change,
@@ -43,6 +45,7 @@ export const POINT_RADIUS = 4;
 export const HANDLE_RADIUS = 4;
 export const MACHINE_DASH = [6, 4];
 export const STROKE_BATCH = 32;
+export const DIMMED_ALPHA = 0.4;
 
 /** Whether an annotation from the API looks machine-made: origin "machine" and neither edited by a human nor accepted. */
 export function isMachineLooking(annotation) {
@@ -68,15 +71,17 @@ export function shapeStyle(shape) {
   else if (shape.concealed) stroke = COLORS.concealed;
   else if (shape.blurred) stroke = COLORS.blurred;
   if (shape.highlighted) stroke = COLORS.highlighted;
+  else if (shape.current && stroke === COLORS.shape) stroke = COLORS.highlighted;
   return {
     stroke,
-    width: shape.highlighted ? 3 : 2,
+    width: shape.highlighted || shape.current ? 3 : 2,
     dash: shape.machine ? MACHINE_DASH : [],
+    alpha: shape.dimmed ? DIMMED_ALPHA : 1,
   };
 }
 
 function styleKey(style) {
-  return `${style.stroke}|${style.width}|${style.dash.join(",")}`;
+  return `${style.stroke}|${style.width}|${style.dash.join(",")}|${style.alpha}`;
 }
 
 /** Adds one shape's outline to the current path (screen coordinates). */
@@ -143,7 +148,7 @@ export function drawShapes(ctx, view, shapes, options = {}) {
         continue;
       }
     }
-    if (shape.highlighted) {
+    if (shape.highlighted || shape.current) {
       highlighted.push(shape);
       continue;
     }
@@ -158,6 +163,7 @@ export function drawShapes(ctx, view, shapes, options = {}) {
     ctx.strokeStyle = style.stroke;
     ctx.lineWidth = style.width;
     ctx.setLineDash(style.dash);
+    ctx.globalAlpha = style.alpha;
     // Moderate batches: one path per shape costs a call each, one path for thousands of shapes
     // makes the rasterizer slow (measured in Chromium's software canvas).
     for (let start = 0; start < group.length; start += STROKE_BATCH) {
@@ -169,6 +175,7 @@ export function drawShapes(ctx, view, shapes, options = {}) {
     }
   }
   // The current shape last, so that it lies on top.
+  ctx.globalAlpha = 1;
   for (const shape of highlighted) {
     const style = shapeStyle(shape);
     ctx.beginPath();

@@ -13,6 +13,7 @@
 //           and ``version`` name the annotation and the version the user saw (null while its
 //           create is still queued: taken from the create's answer)
 //   delete: id, version
+//   vote:   fields = {vote: "accept"|"reject"|null (withdraw)}, id (the verification page)
 // Ops are sent one at a time, in order. Answers:
 //   2xx                     saved (onSaved(op, data)); later ops on the same uuid get its id/version
 //   412 (stale)             held as a conflict (onConflict(op, current)) until resolve(opId,
@@ -167,6 +168,9 @@ export class Outbox {
         merged = true;
       } else if (op.kind === "delete" && previous.kind === "create") {
         this.ops.splice(this.ops.indexOf(previous), 1);
+        merged = true;
+      } else if (op.kind === "vote" && previous.kind === "vote") {
+        previous.fields = op.fields; // only the last vote counts
         merged = true;
       } else if (op.kind === "delete" && previous.kind === "update") {
         previous.kind = "delete";

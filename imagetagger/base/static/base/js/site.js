@@ -8,6 +8,17 @@ export function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
+/** Whether a key press goes to a form field (page shortcuts must then do nothing). */
+export function isTyping(target) {
+  if (!target || !(target instanceof Element)) return false;
+  if (target.isContentEditable) return true;
+  if (target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true;
+  if (target instanceof HTMLInputElement) {
+    return !["checkbox", "radio", "button", "submit", "reset", "range", "color", "file"].includes(target.type);
+  }
+  return false;
+}
+
 /**
  * Fetch JSON from our API; throws an Error whose message is the server's "detail" on failure.
  */
@@ -27,6 +38,17 @@ export async function apiFetch(url, options = {}) {
     throw error;
   }
   return data;
+}
+
+/** Every result of a paginated API list, following its "next" links. */
+export async function apiFetchAll(url) {
+  const results = [];
+  while (url) {
+    const data = await apiFetch(url);
+    results.push(...data.results);
+    url = data.next;
+  }
+  return results;
 }
 
 /**
