@@ -65,11 +65,43 @@ def api_for():
     return make
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "storages(*backends): run the test once per storage backend ('filesystem', 's3'); see storage_dir",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    """Tests (or modules) marked ``storages("filesystem", "s3")`` that use ``storage_dir`` run once per backend."""
+    marker = metafunc.definition.get_closest_marker("storages")
+    if marker is not None and "storage_backend" in metafunc.fixturenames:
+        metafunc.parametrize("storage_backend", marker.args, indirect=True)
+
+
 @pytest.fixture
-def storage_dir(settings, tmp_path):
+def storage_backend(request):
+    """The backend ``storage_dir`` sets up: "filesystem", or "s3" under the marker ``storages``."""
+    return getattr(request, "param", "filesystem")
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A local S3-compatible server (moto's server mode) with an empty bucket, for the whole session."""
+    from base.tests.s3 import LocalS3
+
+    server = LocalS3()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def storage_dir(settings, tmp_path, storage_backend, request):
     """Point Django's default storage (and ``FS_URL``/``TMP_FS_URL``) at fresh folders; returns the data folder.
 
-    Every test using it sees only the files it stored itself.
+    Every test using it sees only the files it stored itself. With ``storage_backend`` "s3" the
+    default storage is a fresh key prefix in the bucket of ``s3_server`` instead (the folders stay,
+    for the database and scratch files); ``storage_environment`` gives the variables for a worker.
     """
     data, tmp = tmp_path / "data", tmp_path / "tmp"
     data.mkdir()
@@ -80,4 +112,22 @@ def storage_dir(settings, tmp_path):
         **settings.STORAGES,
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(data)}},
     }
-    return data
+    if storage_backend == "s3":
+        from base.tests.s3 import new_prefix
+
+        server, prefix = request.getfixturevalue("s3_server"), new_prefix()
+        settings.STORAGE = "s3"
+        settings.STORAGES = {**settings.STORAGES, "default": server.storage_settings(prefix)}
+        yield data
+        server.clear(prefix)
+        return
+    yield data
+
+
+@pytest.fixture
+def storage_environment(storage_dir, storage_backend, settings, request):
+    """The ``IT_*`` variables that give a subprocess (a worker) the storage of ``storage_dir``."""
+    if storage_backend != "s3":
+        return {"IT_STORAGE": "filesystem", "IT_FS_URL": str(storage_dir)}
+    prefix = settings.STORAGES["default"]["OPTIONS"]["location"]
+    return {"IT_FS_URL": str(storage_dir), **request.getfixturevalue("s3_server").environment(prefix)}

@@ -17,7 +17,11 @@ def check_storage_writable(app_configs, **kwargs):
         return [
             Error(
                 f"Storage is not writable: {error}",
-                hint=f"Check IT_FS_URL (currently {settings.FS_URL!r}).",
+                hint=(
+                    f"Check IT_S3_ENDPOINT_URL, IT_S3_BUCKET and the credentials (bucket {settings.S3_BUCKET!r})."
+                    if settings.STORAGE.strip().lower() == "s3"
+                    else f"Check IT_FS_URL (currently {settings.FS_URL!r})."
+                ),
                 id="imagetagger.E001",
             )
         ]

@@ -86,7 +86,7 @@ class ExportDownloadView(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 202: ExportSerializer})
     def get(self, request, pk):
         """The export's file (202 while it is being written, 409 when it failed)."""
-        return views.serve(views.readable_export(request.user, pk))
+        return views.serve(views.readable_export(request.user, pk), request.method)
 
 
 class ExportFormatListView(generics.ListAPIView):

@@ -18,6 +18,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from base.storage import is_object_storage, redirect_to
 from images.models import ImageSet
 from images.permissions import imageset_permissions
 
@@ -127,10 +128,13 @@ class LabelImportReportView(APIView):
 def report_response(label_import):
     if label_import is None or not label_import.report_file:
         raise Http404
+    filename = f"label-import-{label_import.pk}-report.csv"
+    if is_object_storage():
+        return redirect_to(label_import.report_file, filename=filename, as_attachment=True, content_type="text/csv")
     return FileResponse(
         default_storage.open(label_import.report_file, "rb"),
         as_attachment=True,
-        filename=f"label-import-{label_import.pk}-report.csv",
+        filename=filename,
         content_type="text/csv",
     )
 

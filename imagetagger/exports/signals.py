@@ -21,7 +21,7 @@ def delete_export_file(sender, instance, **kwargs):
     def delete():
         try:
             default_storage.delete(name)
-        except OSError:
+        except Exception:  # OSError locally, botocore's errors from a bucket
             logger.exception("Could not delete the export file %s", name)
 
     transaction.on_commit(delete)

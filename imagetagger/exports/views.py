@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from base.storage import is_object_storage, redirect_to
 from images.models import ImageSet
 from images.permissions import imageset_permissions
 from users.authentication import token_or_login_required
@@ -51,8 +52,9 @@ def status_of(export):
     }
 
 
-def serve(export):
-    """The export's file as a streamed attachment; a JSON 202 while it is being written, 409 when it failed."""
+def serve(export, method="GET"):
+    """The export's file as a streamed attachment (from a bucket: a redirect to a short-lived signed URL
+    of it); a JSON 202 while it is being written, 409 when it failed."""
     if export.state in (ExportState.QUEUED, ExportState.RUNNING):
         response = JsonResponse(
             {"detail": "The export is being written; try again in a few seconds.", **status_of(export)}, status=202
@@ -62,6 +64,16 @@ def serve(export):
     if export.state == ExportState.FAILED:
         return JsonResponse({"detail": f"The export failed: {export.error}", **status_of(export)}, status=409)
     try:
+        if is_object_storage():
+            if not default_storage.exists(export.file):
+                raise FileNotFoundError(export.file)
+            return redirect_to(
+                export.file,
+                method=method,
+                filename=export.filename,
+                as_attachment=True,
+                content_type=jobs.content_type(export),
+            )
         handle = default_storage.open(export.file, "rb")
     except FileNotFoundError:
         raise Http404("The export's file is gone; please export again.") from None
@@ -77,7 +89,7 @@ def serve(export):
 @require_safe
 @token_or_login_required
 def download_export(request, export_id):
-    return serve(readable_export(request.user, export_id))
+    return serve(readable_export(request.user, export_id), request.method)
 
 
 @never_cache

@@ -109,7 +109,7 @@ def _delete_files_after_commit(paths):
         for path in paths:
             try:
                 default_storage.delete(path)
-            except OSError:
+            except Exception:  # OSError locally, botocore's errors from a bucket
                 logger.exception("could not delete %s", path)
 
     transaction.on_commit(delete)

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.http import parse_etags
 from django.views.decorators.http import require_POST, require_safe
 
+from base.storage import is_object_storage, open_stream, redirect_to
 from users.authentication import token_or_login_required
 
 from .ingest import ADDED, ensure_thumbnail, ingest_uploads, upload_refusal
@@ -69,11 +70,26 @@ def _etag_matches(request, etag):
     return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)
 
 
-def _serve(request, *, path, content_type, etag, filename):
-    """The file at ``path`` of the default storage (or nginx's redirect to it), with caching headers."""
+def _serve(request, *, path, content_type, etag, filename, redirect=True):
+    """The file at ``path`` of the default storage (or nginx's redirect to it), with caching headers.
+
+    From a bucket (``IT_STORAGE=s3``): a redirect to a signed URL, or with ``redirect=False`` (the
+    small thumbnails, which then stay cacheable by their ETag) the file streamed through the site.
+    """
     headers = {"ETag": etag, "Cache-Control": f"private, max-age={IMAGE_MAX_AGE}"}
     if _etag_matches(request, etag):
         response = HttpResponseNotModified()
+    elif redirect and is_object_storage():
+        return redirect_to(
+            path, method=request.method, filename=filename, content_type=content_type, max_age=IMAGE_MAX_AGE
+        )
+    elif is_object_storage():
+        try:
+            stored = open_stream(path)
+        except FileNotFoundError:
+            logger.error("the file %s is missing", path)
+            raise Http404("The file of this image is missing.") from None
+        response = FileResponse(stored, content_type=content_type, filename=filename)
     elif settings.USE_NGINX_IMAGE_PROVISION:
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = NGINX_PREFIX + quote(path)
@@ -111,5 +127,10 @@ def view_thumbnail(request, image_id):
         raise Http404("This image has no thumbnail.")
     stem = posixpath.splitext(posixpath.basename(image.name))[0]
     return _serve(
-        request, path=image.thumbnail_path, content_type="image/jpeg", etag=etag, filename=f"{stem}_thumbnail.jpg"
+        request,
+        path=image.thumbnail_path,
+        content_type="image/jpeg",
+        etag=etag,
+        filename=f"{stem}_thumbnail.jpg",
+        redirect=False,
     )

@@ -2,9 +2,9 @@
 
 ``GET imageset/<id>/download/``: 204 for a set without images, 202 while its archive is stale or being
 built (a build is then queued if none is), the archive itself when it holds exactly the set's current
-images. A stale or half-written archive is never served: archives are written under a new name and
-swapped in only when complete, and only an archive whose version equals the set's content version
-counts as ready.
+images (from a bucket: a redirect to a short-lived signed URL of it). A stale or half-written archive
+is never served: archives are written under a new name and swapped in only when complete, and only an
+archive whose version equals the set's content version counts as ready.
 """
 
 from urllib.parse import quote
@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from base.storage import is_object_storage, redirect_to
 from users.authentication import token_or_login_required
 
 from . import zips
@@ -80,6 +81,17 @@ def download_imageset(request, imageset_id):
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
             return response
         try:
+            if is_object_storage():
+                # Checked first so that a lost archive is rebuilt instead of the bucket answering 404.
+                if not default_storage.exists(image_set.zip_file):
+                    raise FileNotFoundError(image_set.zip_file)
+                return redirect_to(
+                    image_set.zip_file,
+                    method=request.method,
+                    filename=filename,
+                    as_attachment=True,
+                    content_type="application/zip",
+                )
             archive = default_storage.open(image_set.zip_file, "rb")
         except FileNotFoundError:
             missing = image_set.zip_file

@@ -41,6 +41,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
+from base.storage import list_prefix, open_stream
+
 from .models import Image, ImageSet
 
 logger = logging.getLogger(__name__)
@@ -274,7 +276,7 @@ def release(image_set_id, owner):
 def _delete_quietly(name):
     try:
         default_storage.delete(name)
-    except OSError:
+    except Exception:  # OSError locally, botocore's errors from a bucket
         logger.exception("Could not delete the old archive %s", name)
 
 
@@ -504,7 +506,7 @@ def add_entry(archive, folder, image, arcname):
     info.external_attr = 0o644 << 16
     info.file_size = file_size or 0
     try:
-        source = default_storage.open(f"{folder}/{filename}", "rb")
+        source = open_stream(f"{folder}/{filename}")
     except FileNotFoundError:
         if not Image.objects.filter(pk=pk).exists():
             # Deleted during the build: its deletion made the archive stale, a rebuild follows.
@@ -567,6 +569,7 @@ def _remove_leftovers(current):
     """Delete archives of crashed or superseded builds of the same set (older than two leases)."""
     path = _local_path(current)
     if path is None:
+        _remove_stored_leftovers(current)
         return
     folder, own = os.path.split(path)
     prefix = own.rsplit("-", 1)[0] + "-"
@@ -586,6 +589,21 @@ def _remove_leftovers(current):
                 logger.info("Removed the left-over archive %s", entry.path)
         except OSError:
             pass
+
+
+def _remove_stored_leftovers(current):
+    """``_remove_leftovers`` for a bucket: the set's archives are found by their key prefix."""
+    prefix = current.rsplit("-", 1)[0] + "-"
+    limit = timezone.now() - timedelta(seconds=2 * settings.ZIP_LEASE_SECONDS)
+    try:
+        found = list_prefix(prefix)
+    except Exception:
+        logger.exception("Could not list the archives of %s", prefix)
+        return
+    for name, modified in found:
+        if name != current and name.endswith(".zip") and modified < limit:
+            _delete_quietly(name)
+            logger.info("Removed the left-over archive %s", name)
 
 
 # --- the sweeper thread of runzipdaemon ---------------------------------------------------------------

@@ -273,14 +273,51 @@ class Base(Configuration):
             }
         }
 
+    # Where images, thumbnails, archives and exports live: "filesystem" (IT_FS_URL) or "s3" (an
+    # S3-compatible bucket through django-storages; downloads are redirects to short-lived signed URLs).
+    STORAGE = env(values.Value, "filesystem")
+    S3_ENDPOINT_URL = env(values.Value, "")
+    S3_BUCKET = env(values.Value, "")
+    S3_ACCESS_KEY = env(values.Value, "")
+    S3_SECRET_KEY = env(values.Value, "")
+    S3_REGION = env(values.Value, "us-east-1")
+    # "path" (bucket in the path: MinIO, Ceph, moto) or "virtual" (bucket in the host name: AWS).
+    S3_ADDRESSING_STYLE = env(values.Value, "path")
+    # Key prefix inside the bucket (to share one bucket between sites); empty: the bucket's root.
+    S3_PREFIX = env(values.Value, "")
+    S3_URL_EXPIRY_SECONDS = env(values.PositiveIntegerValue, 300)
+
     @property
     def STORAGES(self):
+        return {"default": self.default_storage(), "staticfiles": {"BACKEND": self.STATICFILES_BACKEND}}
+
+    def default_storage(self):
+        kind = (self.STORAGE or "filesystem").strip().lower()
+        if kind == "filesystem":
+            return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": self.FS_URL}}
+        if kind != "s3":
+            raise ValueError(f"IT_STORAGE: {self.STORAGE!r} is not a storage; use 'filesystem' or 's3'.")
+        if self.S3_ADDRESSING_STYLE not in ("path", "virtual", "auto"):
+            raise ValueError(f"IT_S3_ADDRESSING_STYLE: {self.S3_ADDRESSING_STYLE!r}; use 'path' or 'virtual'.")
         return {
-            "default": {
-                "BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": self.FS_URL},
+            "BACKEND": "base.storage.BucketStorage",
+            "OPTIONS": {
+                "bucket_name": self.S3_BUCKET,
+                "endpoint_url": self.S3_ENDPOINT_URL or None,
+                # Empty: boto3's own chain (AWS_* variables, instance or pod roles).
+                "access_key": self.S3_ACCESS_KEY or None,
+                "secret_key": self.S3_SECRET_KEY or None,
+                "region_name": self.S3_REGION,
+                "addressing_style": self.S3_ADDRESSING_STYLE,
+                "signature_version": "s3v4",
+                "location": self.S3_PREFIX.strip("/"),
+                "file_overwrite": False,
+                "default_acl": None,
+                "querystring_auth": True,
+                "querystring_expire": self.S3_URL_EXPIRY_SECONDS,
+                # Files read through storage.open() spill to disk beyond this, never all in memory.
+                "max_memory_size": 8 * 1024 * 1024,
             },
-            "staticfiles": {"BACKEND": self.STATICFILES_BACKEND},
         }
 
     STATICFILES_BACKEND = "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -348,6 +385,8 @@ class Prod(Base):
 
     # Each of these must be set in the environment; see README.md "Minimal production configuration".
     REQUIRED_ENVIRONMENT = ("IT_SECRET_KEY", "IT_ALLOWED_HOSTS", "IT_DB_HOST")
+    # With IT_STORAGE=s3 these are required too.
+    REQUIRED_S3_ENVIRONMENT = ("IT_S3_BUCKET", "IT_S3_ACCESS_KEY", "IT_S3_SECRET_KEY")
 
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     SECURE_SSL_REDIRECT = env(values.BooleanValue, True)
@@ -371,7 +410,10 @@ class Prod(Base):
     @classmethod
     def pre_setup(cls):
         super().pre_setup()
-        missing = [name for name in cls.REQUIRED_ENVIRONMENT if not os.environ.get(name)]
+        required = cls.REQUIRED_ENVIRONMENT
+        if os.environ.get("IT_STORAGE", "").strip().lower() == "s3":
+            required += cls.REQUIRED_S3_ENVIRONMENT
+        missing = [name for name in required if not os.environ.get(name)]
         if missing:
             raise MissingEnvironmentError(
                 "The Prod configuration needs these environment variables, which are not set: "

@@ -21,6 +21,7 @@ import pytest
 from django.db import connection, connections
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 
+from base.tests.s3 import fetched
 from images import zips
 from images.models import ImageSet
 
@@ -31,7 +32,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]  # the folder holding manage.p
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def daemon_environment(tmp_root):
+def daemon_environment(tmp_root, storage_environment):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "imagetagger.settings",
@@ -41,6 +42,7 @@ def daemon_environment(tmp_root):
         "IT_ENABLE_ZIP_DOWNLOAD": "true",
         "IT_LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",
+        **storage_environment,
     }
     if connection.vendor == "postgresql":
         settings_dict = connection.settings_dict
@@ -69,13 +71,13 @@ def sqlite_template(tmp_path_factory):
 
 
 @pytest.fixture
-def shared_db(request, tmp_path, settings, storage_dir):
+def shared_db(request, tmp_path, settings, storage_dir, storage_environment):
     """Storage and database shared with daemon processes; returns their environment."""
     assert storage_dir == tmp_path / "data"
     settings.ENABLE_ZIP_DOWNLOAD = True
     settings.USE_NGINX_IMAGE_PROVISION = False
     if connection.vendor == "postgresql":
-        yield daemon_environment(tmp_path)
+        yield daemon_environment(tmp_path, storage_environment)
         return
     template = request.getfixturevalue("sqlite_template")
     database = tmp_path / "data" / "imagetagger.sqlite3"
@@ -84,7 +86,7 @@ def shared_db(request, tmp_path, settings, storage_dir):
     shared = SQLiteWrapper({**original.settings_dict, "NAME": str(database)}, "default")
     connections["default"] = shared
     try:
-        yield daemon_environment(tmp_path)
+        yield daemon_environment(tmp_path, storage_environment)
     finally:
         shared.close()
         connections["default"] = original
@@ -174,10 +176,9 @@ def wait_for(condition, timeout, what, daemons=None):
 
 
 def downloaded(client, image_set):
-    response = client.get(f"/images/imageset/{image_set.pk}/download/")
-    if response.status_code != 200:
-        return None
-    return b"".join(response.streaming_content)
+    """The archive the client downloads (from the bucket when the site redirects there), or None."""
+    status, _headers, data = fetched(client.get(f"/images/imageset/{image_set.pk}/download/"))
+    return data if status == 200 else None
 
 
 LOG_LINE = re.compile(
@@ -204,6 +205,7 @@ def build_intervals(logs):
     return intervals
 
 
+@pytest.mark.storages("filesystem", "s3")  # the daemon gets the bucket through IT_STORAGE=s3 and IT_S3_*
 def test_a_daemon_process_builds_the_archive_202_then_ready(daemons, make_user, make_team, client_for):
     ada = make_user("ada")
     image_set = make_set(make_team("Robots", admins=[ada]), ada)

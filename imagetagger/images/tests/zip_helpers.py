@@ -2,10 +2,8 @@
 
 import hashlib
 import io
-import os
 import uuid
 import zipfile
-from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -76,7 +74,8 @@ def expected_entries(image_set):
 
 
 def zip_files_in(image_set):
-    folder = Path(default_storage.path(image_set.image_folder()))
-    if not folder.exists():
+    try:
+        _folders, names = default_storage.listdir(image_set.image_folder())
+    except FileNotFoundError:
         return []
-    return sorted(name for name in os.listdir(folder) if ".zip" in name)
+    return sorted(name for name in names if ".zip" in name)
