@@ -228,7 +228,7 @@ def test_every_app_container_gets_what_prod_needs(request, variant):
     documents = request.getfixturevalue(variant)
     needed = prod_required_variables() | RECOMMENDED
     if variant == "s3_manifests":
-        needed |= S3_VARIABLES
+        needed |= S3_VARIABLES | set(Prod.REQUIRED_S3_ENVIRONMENT)
     for component, workload in workloads(documents).items():
         pod = workload["spec"]["template"]["spec"]
         for container in pod["containers"] + pod.get("initContainers", []):
