@@ -249,3 +249,23 @@ def test_multiprocess_mode_adds_up_every_worker(tmp_path):
     # That folder's database was never migrated: the job figures are missing, the scrape still works.
     assert "imagetagger_jobs_scrape_error 1.0" in text
     assert os.listdir(folder)
+
+
+def test_gunicorn_empties_the_metrics_folder_and_forgets_exited_workers(tmp_path, monkeypatch):
+    import runpy
+    from types import SimpleNamespace
+
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    config = runpy.run_path(str(PROJECT_DIR.parent / "config" / "gunicorn.conf.py"))
+    for name in ("counter_11.db", "gauge_livesum_11.db", "keep.txt"):
+        (folder / name).write_bytes(b"")
+    config["on_starting"](SimpleNamespace())
+    assert os.listdir(folder) == ["keep.txt"]
+
+    for name in ("counter_12.db", "gauge_livesum_12.db", "gauge_livesum_13.db"):
+        (folder / name).write_bytes(b"")
+    config["child_exit"](SimpleNamespace(), SimpleNamespace(pid=12))
+    # The exited worker's live gauges go; its counters stay part of the totals.
+    assert sorted(os.listdir(folder)) == ["counter_12.db", "gauge_livesum_13.db", "keep.txt"]
