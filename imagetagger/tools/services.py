@@ -94,7 +94,6 @@ def update_tool(*, actor, tool, upload=None, team=_UNCHANGED, **changes):
     unknown = set(changes) - {"name", "description", "public"}
     if unknown:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
-    checked = check_upload(upload) if upload is not None else None
     stored = None
     try:
         with transaction.atomic():
@@ -109,8 +108,8 @@ def update_tool(*, actor, tool, upload=None, team=_UNCHANGED, **changes):
             tool.public = bool(tool.public)
             _validate(tool)
             old_file = tool.file
-            if checked is not None:
-                stored = _attach(tool, upload, *checked)
+            if upload is not None:
+                stored = _attach(tool, upload, *check_upload(upload))
             tool.save()
             if stored is not None:
                 delete_after_commit(old_file)

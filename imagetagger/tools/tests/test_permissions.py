@@ -165,3 +165,9 @@ def test_edit_refuses_moving_to_a_foreign_team_but_keeps_the_current_one(crew, m
     services.update_tool(actor=crew["bob"], tool=tool, team=None)
     tool.refresh_from_db()
     assert tool.team is None
+
+
+def test_a_refused_editor_learns_nothing_about_the_file_rules(crew):
+    tool = make_tool(crew["bob"], team=crew["team"])
+    with pytest.raises(PermissionDenied):
+        services.update_tool(actor=crew["cleo"], tool=tool, upload=upload("empty.py", b""))
