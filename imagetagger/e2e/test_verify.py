@@ -147,6 +147,12 @@ def test_verify_a_set_with_the_keyboard(page, live_server, world):
 def test_flags_edit_and_the_filters(page, live_server, world):
     labels = world["labels"]
     open_set_entry(page, live_server, world)
+    fitted = page.evaluate("() => window.verifyPage.view.scale")
+    page.keyboard.press("+")
+    page.keyboard.press("+")
+    assert page.evaluate("() => window.verifyPage.view.scale") == pytest.approx(fitted * 1.25**2)
+    page.keyboard.press("Home")
+    assert page.evaluate("() => window.verifyPage.view.scale") == pytest.approx(fitted)
     page.keyboard.press("c")
     expect(page.locator("#concealed")).to_be_checked()
     expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")

@@ -11,7 +11,7 @@
 
 import { apiFetch, apiFetchAll, csrfToken, isTyping } from "../../base/js/site.js";
 import { drawScene, isMachineLooking, prepareCanvas } from "./draw.js";
-import { fitView, vectorToPoints } from "./geometry.js";
+import { fitView, panBy, vectorToPoints, zoomAt } from "./geometry.js";
 import { ImageCache } from "./imagecache.js";
 import { keepOutboxAlive } from "./keepalive.js";
 import { Outbox } from "./outbox.js";
@@ -38,6 +38,7 @@ const state = {
   size: { width: 1, height: 1 },
   navigation: 0,
   moving: false,
+  dragging: null,
 };
 
 // --- small helpers -------------------------------------------------------------------------------
@@ -366,6 +367,43 @@ function resizeCanvas() {
 
 new ResizeObserver(resizeCanvas).observe(wrap);
 
+// Zoom (wheel, +/−, Home fits) and pan (drag): for a closer look; each annotation opens fitted.
+const ZOOM_STEP = 1.25;
+
+function fit() {
+  if (state.annotation) {
+    state.view = fitView(state.annotation.image_width, state.annotation.image_height, state.size.width, state.size.height, 8);
+  }
+  scheduleDraw();
+}
+
+function zoomBy(factor, point = { x: state.size.width / 2, y: state.size.height / 2 }) {
+  state.view = zoomAt(state.view, factor, point);
+  scheduleDraw();
+}
+
+canvas.addEventListener(
+  "wheel",
+  (event) => {
+    event.preventDefault();
+    const rect = canvas.getBoundingClientRect();
+    const factor = Math.pow(1.0015, -event.deltaY * (event.deltaMode === 1 ? 33 : 1));
+    zoomBy(factor, { x: event.clientX - rect.left, y: event.clientY - rect.top });
+  },
+  { passive: false },
+);
+canvas.addEventListener("pointerdown", (event) => {
+  state.dragging = { x: event.clientX, y: event.clientY };
+  canvas.setPointerCapture(event.pointerId);
+});
+canvas.addEventListener("pointermove", (event) => {
+  if (!state.dragging) return;
+  state.view = panBy(state.view, event.clientX - state.dragging.x, event.clientY - state.dragging.y);
+  state.dragging = { x: event.clientX, y: event.clientY };
+  scheduleDraw();
+});
+for (const type of ["pointerup", "pointercancel"]) canvas.addEventListener(type, () => (state.dragging = null));
+
 // --- actions --------------------------------------------------------------------------------------------
 
 async function move(direction) {
@@ -475,6 +513,10 @@ document.addEventListener("keydown", (event) => {
     c: () => toggleFlag("concealed"),
     b: () => toggleFlag("blurred"),
     "?": () => $("#shortcuts-button").trigger("click"),
+    "+": () => zoomBy(ZOOM_STEP),
+    "=": () => zoomBy(ZOOM_STEP),
+    "-": () => zoomBy(1 / ZOOM_STEP),
+    Home: () => fit(),
   };
   const action = actions[event.key];
   if (!action) return;
