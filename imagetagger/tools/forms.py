@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from .models import NAME_MAX_LENGTH
+from .models import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 from .services import NOT_YOUR_TEAM
 
 PUBLIC_HELP = "Every logged-in user can see and download a public tool; otherwise only you and the team."
@@ -13,7 +13,9 @@ class ToolForm(forms.Form):
     """Upload (``tool`` None: the file is required) or edit a tool (a new file is optional)."""
 
     name = forms.CharField(max_length=NAME_MAX_LENGTH)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    description = forms.CharField(
+        max_length=DESCRIPTION_MAX_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
     team = forms.ModelChoiceField(
         queryset=None,
         required=False,

@@ -15,6 +15,8 @@ from users.models import Team, TeamMembership
 
 NAME_MAX_LENGTH = 100
 FILENAME_MAX_LENGTH = 255
+# Checked by the form and the API (the column itself is unbounded).
+DESCRIPTION_MAX_LENGTH = 10000
 
 
 class ToolQuerySet(models.QuerySet):

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from users.models import display_name
 
-from .models import NAME_MAX_LENGTH, Tool
+from .models import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, Tool
 from .permissions import tool_permissions
 
 
@@ -53,7 +53,7 @@ class ToolUpdateSerializer(serializers.Serializer):
     """Fields to change; a new ``file`` replaces the tool's file."""
 
     name = serializers.CharField(max_length=NAME_MAX_LENGTH, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True)
     team = serializers.IntegerField(
         required=False, allow_null=True, help_text="Id of one of your teams, or null for no team."
     )

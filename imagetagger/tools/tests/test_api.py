@@ -160,3 +160,17 @@ def test_switched_off_the_api_answers_404(crew, api_for):
     assert api.get(detail(tool, "download/")).status_code == 404
     assert api.delete(detail(tool)).status_code == 404
     assert Tool.objects.filter(pk=tool.pk).exists()
+
+
+def test_too_long_descriptions_are_refused(crew, api_for, client_for):
+    response = api_for(crew["bob"]).post(
+        LIST, {"name": "long", "description": "x" * 10001, "file": upload()}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert "description" in response.json()["errors"]
+    response = client_for(crew["bob"]).post(
+        "/tools/create/", {"name": "long", "description": "x" * 10001, "file": upload()}
+    )
+    assert response.status_code == 400
+    assert "Ensure this value has at most 10000 characters" in response.content.decode()
+    assert not Tool.objects.exists()

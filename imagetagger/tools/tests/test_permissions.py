@@ -171,3 +171,11 @@ def test_a_refused_editor_learns_nothing_about_the_file_rules(crew):
     tool = make_tool(crew["bob"], team=crew["team"])
     with pytest.raises(PermissionDenied):
         services.update_tool(actor=crew["cleo"], tool=tool, upload=upload("empty.py", b""))
+
+
+def test_visible_tools_are_read_with_their_team_and_creator_in_one_query(crew, django_assert_num_queries):
+    for i in range(3):
+        make_tool(crew["bob"], name=f"tool {i}", team=crew["team"])
+    with django_assert_num_queries(1):
+        names = [(t.name, t.team.name, t.creator.username) for t in tools_visible_to(crew["cleo"])]
+    assert names == [(f"tool {i}", "Robots", "bob") for i in range(3)]
