@@ -459,3 +459,40 @@ def test_dockerfile_runs_as_a_user_with_volumes_health_check_and_the_entry_point
             *sources, _target = arguments.split()
             for source in sources:
                 assert (REPO_DIR / source).exists(), source
+
+
+# --- gunicorn configuration (test_container.py serves with it) ----------------------------------------
+
+
+def gunicorn_print_config(tmp_path, **values):
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("IT_", "DJANGO_", "GUNICORN_"))}
+    env.update(DJANGO_CONFIGURATION="Dev", IT_FS_URL=str(tmp_path / "data"), IT_TMP_FS_URL=str(tmp_path / "tmp"))
+    env.update(values)
+    # From another folder: the configuration finds the Django project itself.
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", str(REPO_DIR / "config" / "gunicorn.conf.py")]
+        + ["--print-config", "imagetagger.wsgi"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_gunicorn_takes_workers_and_threads_from_the_environment(tmp_path):
+    result = gunicorn_print_config(tmp_path, GUNICORN_WORKERS="3", GUNICORN_THREADS="5", GUNICORN_BIND="127.0.0.1:9")
+    assert result.returncode == 0, result.stderr
+    config = dict(re.findall(r"^(\w+)\s+= (.*)$", result.stdout, re.MULTILINE))
+    assert config["workers"] == "3"
+    assert config["threads"] == "5"
+    assert config["worker_class"] == "gthread"
+    assert config["bind"] == "['127.0.0.1:9']"
+    assert config["chdir"] == str(PROJECT_DIR)
+
+
+def test_gunicorn_names_a_malformed_variable(tmp_path):
+    result = gunicorn_print_config(tmp_path, GUNICORN_WORKERS="many")
+    assert result.returncode != 0
+    assert "GUNICORN_WORKERS must be a whole number, not 'many'" in result.stderr
