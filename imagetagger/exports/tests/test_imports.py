@@ -11,13 +11,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 
 from annotations.models import Annotation, AnnotationHistory, AnnotationType, Origin, VectorType, Verification
+from base.tests.s3 import fetched
 from exports import importers
 from exports.imports import import_labels
 from exports.models import LabelImport
 from images.models import Image
 from images.tests.factories import add_image_rows, make_imageset
 
-pytestmark = pytest.mark.django_db
+# Every test runs with the local folder and with a bucket (moto's S3 server, see conftest.storage_dir).
+pytestmark = [pytest.mark.django_db, pytest.mark.storages("filesystem", "s3")]
 
 
 def sized(image_set, names, width=1000, height=800):
@@ -247,9 +249,9 @@ def test_api_import_report_status_and_csv(world, api_for):
     }
     assert Annotation.objects.get().origin == Origin.MACHINE
     assert api.get(body["status_url"]).json()["id"] == body["id"]
-    report = api.get(body["report_url"])
-    assert report.status_code == 200
-    assert b"none.png" in b"".join(report.streaming_content)
+    status, headers, data = fetched(api.get(body["report_url"]))
+    assert (status, headers["Content-Type"]) == (200, "text/csv")
+    assert b"none.png" in data
     assert api_for(world["otto"]).get(body["status_url"]).status_code == 404
     bad = _post(api, world["set"], "x", format="nope")
     assert bad.status_code == 400
@@ -401,8 +403,9 @@ def test_set_page_panel_and_result_page(world, client_for):
     result = client.get(response["Location"])
     assert "1 created, 1 duplicate, 1 error" in result.content.decode()
     assert "q.png" in result.content.decode()
-    report = client.get(response["Location"] + "report.csv")
-    assert report.status_code == 200
+    status, _headers, data = fetched(client.get(response["Location"] + "report.csv"))
+    assert status == 200
+    assert b"q.png" in data
     assert client_for(world["otto"]).get(response["Location"]).status_code == 404
     refused = client_for(world["reader"]).post(f"/imports/imagesets/{world['public'].pk}/", {"file": upload})
     assert refused.status_code == 403

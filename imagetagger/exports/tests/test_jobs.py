@@ -9,11 +9,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
+from base.tests.s3 import fetched
 from exports import jobs
 from exports.models import Export, ExportState, StandardFormat
 
 from .format_factories import make_format
 from .helpers import BOX, labelled_set
+
+
+# Every test runs with the local folder and with a bucket (moto's S3 server, see conftest.storage_dir).
+pytestmark = pytest.mark.storages("filesystem", "s3")
 
 
 @pytest.fixture
@@ -135,11 +140,11 @@ def test_api_create_poll_download(world, api_for):
     ]
     status = api.get(body["status_url"]).json()
     assert status["download_url"].endswith(f"/api/v1/exports/{body['id']}/download/")
-    download = api.get(status["download_url"])
-    assert download.status_code == 200
-    assert download["Content-Type"] == "application/json"
-    assert download["Content-Disposition"] == 'attachment; filename="Field day_coco.json"'
-    document = json.loads(b"".join(download.streaming_content))
+    status, headers, data = fetched(api.get(status["download_url"]))
+    assert status == 200
+    assert headers["Content-Type"] == "application/json"
+    assert headers["Content-Disposition"] == 'attachment; filename="Field day_coco.json"'
+    document = json.loads(data)
     assert len(document["annotations"]) == 3
     listed = api.get(reverse("api:imageset-exports", args=[world["set"].pk])).json()
     assert [item["id"] for item in listed["results"]] == [body["id"]]
@@ -179,14 +184,16 @@ def test_html_download_for_readers_with_quoted_name(world, client_for):
     world["set"].name = 'Feld "ä"; x'
     world["set"].save()
     export = jobs.create_export(actor=world["alice"], image_set=world["set"], standard="voc")
-    response = client_for(world["alice"]).get(reverse("exports:download_export", args=[export.pk]))
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/zip"
-    disposition = response["Content-Disposition"]
+    status, headers, data = fetched(
+        client_for(world["alice"]).get(reverse("exports:download_export", args=[export.pk]))
+    )
+    assert status == 200
+    assert headers["Content-Type"] == "application/zip"
+    disposition = headers["Content-Disposition"]
     assert disposition.startswith("attachment; filename*=utf-8''")
     assert "%22" in disposition
     assert '"ä"' not in disposition
-    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert "Annotations/img00000.xml" in archive.namelist()
     # Anonymous: to the login page.
     from django.test import Client
@@ -291,8 +298,8 @@ def test_large_export_is_queued_and_the_worker_writes_it(world, settings, api_fo
     assert status["state"] == "done"
     assert status["progress"] == 100
     assert status["annotation_count"] == 16
-    download = api.get(status["download_url"])
-    assert b"".join(download.streaming_content).decode().count("\n") == 16
+    status, _headers, data = fetched(api.get(status["download_url"]))
+    assert (status, data.decode().count("\n")) == (200, 16)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from images.models import Image, ImageSet, SetTag
 from images.tests.factories import add_image_rows as add_rows
 
-pytestmark = pytest.mark.django_db
+# Tests using storage_dir run with the local folder and with a bucket (moto's S3 server, conftest.storage_dir).
+pytestmark = [pytest.mark.django_db, pytest.mark.storages("filesystem", "s3")]
 
 
 @pytest.fixture

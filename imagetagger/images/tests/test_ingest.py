@@ -37,7 +37,8 @@ from images.tests.factories import (
     tar_member,
 )
 
-pytestmark = pytest.mark.django_db
+# Tests using storage_dir run with the local folder and with a bucket (moto's S3 server, conftest.storage_dir).
+pytestmark = [pytest.mark.django_db, pytest.mark.storages("filesystem", "s3")]
 
 
 @pytest.fixture(autouse=True)
@@ -64,8 +65,8 @@ def only(results):
     return results[0]
 
 
-def stored_files(root):
-    """Every file below ``root``, relative, with "/" separators."""
+def files_below(root):
+    """Every file below the folder ``root``, relative, with "/" separators."""
     return sorted(
         os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/")
         for folder, _dirs, names in os.walk(root)
@@ -73,9 +74,26 @@ def stored_files(root):
     )
 
 
+def stored_files():
+    """Every file in the default storage (a folder or a bucket), with "/" separators."""
+    found = []
+
+    def walk(folder):
+        try:
+            folders, names = default_storage.listdir(folder)
+        except FileNotFoundError:
+            return
+        found.extend(f"{folder}/{name}" if folder else name for name in names)
+        for child in folders:
+            walk(f"{folder}/{child}" if folder else child)
+
+    walk("")
+    return sorted(found)
+
+
 def assert_nothing_stored(robots):
     assert Image.objects.count() == 0
-    assert stored_files(robots["storage"]) == []
+    assert stored_files() == []
 
 
 def patch_central_directory(data, field_offset, fmt, value):
@@ -411,6 +429,7 @@ def test_a_stored_zip_and_macos_resource_forks(robots):
     assert [(r.name, r.status) for r in results] == [("photo.png", "added")]
 
 
+@pytest.mark.storages("filesystem")  # about the local folder
 def test_a_zip_with_traversal_absolute_and_drive_names_stores_nothing_outside(robots, tmp_path):
     good = make_png(color=(9, 9, 9))
     data = make_zip(
@@ -433,7 +452,7 @@ def test_a_zip_with_traversal_absolute_and_drive_names_stores_nothing_outside(ro
     assert "Absolute paths" in reasons["/abs.png"][1]
     assert "drive letters" in reasons["C:\\windows\\z.png"][1]
     assert Image.objects.count() == 1
-    everything = stored_files(tmp_path)
+    everything = files_below(tmp_path)
     assert all(path.startswith(f"data/images/{robots['set'].path}/") or "thumbnails" in path for path in everything)
     assert len(everything) == 2  # the image and its thumbnail
 
@@ -657,6 +676,7 @@ def test_links_and_devices_in_tar_files_are_refused(robots, member, reason):
     assert Image.objects.count() == 1
 
 
+@pytest.mark.storages("filesystem")  # about the local folder
 def test_traversal_and_absolute_names_in_tar_files_are_refused(robots, tmp_path):
     data = make_tar([("../x.png", make_png(color=(1, 1, 1))), ("/abs.png", make_png(color=(2, 2, 2)))])
 
@@ -665,7 +685,7 @@ def test_traversal_and_absolute_names_in_tar_files_are_refused(robots, tmp_path)
     assert [r.status for r in results] == ["refused", "refused"]
     assert "“..”" in results[0].reason
     assert "Absolute paths" in results[1].reason
-    assert stored_files(tmp_path) == []
+    assert files_below(tmp_path) == []
 
 
 def test_a_tar_with_too_many_entries_stops_at_the_limit(robots, settings):
@@ -755,7 +775,7 @@ def test_duplicates_inside_one_upload_are_skipped(robots):
     assert results[2].reason == "The same image came earlier in this upload."
     assert results[2].image_id == results[0].image_id
     assert Image.objects.count() == 2
-    assert len(stored_files(robots["storage"])) == 4  # two images, two thumbnails
+    assert len(stored_files()) == 4  # two images, two thumbnails
 
 
 def test_duplicates_of_images_in_the_set_are_skipped(robots):
@@ -784,7 +804,7 @@ def test_the_same_image_may_be_in_two_sets(robots):
 def test_a_concurrent_duplicate_hits_the_unique_constraint_and_leaves_no_file(robots, monkeypatch):
     png = make_png()
     first = only(upload(robots, "a.png", png))
-    files_before = stored_files(robots["storage"])
+    files_before = stored_files()
     real_existing = ingest._Ingest._existing
     calls = []
 
@@ -798,7 +818,7 @@ def test_a_concurrent_duplicate_hits_the_unique_constraint_and_leaves_no_file(ro
 
     assert (result.status, result.image_id) == ("duplicate", first.image_id)
     assert Image.objects.count() == 1
-    assert stored_files(robots["storage"]) == files_before
+    assert stored_files() == files_before
 
 
 # --- no orphans ----------------------------------------------------------------------------------
@@ -816,6 +836,7 @@ class HalfWritingStorage(FileSystemStorage):
         raise OSError(28, "No space left on device")
 
 
+@pytest.mark.storages("filesystem")  # about the local folder
 def test_a_failing_storage_write_leaves_no_row_and_no_partial_file(robots, settings):
     settings.STORAGES = {
         **settings.STORAGES,
@@ -874,7 +895,7 @@ def test_a_failure_after_some_images_still_records_the_change(robots, monkeypatc
         upload(robots, "two.zip", make_zip([(f"{i}.png", png) for i, png in enumerate(distinct_pngs(2))]))
 
     assert Image.objects.count() == 1
-    assert len(stored_files(robots["storage"])) == 2  # the first image and its thumbnail
+    assert len(stored_files()) == 2  # the first image and its thumbnail
     assert ImageSet.objects.get().content_version == version + 1
 
 
@@ -886,6 +907,7 @@ def _age(path, hours):
     os.utime(path, (old, old))
 
 
+@pytest.mark.storages("filesystem")  # about the local folder
 def test_cleanorphans_deletes_old_files_without_rows_only(robots, capsys):
     image = add_images(robots["set"])[0]
     folder = robots["storage"] / "images" / robots["set"].path
@@ -919,6 +941,7 @@ def test_cleanorphans_deletes_old_files_without_rows_only(robots, capsys):
     assert "3 orphan file(s) deleted" in capsys.readouterr().out
 
 
+@pytest.mark.storages("filesystem")  # about the local folder
 def test_cleanorphans_with_a_shorter_age_and_no_image_folder(robots, capsys):
     call_command("cleanorphans")
     assert "0 orphan file(s) deleted" in capsys.readouterr().out

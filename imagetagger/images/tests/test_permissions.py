@@ -13,7 +13,8 @@ from images.tests.factories import add_image_rows as add_images
 from users.models import Team, TeamMembership
 from users.services import remove_member
 
-pytestmark = pytest.mark.django_db
+# Tests using storage_dir run with the local folder and with a bucket (moto's S3 server, conftest.storage_dir).
+pytestmark = [pytest.mark.django_db, pytest.mark.storages("filesystem", "s3")]
 
 # Every permission name the function knows, spelled out so that the tests do not trust its constants.
 READ = {"read", "pin"}

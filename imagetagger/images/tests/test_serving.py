@@ -10,6 +10,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from PIL import Image as PILImage
 
+from base.tests.s3 import downloaded
 from images.models import Image, ImageSet
 from images.tests.factories import add_images, distinct_pngs, make_image_bytes, make_imageset, make_png, make_zip
 from users.tests.html_helpers import assert_login_redirect
@@ -69,6 +70,7 @@ def test_team_members_upload_and_get_a_result_per_file(world, client_for, user, 
     assert image.uploader == world["users"][user]
 
 
+@pytest.mark.storages("filesystem", "s3")
 def test_several_files_and_archives_in_one_request(world, client_for):
     image_set = world["sets"]["private"]
     first, second, third = distinct_pngs(3)
@@ -418,6 +420,7 @@ def test_a_set_set_free_stays_readable_by_everyone(world, pictures, client_for):
     assert response.status_code == 200
 
 
+@pytest.mark.storages("filesystem", "s3")
 def test_an_uploaded_image_is_served_byte_for_byte(world, client_for):
     png = make_image_bytes("png", 33, 44, (4, 5, 6))
     client = client_for(world["users"]["bob"])
@@ -425,4 +428,4 @@ def test_an_uploaded_image_is_served_byte_for_byte(world, client_for):
     image_id = post_files(client, world["sets"]["private"], ("x.png", png)).json()["files"][0]["image_id"]
     response = client.get(reverse("images:view_image", args=[image_id]))
 
-    assert body(response) == png
+    assert downloaded(response) == png

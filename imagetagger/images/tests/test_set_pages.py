@@ -13,7 +13,8 @@ from django.urls import reverse
 from images.models import Image, ImageSet, Priority, SetTag
 from images.tests.factories import add_image_rows as add_images
 
-pytestmark = pytest.mark.django_db
+# Tests using storage_dir run with the local folder and with a bucket (moto's S3 server, conftest.storage_dir).
+pytestmark = [pytest.mark.django_db, pytest.mark.storages("filesystem", "s3")]
 
 HUGE_IDS = [2**31, 2**63, 10**30]
 LOGIN_URL = "/user/login/"

@@ -3,10 +3,12 @@
 import pytest
 from django.test import Client
 
+from base.tests.s3 import fetched
 from images.tests.factories import add_images, make_imageset
 from users.services import create_api_token, revoke_api_token
 
-pytestmark = pytest.mark.django_db
+# Tests using storage_dir run with the local folder and with a bucket (moto's S3 server, conftest.storage_dir).
+pytestmark = [pytest.mark.django_db, pytest.mark.storages("filesystem", "s3")]
 
 
 @pytest.fixture
@@ -34,9 +36,9 @@ def test_a_token_downloads_an_image_and_its_thumbnail(world):
     picture = get(f"/images/image/{image.pk}/", world["owner_key"])
     thumbnail = get(f"/images/image/{image.pk}/thumbnail/", world["owner_key"])
 
-    assert picture.status_code == 200
-    assert picture["Content-Type"] == "image/png"
-    assert b"".join(picture.streaming_content).startswith(b"\x89PNG")
+    status, headers, data = fetched(picture)
+    assert (status, headers["Content-Type"]) == (200, "image/png")
+    assert data.startswith(b"\x89PNG")
     assert thumbnail.status_code == 200
 
 
