@@ -16,7 +16,6 @@ from exports.models import Export, ExportState, StandardFormat
 from .format_factories import make_format
 from .helpers import BOX, labelled_set
 
-
 # Every test runs with the local folder and with a bucket (moto's S3 server, see conftest.storage_dir).
 pytestmark = pytest.mark.storages("filesystem", "s3")
 
