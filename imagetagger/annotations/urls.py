@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views_annotate, views_manage, views_verify, views_work
+from .views_statistics import imageset_statistics
 
 app_name = "annotations"
 
@@ -9,6 +10,8 @@ urlpatterns = [
     path("<int:image_id>/", views_annotate.annotate, name="annotate"),
     path("imageset/<int:imageset_id>/annotate/", views_annotate.annotate_imageset, name="annotate_imageset"),
     path("imageset/<int:imageset_id>/position/", views_annotate.image_position, name="image_position"),
+    # A set's statistics page (views_statistics; the numbers of work.imageset_statistics).
+    path("imageset/<int:imageset_id>/statistics/", imageset_statistics, name="imageset_statistics"),
     # The verification page (spec §7.2) and the set page's entry to it.
     path("<int:annotation_id>/verify/", views_verify.verify, name="verify"),
     path("imageset/<int:imageset_id>/verify/", views_verify.verify_imageset, name="verify_imageset"),

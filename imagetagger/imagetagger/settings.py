@@ -88,6 +88,8 @@ class Base(Configuration):
     EXPORT_INLINE_LIMIT = env(values.PositiveIntegerValue, 10000)
     # Label imports with more records than this run in the background worker instead of the request.
     IMPORT_INLINE_LIMIT = env(values.PositiveIntegerValue, 5000)
+    # Seconds the site-wide statistics of the home page are cached (0: computed on every view).
+    STATISTICS_CACHE_SECONDS = env(values.PositiveIntegerValue, 300)
     USE_NGINX_IMAGE_PROVISION = env(values.BooleanValue, False)
     FS_URL = env(values.Value, str(REPO_DIR / "data"))
     TMP_FS_URL = env(values.Value, str(Path(tempfile.gettempdir()) / "imagetagger"))
