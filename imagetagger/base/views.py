@@ -8,7 +8,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from annotations.statistics import home_statistics
-from annotations.statistics import home_statistics
 from images import selectors as image_selectors
 from users import selectors as user_selectors
 from users.forms import TeamCreateForm, UserRegistrationForm
