@@ -39,6 +39,10 @@ max_requests = _env_int("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = max_requests // 10
 # Heartbeat files in memory: the root file system of the pods is read-only, /dev/shm is a tmpfs.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# gunicorn's control socket (for gunicornc) would be made under $HOME, which in the image is the data
+# volume shared by every pod: off unless GUNICORN_CONTROL_SOCKET names a path private to the pod.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

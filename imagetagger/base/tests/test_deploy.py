@@ -490,6 +490,8 @@ def test_gunicorn_takes_workers_and_threads_from_the_environment(tmp_path):
     assert config["worker_class"] == "gthread"
     assert config["bind"] == "['127.0.0.1:9']"
     assert config["chdir"] == str(PROJECT_DIR)
+    # No control socket in $HOME, the image's shared data volume.
+    assert config["control_socket_disable"] == "True"
 
 
 def test_gunicorn_names_a_malformed_variable(tmp_path):
