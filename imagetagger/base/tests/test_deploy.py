@@ -376,6 +376,53 @@ def test_volume_claims_have_no_selectors(manifests):
         assert "selector" not in claim["spec"], claim["metadata"]["name"]
 
 
+def selects(selector, labels):
+    """Whether a Kubernetes label selector (matchLabels, matchExpressions with In) selects ``labels``."""
+    assert set(selector) <= {"matchLabels", "matchExpressions"}, selector
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for expression in selector.get("matchExpressions", []):
+        assert expression["operator"] == "In", expression
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
+    return True
+
+
+def test_only_imagetagger_pods_reach_the_database(manifests):
+    policies = by_kind(manifests, "NetworkPolicy").values()
+    pods = {
+        document["metadata"]["name"]: document["spec"]["template"]["metadata"]["labels"]
+        for document in manifests
+        if document["kind"] in ("Deployment", "StatefulSet", "Job")
+    }
+    database = pods["imagetagger-postgres"]
+    # Every pod is covered by a policy (so anything not allowed is refused).
+    for name, labels in pods.items():
+        assert any(selects(policy["spec"]["podSelector"], labels) for policy in policies), name
+    peers = [
+        peer
+        for policy in policies
+        if selects(policy["spec"]["podSelector"], database)
+        for rule in policy["spec"].get("ingress", [])
+        for peer in rule.get("from", [{}])
+    ]
+    assert peers
+    # Only pod selectors within the namespace: no address blocks, other namespaces or "anyone".
+    assert all(set(peer) == {"podSelector"} for peer in peers), peers
+    allowed = {name for name, labels in pods.items() if any(selects(peer["podSelector"], labels) for peer in peers)}
+    assert allowed == {"imagetagger-web", "imagetagger-worker", "imagetagger-migrate"}
+    # The web port is open (ingress controller, probes).
+    web = pods["imagetagger-web"]
+    ports = [
+        port["port"]
+        for policy in policies
+        if selects(policy["spec"]["podSelector"], web)
+        for rule in policy["spec"].get("ingress", [])
+        for port in rule.get("ports", [])
+    ]
+    assert ports == [8000]
+
+
 def test_ingress_has_tls_and_room_for_uploads(manifests):
     (ingress,) = by_kind(manifests, "Ingress").values()
     hosts = [rule["host"] for rule in ingress["spec"]["rules"]]
