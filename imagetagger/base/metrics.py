@@ -20,6 +20,7 @@ the files of exited workers).
 import hmac
 import logging
 import os
+import re
 import time
 
 from django.conf import settings
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 METRICS_PATH = "/metrics"
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 UNMATCHED = "<unmatched>"
+NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 
 REQUESTS = Counter(
     "imagetagger_http_requests",
@@ -52,10 +54,17 @@ def route_of(request):
     """The URL pattern that answered the request, a fixed path for health probes, else ``<unmatched>``."""
     match = getattr(request, "resolver_match", None)
     if match is not None and match.route:
-        return "/" + match.route.lstrip("^")
+        return "/" + readable_route(match.route)
     if request.path in HEALTH_PATHS:
         return request.path
     return UNMATCHED
+
+
+def readable_route(route):
+    """A regular-expression route (DRF's routers) written like a path route:
+    ``api/v1/imagesets/(?P<pk>[^/.]+)/images/$`` → ``api/v1/imagesets/<pk>/images/``."""
+    route = NAMED_GROUP.sub(r"<\1>", route).replace("/?", "/")
+    return route.replace("^", "").replace("$", "").replace("\\", "")
 
 
 class MetricsMiddleware:

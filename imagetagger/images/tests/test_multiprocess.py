@@ -195,6 +195,6 @@ def test_two_servers_and_two_workers_build_every_archive_once(cluster, make_user
         if sample.name == "imagetagger_http_requests_total"
         and sample.labels["method"] == "POST"
         and sample.labels["status"] == "201"
-        and "imagesets" in sample.labels["route"]
+        and sample.labels["route"] == "/api/v1/imagesets/<pk>/images/"
     )
     assert uploads == SETS * ROUNDS
