@@ -14,7 +14,7 @@ class UnreadMessages:
 
     @cached_property
     def count(self):
-        if not self._user.is_authenticated:
+        if self._user is None or not self._user.is_authenticated:
             return 0
         # Counting stops past the limit: the badge only says "9+" then.
         return selectors.unread_count(self._user, limit=BADGE_LIMIT + 1)
@@ -25,4 +25,5 @@ class UnreadMessages:
 
 
 def unread_messages(request):
-    return {"unread_messages": UnreadMessages(request.user)}
+    # Error pages rendered before the authentication middleware ran have no user.
+    return {"unread_messages": UnreadMessages(getattr(request, "user", None))}

@@ -241,6 +241,13 @@ def test_badge_costs_one_query_and_none_for_anonymous_visitors(people, client_fo
     assert _message_queries(queries) == []
 
 
+def test_error_pages_without_a_user_render(client, settings):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    response = client.get("/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert 'id="unread-badge"' not in response.content.decode()
+
+
 def test_home_page_shows_unread_announcements_until_read(people, client_for, inbox):
     otto = client_for(people.otto)
     page = otto.get("/").content.decode()
