@@ -445,3 +445,16 @@ def test_form_defaults_to_now_until_the_default_expiry(people, client_for):
     expire = re.search(r'name="expire_time" value="([^"]+)"', page).group(1)
     assert start[:10] == timezone.localtime().strftime("%Y-%m-%d")
     assert expire[:10] == (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%d")
+
+
+def test_form_page_keeps_a_safe_next_and_drops_an_unsafe_one(people, client_for):
+    ada = client_for(people.ada)
+    url = reverse("tagger_messages:send_team_message")
+    page = ada.get(url, {"next": "/users/team/1/"}).content.decode()
+    assert 'name="next" value="/users/team/1/"' in page
+    assert 'href="/users/team/1/">Cancel' in page
+    page = ada.get(url, {"next": "https://evil.example/"}).content.decode()
+    assert "evil.example" not in page
+    assert f'href="{OVERVIEW}">Cancel' in page
+    response = ada.post(url, _form(team=people.team.pk, next="https://evil.example/"))
+    assert response["Location"] == reverse("tagger_messages:overview_sent")
