@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(abspath $(VENV))/bin/python
 ADDR ?= 127.0.0.1:8000
+# `make run DEMO=0` starts without loading the demo data into an empty site.
+DEMO ?= 1
 PYTEST_ARGS ?=
 
 .PHONY: run test bench install lint format clean
@@ -24,6 +26,7 @@ node_modules/.installed: package.json package-lock.json
 ## Start the site at http://$(ADDR) with the embedded SQLite database, plus the background worker.
 run: install
 	cd imagetagger && $(PY) manage.py migrate --noinput
+	$(if $(filter 1,$(DEMO)),cd imagetagger && $(PY) manage.py loaddemo --if-empty)
 	cd imagetagger && { $(PY) manage.py runzipdaemon --verbosity 0 & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		$(PY) manage.py runserver $(ADDR); }
