@@ -10,6 +10,7 @@ SQLite these tests are skipped.
 import http.client
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -21,6 +22,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.db import connection
+
+from base.tests.test_deploy import dockerfile_stages
 
 REPO_DIR = Path(__file__).resolve().parents[3]
 ENTRYPOINT = REPO_DIR / "config" / "docker-entrypoint.sh"
@@ -131,21 +134,27 @@ def test_database(django_db_setup):
     return connection.settings_dict["NAME"]
 
 
+def dockerfile_collectstatic():
+    """The Dockerfile's collectstatic step: its variables and its arguments."""
+    (run,) = [arguments for instruction, arguments in dockerfile_stages()[-1] if "collectstatic" in arguments]
+    command = re.search(r"((?:IT_\w+=\S+\s+)+)python manage\.py (collectstatic[^&]*)", run)
+    assert command, run
+    variables = dict(re.findall(r"(IT_\w+)=(\S+)", command.group(1)))
+    return variables, command.group(2).split()
+
+
 @pytest.fixture(scope="module")
 def collected(tmp_path_factory, test_database):
-    """A folder whose static/ was filled as the Dockerfile does: collectstatic with Prod's storage
-    (hashed, compressed names) and placeholder values that only let Prod load."""
+    """A folder whose static/ was filled by the Dockerfile's step: collectstatic with Prod's storage
+    (hashed, compressed names) and the step's placeholder values, its folders moved here."""
     folder = tmp_path_factory.mktemp("container")
-    env = prod_environment(
-        folder,
-        test_database,
-        IT_SECRET_KEY="collectstatic-only",
-        IT_ALLOWED_HOSTS="localhost",
-        IT_DB_HOST="unused",
-        IT_FS_URL=str(folder / "build-data"),
-        IT_TMP_FS_URL=str(folder / "build-tmp"),
-    )
-    result = entrypoint("manage.py", "collectstatic", "--noinput", "--verbosity", "0", env=env)
+    variables, arguments = dockerfile_collectstatic()
+    assert {"IT_SECRET_KEY", "IT_ALLOWED_HOSTS", "IT_DB_HOST"} <= set(variables)
+    for name, value in variables.items():
+        if value.startswith("/tmp/"):
+            variables[name] = str(folder / Path(value).name)
+    env = prod_environment(folder, test_database, **variables)
+    result = entrypoint("manage.py", *arguments, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (folder / "static" / "staticfiles.json").exists()
     return folder
