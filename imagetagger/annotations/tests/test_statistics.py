@@ -1,5 +1,6 @@
 """Site-wide statistics (home page, cached), the labels-per-day chart, and a set's statistics page."""
 
+import datetime
 import re
 from datetime import timedelta
 
@@ -95,6 +96,19 @@ def test_labels_per_day_cover_90_days_with_the_top_types_and_other(world):
     assert by_name[statistics.OTHER]["counts"][-3] == 2 + 1  # type5 and type6
     assert by_name[statistics.OTHER]["counts"][-1] == 1
     assert sum(entry["total"] for entry in daily["series"]) == 7 + 6 + 5 + 4 + 3 + 2 + 1 + 1 + 1
+
+
+def test_labels_per_day_split_at_local_midnight(world):
+    image = world.image(world.public)
+    today = timezone.localdate()
+    midnight = timezone.make_aware(datetime.datetime.combine(today - timedelta(days=10), datetime.time.min))
+    for moment in (midnight - timedelta(seconds=1), midnight, midnight + timedelta(hours=23, minutes=59)):
+        Annotation.objects.filter(pk=label(image, world.ada, world.box).pk).update(time=moment)
+
+    counts = statistics.compute_site_statistics()["daily"]["series"][0]["counts"]
+
+    assert counts[-12:-9] == [1, 2, 0]
+    assert sum(counts) == 3
 
 
 def test_statistics_are_cached_and_the_cache_can_be_turned_off(world, settings):
