@@ -545,3 +545,23 @@ def test_gunicorn_names_a_malformed_variable(tmp_path):
     result = gunicorn_print_config(tmp_path, GUNICORN_WORKERS="many")
     assert result.returncode != 0
     assert "GUNICORN_WORKERS must be a whole number, not 'many'" in result.stderr
+
+
+# --- the entry point's pass-through (its roles run in test_container.py) ------------------------------
+
+
+def test_entrypoint_runs_any_other_command_in_the_project_folder():
+    entrypoint = REPO_DIR / "config" / "docker-entrypoint.sh"
+    env = {**os.environ, "IMAGETAGGER_APP_DIR": str(REPO_DIR)}
+    result = subprocess.run(
+        [str(entrypoint), "sh", "-c", 'pwd; echo "$0 $1"', "first", "second"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [str(PROJECT_DIR), "first second"]
+    failing = subprocess.run([str(entrypoint), "false"], env=env, capture_output=True, timeout=60, check=False)
+    assert failing.returncode == 1
