@@ -10,8 +10,10 @@ spec §14) never stop the import: each affected row is skipped or repaired, coun
 its reason and the first legacy ids. What is done with each defect is listed in UPGRADE.md.
 """
 
+import contextlib
 import json
 import logging
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -135,11 +137,11 @@ class LegacyImport:
         if done and done % PROGRESS_EVERY == 0:
             self.out(f"  {kind}: {done}" + (f" of {total}" if total else "") + " rows read")
 
-    def _upsert(self, kind, model, items, *, created_only=None, fix_after_create=()):
+    def _upsert(self, kind, model, items, *, created_only=None, keep_times=False):
         """Create or update ``model`` objects for ``items`` (``[(legacy id, {attname: value})]``).
 
         ``created_only`` ({legacy id: {attname: value}}) is set on new objects only; the fields in
-        ``fix_after_create`` (auto_now/auto_now_add ones) are written again after the insert.
+        ``keep_times``: the model's auto_now/auto_now_add fields take the values in ``fields`` on insert.
         Returns ``{legacy id: pk}``.
         """
         mapping = self.maps[kind]
@@ -165,12 +167,8 @@ class LegacyImport:
             result[legacy_id] = obj.pk
         with transaction.atomic():
             objs = [obj for _, obj, _ in created]
-            model.objects.bulk_create(objs, batch_size=BATCH)
-            if fix_after_create and objs:
-                for _, obj, fields in created:
-                    for name in fix_after_create:
-                        setattr(obj, name, fields[name])
-                model.objects.bulk_update(objs, list(fix_after_create), batch_size=BATCH)
+            with _keep_timestamps(model) if keep_times else contextlib.nullcontext():
+                model.objects.bulk_create(objs, batch_size=BATCH)
             if updated:
                 model.objects.bulk_update(updated, sorted(fields_changed), batch_size=BATCH)
             self._remember(kind, [(legacy_id, obj.pk) for legacy_id, obj, _ in created])
@@ -189,7 +187,7 @@ class LegacyImport:
     def run(self):
         self.source.check_schema()
         try:
-            with transaction.atomic(durable=False) if self.dry_run else _nothing():
+            with transaction.atomic(durable=False) if self.dry_run else contextlib.nullcontext():
                 self._load_maps()
                 steps = [
                     ("users", self.import_users),
@@ -212,7 +210,9 @@ class LegacyImport:
                 ]
                 for title, step in steps:
                     self.out(f"Importing {title}…")
+                    started = time.monotonic()
                     step()
+                    self.out(f"  done in {time.monotonic() - started:.1f} s")
                 if self.source.has_table("annotations_export"):
                     count = self.source.count("annotations_export")
                     self.report.message(
@@ -477,7 +477,7 @@ class LegacyImport:
                 )
             )
             self.legacy_set_paths[row["id"]] = row["path"]
-        result = self._upsert(SET, ImageSet, items, fix_after_create=("time",))
+        result = self._upsert(SET, ImageSet, items, keep_times=True)
         # Storage folders as our sets name them ("<team id>_<set id>"; 0 for sets without a team).
         without_path = ImageSet.objects.filter(pk__in=result.values(), path__isnull=True)
         with transaction.atomic():
@@ -529,6 +529,7 @@ class LegacyImport:
             return
         if not hasattr(self, "legacy_set_paths"):
             self.legacy_set_paths = {}
+        self._find_image_folder()
         sets = ImageSet.objects.in_bulk(list(self.maps[SET].values()))
         sessions = {}
         columns = ["id", "image_set_id", "name", "filename", "time", "checksum", "width", "height"]
@@ -549,12 +550,24 @@ class LegacyImport:
                 if image_set is None:
                     self.report.skip(IMAGE, "its image set was not imported", row["id"])
                     continue
-                time = self._import_image_file(row, image_set, sessions)
-                if time is not None:
-                    times.append(time)
+                fixed = self._import_image_file(row, image_set, sessions)
+                if fixed is not None:
+                    times.append(fixed)
             with transaction.atomic():
                 Image.objects.bulk_update(times, ["time"], batch_size=BATCH)
             self._progress(IMAGE, done)
+
+    def _find_image_folder(self):
+        """Accept the original's data folder too (the one holding ``images/``), as operators may give it."""
+        folders = [path for path in self.legacy_set_paths.values() if path]
+        inner = self.images_dir / "images"
+        if (
+            folders
+            and not any((self.images_dir / path).is_dir() for path in folders)
+            and any((inner / path).is_dir() for path in folders)
+        ):
+            self.report.message(f"Images read from {inner} (the image folder inside the given data folder).")
+            self.images_dir = inner
 
     def _image_name(self, row):
         for candidate in (row["name"], row["filename"], f"image-{row['id']}"):
@@ -710,10 +723,8 @@ class LegacyImport:
             present[key] = obj  # resolved to its pk after the insert
         with transaction.atomic():
             objs = [obj for _, obj, _ in created]
-            Annotation.objects.bulk_create(objs, batch_size=BATCH)
-            for _, obj, fields in created:
-                obj.time, obj.last_edit_time = fields["time"], fields["last_edit_time"]
-            Annotation.objects.bulk_update(objs, ["time", "last_edit_time"], batch_size=BATCH)
+            with _keep_timestamps(Annotation):
+                Annotation.objects.bulk_create(objs, batch_size=BATCH)
             if updated:
                 for obj in updated:
                     obj.version += 1
@@ -778,16 +789,15 @@ class LegacyImport:
                 )
                 merged.append((row["id"], votes[(annotation, voter)]))
                 continue
-            obj = Verification(annotation_id=annotation, user_id=voter, verified=row["verified"])
+            obj = Verification(annotation_id=annotation, user_id=voter, verified=row["verified"], time=row["time"])
             created.append((row["id"], obj, row["time"]))
             if voter is not None:
                 votes[(annotation, voter)] = obj
         with transaction.atomic():
             objs = [obj for _, obj, _ in created]
-            Verification.objects.bulk_create(objs, batch_size=BATCH)
-            for _, obj, time in created:
-                obj.time = time
-            Verification.objects.bulk_update(objs + updated, ["verified", "time"], batch_size=BATCH)
+            with _keep_timestamps(Verification):
+                Verification.objects.bulk_create(objs, batch_size=BATCH)
+            Verification.objects.bulk_update(updated, ["verified", "time"], batch_size=BATCH)
             merged = [(legacy_id, vote.pk if isinstance(vote, Verification) else vote) for legacy_id, vote in merged]
             self._remember(VERIFICATION, [(legacy_id, obj.pk) for legacy_id, obj, _ in created])
             self._remember(VERIFICATION, merged, merged=True)
@@ -861,7 +871,7 @@ class LegacyImport:
                     EXPORT_FORMAT, "template our editor would refuse (imported as it is; fix it on its page)", row["id"]
                 )
             items.append((row["id"], fields))
-        result = self._upsert(EXPORT_FORMAT, ExportFormat, items, fix_after_create=("last_change_time",))
+        result = self._upsert(EXPORT_FORMAT, ExportFormat, items, keep_times=True)
         links = self._rows(
             "annotations_exportformat_annotations_types",
             ["id", "exportformat_id", "annotationtype_id"],
@@ -1030,7 +1040,7 @@ class LegacyImport:
                     },
                 )
             )
-        result = self._upsert(MESSAGE, Message, items, fix_after_create=("created",))
+        result = self._upsert(MESSAGE, Message, items, keep_times=True)
         reads = self._rows("tagger_messages_message_read_by", ["id", "message_id", "user_id"], kind=MESSAGE)
         now = timezone.now()
         objs = [
@@ -1042,9 +1052,20 @@ class LegacyImport:
             MessageRead.objects.bulk_create(objs, ignore_conflicts=True, batch_size=BATCH)
 
 
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+@contextlib.contextmanager
+def _keep_timestamps(model):
+    """Inserts of ``model`` keep the values given for its auto_now/auto_now_add fields (the legacy
+    times), instead of "now", without a second UPDATE of every row. Only for this process."""
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    ]
+    saved = [(field, field.auto_now, field.auto_now_add) for field in fields]
+    for field in fields:
+        field.auto_now = field.auto_now_add = False
+    try:
+        yield
+    finally:
+        for field, auto_now, auto_now_add in saved:
+            field.auto_now, field.auto_now_add = auto_now, auto_now_add

@@ -2,7 +2,9 @@
 
 import hashlib
 import io
+import json
 from datetime import timedelta
+from unittest.mock import ANY
 
 import pytest
 from django.apps import apps
@@ -285,7 +287,22 @@ def test_a_second_run_brings_changes_and_new_rows_over(world, storage_dir):
 
 
 def test_dry_run_saves_nothing_and_deletes_the_copied_files(world, storage_dir):
-    output = run(world, "--dry-run")
+    # the database named by its parts, the data folder instead of its images folder
+    parts = connection.settings_dict
+    out = io.StringIO()
+    call_command(
+        "import_imagetagger",
+        f"--db-host={parts['HOST']}",
+        f"--db-port={parts['PORT'] or 5432}",
+        f"--db-name={world.name}",
+        f"--db-user={parts['USER']}",
+        f"--db-password={parts['PASSWORD'] or ''}",
+        f"--images-dir={world.images_dir.parent}",
+        "--dry-run",
+        stdout=out,
+    )
+    output = out.getvalue()
+    assert f"Images read from {world.images_dir}" in output
 
     assert "images: 5 imported" in output  # 3 copied + 1 merged duplicate + 1 jpeg
     assert "Dry run: nothing was saved" in output
@@ -296,7 +313,10 @@ def test_dry_run_saves_nothing_and_deletes_the_copied_files(world, storage_dir):
 
 
 def test_skip_images_imports_the_rest_and_a_later_run_adds_the_images(world, storage_dir):
-    output = run(world, "--skip-images")
+    output = run(world, "--skip-images", "--json")
+    report = json.loads(output[output.index("\n{") :])
+    assert report["image set"] == {"imported": 3, "updated": 0, "unchanged": 0, "skipped": {}, "notes": ANY}
+    assert not {"image", "annotation", "verification"} & set(report)
     assert ImageSet.objects.count() == 3
     assert Image.objects.count() == 0
     assert Annotation.objects.count() == 0
