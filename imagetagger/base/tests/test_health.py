@@ -125,8 +125,7 @@ def test_probes_answer_the_pod_address_over_plain_http(db, tmp_path, path):
     assert response.status_code == 200
     # Any other page on that address is refused (the probes are the exception, not the rule).
     refused = Client(raise_request_exception=False).get("/", HTTP_HOST="10.1.2.3:8000")
-    assert refused.status_code >= 400
-    assert b'"status"' not in refused.content
+    assert refused.status_code == 400
 
 
 def test_readyz_is_read_only(client, db):
