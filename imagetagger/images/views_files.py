@@ -11,7 +11,6 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import parse_etags
@@ -83,19 +82,12 @@ def _serve(request, *, path, content_type, etag, filename, redirect=True):
         return redirect_to(
             path, method=request.method, filename=filename, content_type=content_type, max_age=IMAGE_MAX_AGE
         )
-    elif is_object_storage():
-        try:
-            stored = open_stream(path)
-        except FileNotFoundError:
-            logger.error("the file %s is missing", path)
-            raise Http404("The file of this image is missing.") from None
-        response = FileResponse(stored, content_type=content_type, filename=filename)
-    elif settings.USE_NGINX_IMAGE_PROVISION:
+    elif settings.USE_NGINX_IMAGE_PROVISION and not is_object_storage():
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = NGINX_PREFIX + quote(path)
     else:
         try:
-            stored = default_storage.open(path, "rb")
+            stored = open_stream(path)  # the local file, or the body of the bucket's answer
         except FileNotFoundError:
             logger.error("the file %s is missing", path)
             raise Http404("The file of this image is missing.") from None

@@ -75,7 +75,7 @@ def download_imageset(request, imageset_id):
         if not zips.is_ready(image_set):
             return _not_ready(image_set, permissions)
         filename = image_set.zip_download_name()
-        if settings.USE_NGINX_IMAGE_PROVISION:
+        if settings.USE_NGINX_IMAGE_PROVISION and not is_object_storage():
             response = HttpResponse(content_type="application/zip")
             response["X-Accel-Redirect"] = _accel_location(image_set.zip_file)
             response["Content-Disposition"] = f'attachment; filename="{filename}"'

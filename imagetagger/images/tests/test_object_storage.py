@@ -283,6 +283,23 @@ def test_a_zip_download_redirects_to_a_signed_attachment(world, client_for):
     assert client_for(world["otto"]).get(f"/images/imageset/{image_set.pk}/download/").status_code == 404
 
 
+def test_nginx_provision_does_not_apply_to_a_bucket(world, client_for, settings):
+    settings.USE_NGINX_IMAGE_PROVISION = True
+    zips.build_zip.call(world["set"].pk)
+    client = client_for(world["ada"])
+
+    for url in (
+        reverse("images:view_image", args=[world["image"].pk]),
+        f"/images/imageset/{world['set'].pk}/download/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert "X-Accel-Redirect" not in response
+    thumbnail = client.get(reverse("images:thumbnail", args=[world["image"].pk]))
+    assert "X-Accel-Redirect" not in thumbnail
+    assert b"".join(thumbnail.streaming_content) == stored(world["image"].thumbnail_path)
+
+
 def test_a_zip_lost_from_the_bucket_is_rebuilt_instead_of_redirecting_to_nothing(world, client_for):
     image_set = world["set"]
     zips.build_zip.call(image_set.pk)
