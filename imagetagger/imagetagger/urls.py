@@ -27,6 +27,7 @@ router.register("tools", tools_api.ToolViewSet, basename="tool")
 
 api_v1 = [
     path("users/me/", users_api.CurrentUserView.as_view(), name="current-user"),
+    path("leaderboard/", users_api.LeaderboardView.as_view(), name="leaderboard"),
     path("annotations/<int:pk>/vote/", annotation_votes_api.AnnotationVoteView.as_view(), name="annotation-vote"),
     *annotation_work_api.urls,
     *exports_api.urls,

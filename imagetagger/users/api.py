@@ -7,14 +7,16 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import RetrieveAPIView, get_object_or_404
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from . import selectors, services
+from . import leaderboards, selectors, services
 from .models import Team, TeamMembership
 from .permissions import team_permissions
 from .serializers import (
     AddMemberSerializer,
     CandidatesSerializer,
     CurrentUserSerializer,
+    LeaderboardSerializer,
     MembershipSerializer,
     MembershipUpdateSerializer,
     TeamCreateSerializer,
@@ -123,3 +125,43 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             raise ValidationError({"q": ["Use at most 150 characters."]})
         suggestions = selectors.member_candidates(team, query, settings.AUTOCOMPLETE_LIMIT)
         return Response({"query": query, "suggestions": suggestions})
+
+
+class LeaderboardView(APIView):
+    """The best users by points: ``period`` ``all`` (all time, the default) or ``30d`` (accepts from
+    others on votes cast or changed in the last 30 days); ``team``: only that team's members (any team
+    may be asked for). Users without points in the period are left out; at most 50."""
+
+    @extend_schema(
+        operation_id="leaderboard",
+        parameters=[
+            OpenApiParameter("period", str, enum=list(leaderboards.PERIODS), description="all (default) or 30d"),
+            OpenApiParameter("team", int, description="Only the members of this team."),
+        ],
+        responses={200: LeaderboardSerializer},
+    )
+    def get(self, request):
+        period = request.query_params.get("period", leaderboards.ALL_TIME)
+        if period not in leaderboards.PERIODS:
+            raise ValidationError({"period": [f"Use one of: {', '.join(leaderboards.PERIODS)}."]})
+        team = None
+        team_id = request.query_params.get("team", "")
+        if team_id:
+            if not team_id.isdigit():
+                raise ValidationError({"team": ["Give the id of a team."]})
+            team = get_object_or_404(Team, pk=team_id)
+        board = leaderboards.leaderboard(period, team=team)
+        since = None if period == leaderboards.ALL_TIME else leaderboards.window_start()
+        return Response(
+            LeaderboardSerializer(
+                {
+                    "period": period,
+                    "team": team.pk if team else None,
+                    "since": since,
+                    "results": [
+                        {"rank": rank, "user": user.pk, "username": user.username, "points": user.leaderboard_points}
+                        for rank, user in enumerate(board, start=1)
+                    ],
+                }
+            ).data
+        )

@@ -73,3 +73,17 @@ class MembershipUpdateSerializer(serializers.Serializer):
 class CandidatesSerializer(serializers.Serializer):
     query = serializers.CharField()
     suggestions = serializers.ListField(child=serializers.CharField())
+
+
+class LeaderboardEntrySerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    user = serializers.IntegerField()
+    username = serializers.CharField()
+    points = serializers.IntegerField(help_text="All time: the user's points; 30d: accepts received in the window.")
+
+
+class LeaderboardSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    team = serializers.IntegerField(allow_null=True)
+    since = serializers.DateTimeField(allow_null=True, help_text="Start of the window (30d), else null.")
+    results = LeaderboardEntrySerializer(many=True)

@@ -325,3 +325,46 @@ def test_profile_query_count_does_not_grow_with_activity(client_for, world, make
     html = html_of(client.get(f"/users/user/{world.ada.pk}/"))
     activity = html[html.index('id="recent-annotations"') :]
     assert activity.count("<time ") == 20
+
+
+# --- leaderboard API --------------------------------------------------------------------------------
+
+
+def test_leaderboard_api_periods_and_teams(api_for, world, make_team):
+    ada_label = label(world.image(world.public), world.ada, world.box)
+    otto_label = label(world.image(world.public), world.otto, world.box)
+    vote(world.bob, ada_label, days_ago=40)
+    vote(world.cara, ada_label, days_ago=1)
+    vote(world.bob, otto_label, days_ago=1)
+    votes.recompute_points()
+    api = api_for(world.bob)
+
+    body = api.get("/api/v1/leaderboard/").json()
+    assert body["period"] == "all"
+    assert body["team"] is None
+    assert body["since"] is None
+    assert [(row["rank"], row["username"], row["points"]) for row in body["results"]] == [(1, "ada", 2), (2, "otto", 1)]
+    recent = api.get("/api/v1/leaderboard/", {"period": "30d"}).json()
+    assert [(row["username"], row["points"]) for row in recent["results"]] == [("ada", 1), ("otto", 1)]
+    assert recent["since"] is not None
+    team = api.get("/api/v1/leaderboard/", {"period": "30d", "team": world.team.pk}).json()
+    assert team["team"] == world.team.pk
+    assert [(row["username"], row["points"]) for row in team["results"]] == [("ada", 1)]
+    assert body["results"][0]["user"] == world.ada.pk
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "field"),
+    [({"period": "week"}, 400, "period"), ({"team": "x"}, 400, "team"), ({"team": "999999"}, 404, None)],
+)
+def test_leaderboard_api_refuses_bad_input(api_for, world, query, status, field):
+    response = api_for(world.bob).get("/api/v1/leaderboard/", query)
+    assert response.status_code == status
+    body = response.json()
+    assert "detail" in body
+    if field:
+        assert field in body["errors"]
+
+
+def test_leaderboard_api_needs_authentication(api_for):
+    assert api_for().get("/api/v1/leaderboard/").status_code == 401
