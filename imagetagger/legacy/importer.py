@@ -1,8 +1,11 @@
 """Import of an original ImageTagger 0.6 database and image folder (``manage.py import_imagetagger``).
 
-Kinds are imported in dependency order, each in transactions of at most one batch: users, teams,
-memberships, annotation types, image sets (with tags and pins), images, annotations, verifications,
-export formats, tools, messages; then every user's points are recomputed with our rule.
+Kinds are imported in dependency order: users, teams, memberships, annotation types, image sets
+(with tags and pins), images, annotations, verifications, export formats, tools, messages; then every
+user's points are recomputed with our rule. Small kinds are written in one transaction each; images
+one by one through the upload's ingest (``images.ingest``: full decode, SHA-512, thumbnail, original
+bytes stored), each committed with its ``LegacyId``; annotations and verifications in transactions
+of 1,000 rows. An interrupted import is simply run again.
 
 Every imported row is recorded in ``LegacyId``; a second run updates what changed in the legacy
 database and imports only what is new, so it never duplicates. Defects of the legacy data (reference
@@ -140,8 +143,8 @@ class LegacyImport:
     def _upsert(self, kind, model, items, *, created_only=None, keep_times=False):
         """Create or update ``model`` objects for ``items`` (``[(legacy id, {attname: value})]``).
 
-        ``created_only`` ({legacy id: {attname: value}}) is set on new objects only; the fields in
-        ``keep_times``: the model's auto_now/auto_now_add fields take the values in ``fields`` on insert.
+        ``created_only`` ({legacy id: {attname: value}}) is set on new objects only. With ``keep_times``
+        the model's auto_now/auto_now_add fields take the values in ``fields`` on insert.
         Returns ``{legacy id: pk}``.
         """
         mapping = self.maps[kind]
