@@ -44,6 +44,7 @@ bench: install
 	$(PY) bench/bench_export.py
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_annotate.py
+	$(PY) bench/bench_statistics.py
 	$(PY) bench/bench_messages.py
 
 lint: install
