@@ -69,11 +69,12 @@ def _etag_matches(request, etag):
     return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)
 
 
-def _serve(request, *, path, content_type, etag, filename, redirect=True):
+def _serve(request, *, path, content_type, etag, filename, redirect=True, make=None):
     """The file at ``path`` of the default storage (or nginx's redirect to it), with caching headers.
 
     From a bucket (``IT_STORAGE=s3``): a redirect to a signed URL, or with ``redirect=False`` (the
     small thumbnails, which then stay cacheable by their ETag) the file streamed through the site.
+    ``make()`` (optional) makes a missing file; it returns None when it cannot.
     """
     headers = {"ETag": etag, "Cache-Control": f"private, max-age={IMAGE_MAX_AGE}"}
     if _etag_matches(request, etag):
@@ -87,14 +88,24 @@ def _serve(request, *, path, content_type, etag, filename, redirect=True):
         response["X-Accel-Redirect"] = NGINX_PREFIX + quote(path)
     else:
         try:
-            stored = open_stream(path)  # the local file, or the body of the bucket's answer
+            stored = _open(path, make)
         except FileNotFoundError:
-            logger.error("the file %s is missing", path)
             raise Http404("The file of this image is missing.") from None
         response = FileResponse(stored, content_type=content_type, filename=filename)
     for name, value in headers.items():
         response[name] = value
     return response
+
+
+def _open(path, make):
+    """The file (locally) or the body of the bucket's answer, one request; made first if missing."""
+    try:
+        return open_stream(path)
+    except FileNotFoundError:
+        if make is None or make() is None:
+            logger.error("the file %s is missing", path)
+            raise
+    return open_stream(path)
 
 
 @token_or_login_required
@@ -115,7 +126,9 @@ def view_image(request, image_id):
 def view_thumbnail(request, image_id):
     image = _readable_image(request, image_id)
     etag = f'"{image.checksum_hex[:64]}-thumbnail"'
-    if not _etag_matches(request, etag) and ensure_thumbnail(image) is None:
+    nginx = settings.USE_NGINX_IMAGE_PROVISION and not is_object_storage()
+    # nginx sends the file itself, so it must exist first; otherwise a missing one is made when opened.
+    if nginx and not _etag_matches(request, etag) and ensure_thumbnail(image) is None:
         raise Http404("This image has no thumbnail.")
     stem = posixpath.splitext(posixpath.basename(image.name))[0]
     return _serve(
@@ -125,4 +138,5 @@ def view_thumbnail(request, image_id):
         etag=etag,
         filename=f"{stem}_thumbnail.jpg",
         redirect=False,
+        make=lambda: ensure_thumbnail(image),
     )
