@@ -24,6 +24,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -58,8 +59,9 @@ VERIFICATION = "verification"
 EXPORT_FORMAT = "export format"
 TOOL = "tool"
 MESSAGE = "message"
+EXPORT = "export"
 MERGED = " (merged)"
-KINDS = [USER, TEAM, MEMBERSHIP, TYPE, SET, IMAGE, ANNOTATION, VERIFICATION, EXPORT_FORMAT, TOOL, MESSAGE]
+KINDS = [USER, TEAM, MEMBERSHIP, TYPE, SET, IMAGE, ANNOTATION, VERIFICATION, EXPORT_FORMAT, EXPORT, TOOL, MESSAGE]
 
 
 class _DryRun(Exception):
@@ -207,6 +209,7 @@ class LegacyImport:
                     ]
                 steps += [
                     ("export formats", self.import_export_formats),
+                    ("exports", self.import_exports),
                     ("tools", self.import_tools),
                     ("messages", self.import_messages),
                     ("points (recomputing)", self.recompute_points),
@@ -216,12 +219,6 @@ class LegacyImport:
                     started = time.monotonic()
                     step()
                     self.out(f"  done in {time.monotonic() - started:.1f} s")
-                if self.source.has_table("annotations_export"):
-                    count = self.source.count("annotations_export")
-                    self.report.message(
-                        f"Exports: {count} stored export text{'s' if count != 1 else ''} not imported "
-                        "(make new exports from the imported formats)."
-                    )
                 if self.skip_images:
                     self.report.message(
                         "Images, annotations and verifications were skipped (--skip-images); run again without it."
@@ -905,6 +902,64 @@ class LegacyImport:
                 extra = present.get(format_id, set()) - type_ids
                 if extra:
                     Through.objects.filter(exportformat_id=format_id, annotationtype_id__in=extra).delete()
+
+    def import_exports(self):
+        """The original kept every export's text in the database: here it becomes a finished export
+        with its file in the storage, deprecated ("[dep]") if its format changed after it was made."""
+        from exports.jobs import storage_name
+        from exports.models import Export, ExportState
+
+        if not self.source.has_table("annotations_export"):
+            self.report.note(EXPORT, "table annotations_export is missing in the legacy database")
+            return
+        formats = ExportFormat.objects.in_bulk(list(self.maps[EXPORT_FORMAT].values()))
+        sets = ImageSet.objects.in_bulk(list(self.maps[SET].values()))
+        columns = ["id", "time", "annotation_count", "export_text", "filename", "format_id", "image_set_id", "user_id"]
+        for batch in self.source.batches("annotations_export", columns, size=100):
+            present = set(
+                Export.objects.filter(
+                    pk__in=[self.maps[EXPORT][row["id"]] for row in batch if row["id"] in self.maps[EXPORT]]
+                ).values_list("pk", flat=True)
+            )
+            for row in batch:
+                if self.maps[EXPORT].get(row["id"]) in present:
+                    self.report.add(EXPORT, "unchanged")  # an export never changes
+                    continue
+                image_set = sets.get(self.maps[SET].get(row["image_set_id"]))
+                if image_set is None:
+                    self.report.skip(EXPORT, "its image set was not imported", row["id"])
+                    continue
+                export_format = formats.get(self.maps[EXPORT_FORMAT].get(row["format_id"]))
+                if export_format is None:
+                    self.report.note(EXPORT, "its format was deleted or not imported: shown as deprecated", row["id"])
+                filename = (row["filename"] or "").replace("/", "_").replace("\\", "_").strip()[:255]
+                export = Export(
+                    image_set=image_set,
+                    user_id=self.maps[USER].get(row["user_id"]),
+                    format=export_format,
+                    format_name=export_format.name if export_format else "deleted format",
+                    # the format as the export saw it, unless the format changed after it was made
+                    format_changed=export_format.last_change_time
+                    if export_format and export_format.last_change_time <= row["time"]
+                    else None,
+                    state=ExportState.DONE,
+                    progress=100,
+                    time=row["time"],
+                    finished=row["time"],
+                    annotation_count=max(row["annotation_count"] or 0, 0),
+                    filename=filename or f"export_{row['id']}.txt",
+                )
+                data = (row["export_text"] or "").encode()
+                with transaction.atomic():
+                    with _keep_timestamps(Export):
+                        export.save()
+                    export.file = default_storage.save(storage_name(export, export.filename), ContentFile(data))
+                    if self.dry_run:
+                        self.written_files.append(export.file)
+                    export.size = len(data)
+                    export.save(update_fields=["file", "size"])
+                    self._remember(EXPORT, [(row["id"], export.pk)])
+                self.report.add(EXPORT, "imported")
 
     # --- tools and messages -----------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client, RequestFactory
 
 from annotations.models import Annotation, AnnotationType, VectorType, Verification
-from exports.models import ExportFormat
+from exports.models import Export, ExportFormat, ExportState
 from images.models import Image, ImageSet, SetTag
 from legacy.importer import MERGED
 from legacy.models import LegacyId
@@ -64,7 +64,18 @@ def legacy(kind, legacy_id):
 
 
 def counts():
-    models = [User, Team, TeamMembership, AnnotationType, ImageSet, Image, Annotation, Verification, ExportFormat]
+    models = [
+        User,
+        Team,
+        TeamMembership,
+        AnnotationType,
+        ImageSet,
+        Image,
+        Annotation,
+        Verification,
+        ExportFormat,
+        Export,
+    ]
     result = {model.__name__: model.objects.count() for model in models}
     result["tags"] = SetTag.imagesets.through.objects.count()
     result["pins"] = ImageSet.pinned_by.through.objects.count()
@@ -231,6 +242,15 @@ def test_imports_everything_and_a_second_run_changes_nothing(world, storage_dir,
     assert grouped.image_format == "%%imagename: %%annotations\n"
     assert list(grouped.annotation_types.all()) == [AnnotationType.objects.get(pk=legacy("annotation type", 4))]
 
+    # exports: the stored text becomes a finished export's file; its format changed since: deprecated
+    export = Export.objects.get(pk=legacy("export", 1))
+    assert (export.state, export.filename, export.annotation_count) == (ExportState.DONE, "export_1.txt", 1)
+    assert (export.image_set, export.user, export.format, export.time) == (field_a, alice, lines, T0)
+    assert export.deprecated
+    with default_storage.open(export.file, "rb") as stored:
+        assert stored.read() == b"a.png|ball|1,2;10,12;"
+    assert export.size == len(b"a.png|ball|1,2;10,12;")
+
     # the report names every defect with its legacy ids
     assert "users: 5 imported" in output
     assert "username already used (names are unique regardless of case): renamed (legacy ids 2, 4)" in output
@@ -243,12 +263,13 @@ def test_imports_everything_and_a_second_run_changes_nothing(world, storage_dir,
     assert "vote on the voter's own annotation (the original voted for every creator) (legacy ids 1, 8)" in output
     assert "unknown vector type 9 (its annotations are skipped) (legacy ids 5)" in output
     assert "template our editor would refuse (imported as it is; fix it on its page) (legacy ids 3)" in output
-    assert "Exports: 1 stored export text not imported" in output
+    assert "its format was deleted" not in output
 
     before = counts()
     second = run(world)
     assert counts() == before
-    for kind in ("users", "teams", "image sets", "images", "annotations", "verifications", "export formats"):
+    kinds = ("users", "teams", "image sets", "images", "annotations", "verifications", "export formats", "exports")
+    for kind in kinds:
         assert f"{kind}: 0 imported, 0 updated" in second
 
     # an imported user logs in with the password of the original site (the hash is upgraded then)
