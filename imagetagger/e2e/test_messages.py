@@ -70,3 +70,47 @@ def test_admin_posts_member_sees_badge_reads_it_badge_goes(page, browser, live_s
     expect(member_page.locator(f"#message-{message.pk}")).to_contain_text("Lab closed on Friday")
     expect(member_page.locator(f"#message-{message.pk}").get_by_text("New")).to_have_count(0)
     context.close()
+
+
+def test_announcement_on_the_home_page_until_read_and_deleted_after_confirmation(page, browser, live_server, make_user):
+    staff, user = make_user("sam", is_staff=True), make_user("otto")
+
+    # Staff publish an announcement for everybody.
+    _log_in(page.context, live_server, staff)
+    page.goto("/tagger_messages/overview/global/")
+    page.get_by_role("link", name="New announcement").click()
+    page.get_by_label("Title", exact=True).fill("Maintenance tonight")
+    page.get_by_label("Content", exact=True).fill("The site is down from 22:00.")
+    page.get_by_label("For", exact=True).select_option("all")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_text("Announcement “Maintenance tonight” published.")).to_be_visible()
+    announcement = Message.objects.get()
+
+    # A user sees it on top of the home page and marks it read there.
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    _log_in(context, live_server, user)
+    user_page = context.new_page()
+    user_page.goto("/")
+    panel = user_page.locator("#home-announcements")
+    expect(panel).to_contain_text("Maintenance tonight")
+    expect(user_page.locator("#unread-badge")).to_have_text("1 unread")
+    panel.get_by_role("button", name="Mark “Maintenance tonight” as read").click()
+    expect(user_page.get_by_role("heading", name="Home")).to_be_visible()
+    expect(user_page.locator("#home-announcements")).to_have_count(0)
+    expect(user_page.locator("#unread-badge")).to_have_count(0)
+    context.close()
+
+    # Deleting asks first: dismissed, nothing happens; accepted, it is gone.
+    page.goto("/tagger_messages/overview/global/")
+    delete = page.get_by_role("button", name="Delete “Maintenance tonight”")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    delete.click()
+    page.wait_for_timeout(500)  # time for a wrongly sent form to arrive
+    expect(page.locator(f"#message-{announcement.pk}")).to_be_visible()
+    assert Message.objects.filter(pk=announcement.pk).exists()
+    page.once("dialog", lambda dialog: dialog.accept())
+    delete.click()
+    expect(page.get_by_text("Message “Maintenance tonight” deleted.")).to_be_visible()
+    expect(page.locator(f"#message-{announcement.pk}")).to_have_count(0)
+    assert not Message.objects.exists()
