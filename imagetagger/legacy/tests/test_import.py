@@ -405,3 +405,38 @@ def test_clear_errors_for_a_wrong_database_or_folder(world, tmp_path):
     world.execute("DROP TABLE annotations_verification; DROP TABLE annotations_annotation CASCADE")
     with pytest.raises(CommandError, match="missing tables annotations_annotation"):
         call_command("import_imagetagger", "--database-url", world.url, "--skip-images", stdout=io.StringIO())
+
+
+def test_an_edit_into_a_duplicate_is_not_applied_and_missing_tables_are_reported(world, storage_dir):
+    run(world)
+    # annotation 14 ("not in image", ball, image a) becomes the same box as annotation 1
+    world.execute(
+        """UPDATE annotations_annotation SET vector = '{"x1": 1, "y1": 2, "x2": 10, "y2": 12}' WHERE id = 14"""
+    )
+    world.execute(
+        "DROP TABLE tools_tool; DROP TABLE tagger_messages_message_read_by, tagger_messages_teammessage, "
+        "tagger_messages_globalmessage, tagger_messages_message"
+    )
+
+    output = run(world)
+
+    assert Annotation.objects.get(pk=legacy("annotation", 14)).vector is None
+    assert "changed into a duplicate of another annotation: not updated (legacy ids 14)" in output
+    assert "table tools_tool is missing in the legacy database" in output
+    assert "table tagger_messages_message is missing in the legacy database" in output
+
+
+def test_what_was_deleted_here_is_imported_again(world, storage_dir):
+    run(world)
+    ImageSet.objects.get(pk=legacy("image set", 1)).delete()  # with its images and their annotations
+
+    output = run(world)
+
+    field_a = ImageSet.objects.get(pk=legacy("image set", 1))
+    assert field_a.name == "Field A"
+    assert set(field_a.images.values_list("name", flat=True)) == {"a.png", "b.png"}
+    box = Annotation.objects.get(pk=legacy("annotation", 1))
+    assert box.image.image_set == field_a
+    assert legacy("annotation", 7) == box.pk  # the duplicate is merged into the new one again
+    assert Verification.objects.filter(annotation=box).count() == 2
+    assert "image sets: 1 imported, 0 updated, 2 unchanged" in output
