@@ -40,6 +40,7 @@ test: install
 bench: install
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_zip.py
+	$(PY) bench/bench_s3.py
 	$(PY) bench/bench_annotations_api.py
 	$(PY) bench/bench_export.py
 	$(PY) bench/bench_import.py

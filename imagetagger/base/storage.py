@@ -29,6 +29,17 @@ class BucketStorage(S3Storage):
     per storage object and thread: each new session loads the S3 service description again (about
     half a second)."""
 
+    def get_default_settings(self):
+        defaults = super().get_default_settings()
+        from boto3.s3.transfer import TransferConfig
+
+        # Large files (archives, exports) go up in parts of 8 MiB, four at a time: at most about
+        # 32 MiB of a file is in memory while it is sent, whatever its size.
+        config = TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=4)
+        config.max_in_memory_upload_chunks = 4  # s3transfer's setting, not offered by boto3's constructor
+        defaults["transfer_config"] = config
+        return defaults
+
     def _create_session(self):
         key = (self.session_profile, self.access_key, self.secret_key, self.security_token)
         with _lock:

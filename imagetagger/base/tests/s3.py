@@ -5,6 +5,10 @@ every test then gets its own key prefix, so that it sees only the files it store
 """
 
 import logging
+import socket
+import subprocess
+import sys
+import time
 import types
 import uuid
 
@@ -15,21 +19,49 @@ REGION = "us-east-1"
 
 
 class LocalS3:
-    """moto's S3 in a thread of this process, on a free port of 127.0.0.1, with an empty bucket."""
+    """moto's S3 on a free port of 127.0.0.1, with an empty bucket: in a thread of this process, or
+    with ``separate_process=True`` in a process of its own (so that its memory is not ours)."""
 
-    def __init__(self):
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self.server.start()
-        host, port = self.server.get_host_and_port()
-        self.endpoint_url = f"http://{host}:{port}"
+    def __init__(self, *, separate_process=False):
+        self.server = self.process = None
         self._client = None
+        if separate_process:
+            port = _free_port()
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            self.endpoint_url = f"http://127.0.0.1:{port}"
+            self._wait_until_up()
+        else:
+            from moto.server import ThreadedMotoServer
+
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
+            self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            self.server.start()
+            host, port = self.server.get_host_and_port()
+            self.endpoint_url = f"http://{host}:{port}"
         self.client().create_bucket(Bucket=BUCKET)
 
+    def _wait_until_up(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", int(self.endpoint_url.rsplit(":", 1)[1])), timeout=1):
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError("moto's server did not start") from None
+                time.sleep(0.1)
+        raise RuntimeError("moto's server did not start in time")
+
     def stop(self):
-        self.server.stop()
+        if self.server is not None:
+            self.server.stop()
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
 
     def client(self):
         if self._client is None:
@@ -91,6 +123,12 @@ class LocalS3:
             client.delete_objects(
                 Bucket=BUCKET, Delete={"Objects": [{"Key": key} for key in keys[start : start + 1000]], "Quiet": True}
             )
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def new_prefix():
