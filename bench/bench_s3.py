@@ -25,34 +25,11 @@ import _setup  # sets up the environment before Django is imported
 
 
 def create_set(count, size):
-    import hashlib
+    """The set of bench_zip.py (its files in the local folder), and ``{storage name: bytes}`` of them."""
+    from bench_zip import create_set as create_local_set
 
-    from images.models import Image, ImageSet
-    from users.models import Team
-
-    team = Team.objects.create(name="bench")
-    image_set = ImageSet.objects.create(name="s3 bench", team=team)
-    image_set.path = f"{team.pk}_{image_set.pk}"
-    image_set.save(update_fields=["path"])
-    files, rows = {}, []
-    for number in range(count):
-        data = os.urandom(size)
-        filename = f"img{number:05d}_{hashlib.sha1(data).hexdigest()[:8]}.png"
-        files[f"{image_set.image_folder()}/{filename}"] = data
-        rows.append(
-            Image(
-                image_set=image_set,
-                name=f"day{number % 3}/img{number:05d}.png",
-                filename=filename,
-                checksum=hashlib.sha512(data).digest(),
-                width=1,
-                height=1,
-                format="png",
-                file_size=size,
-            )
-        )
-    Image.objects.bulk_create(rows, batch_size=500)
-    return image_set, files
+    image_set, folder = create_local_set(count, size)
+    return image_set, {f"{image_set.image_folder()}/{path.name}": path.read_bytes() for path in folder.iterdir()}
 
 
 def store(files):
@@ -102,7 +79,6 @@ def main():
     server = LocalS3(separate_process=True)
     try:
         image_set, files = create_set(options.images, options.kib * 1024)
-        store(files)
         local_time, local_peak = time_build(image_set, options.rounds)
         bucket = {**settings.STORAGES, "default": server.storage_settings("bench")}
         with override_settings(STORAGES=bucket):
