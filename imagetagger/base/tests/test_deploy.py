@@ -565,3 +565,17 @@ def test_entrypoint_runs_any_other_command_in_the_project_folder():
     assert result.stdout.splitlines() == [str(PROJECT_DIR), "first second"]
     failing = subprocess.run([str(entrypoint), "false"], env=env, capture_output=True, timeout=60, check=False)
     assert failing.returncode == 1
+
+
+def test_web_pods_add_up_the_metrics_of_their_workers_and_may_get_a_metrics_token(manifests):
+    web = workloads(manifests)["web"]["spec"]["template"]["spec"]
+    environment = container_environment(manifests, web["containers"][0])
+    folder = environment["PROMETHEUS_MULTIPROC_DIR"]
+    mounts = {mount["mountPath"]: mount["name"] for mount in web["containers"][0]["volumeMounts"]}
+    volumes = {volume["name"]: volume for volume in web["volumes"]}
+    assert folder.startswith("/tmp/"), "per pod and writable"
+    assert "emptyDir" in volumes[mounts["/tmp"]], "starts empty with the pod"
+    assert "IT_METRICS_TOKEN" in environment, "the operator sets it in k8s/secrets.env"
+    for component in ("worker", "migrate"):
+        other = workloads(manifests)[component]["spec"]["template"]["spec"]["containers"][0]
+        assert "PROMETHEUS_MULTIPROC_DIR" not in container_environment(manifests, other), component
