@@ -41,7 +41,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
-from base.storage import list_prefix, open_stream
+from base.storage import is_object_storage, list_prefix, open_stream
 
 from .models import Image, ImageSet
 
@@ -252,8 +252,38 @@ def swap(image_set_id, owner, *, name, version, size, previous):
         zip_error="",
     )
     if swapped and previous and previous != name:
-        transaction.on_commit(lambda: _delete_quietly(previous))
+        transaction.on_commit(lambda: retire(previous))
     return bool(swapped)
+
+
+# A superseded archive in a bucket stays this much longer than the signed URLs handed out for it.
+RETIRE_MARGIN = timedelta(seconds=60)
+
+
+def retire(name):
+    """Delete a superseded archive: from a folder at once (open downloads keep reading it); from a
+    bucket once the signed URLs given out for it have expired, so that a running or resumed download
+    (the same URL with a Range header) still finds it."""
+    if not is_object_storage():
+        _delete_quietly(name)
+        return
+    delay = timedelta(seconds=settings.S3_URL_EXPIRY_SECONDS) + RETIRE_MARGIN
+    delete_archive.using(run_after=timezone.now() + delay).enqueue(name)
+
+
+@task()
+def delete_archive(name):
+    """The background task of ``retire``."""
+    _delete_quietly(name)
+    return {"deleted": name}
+
+
+def _retiring():
+    """Names of archives whose deletion is queued (``retire``)."""
+    from django_tasks_db.models import DBTaskResult
+
+    pending = DBTaskResult.objects.filter(status="READY", task_path=delete_archive.module_path)
+    return {((stored or {}).get("args") or [None])[0] for stored in pending.values_list("args_kwargs", flat=True)}
 
 
 def record_failure(image_set_id, owner, message, failures):
@@ -600,8 +630,9 @@ def _remove_stored_leftovers(current):
     except Exception:
         logger.exception("Could not list the archives of %s", prefix)
         return
+    retiring = _retiring() if found else set()
     for name, modified in found:
-        if name != current and name.endswith(".zip") and modified < limit:
+        if name != current and name not in retiring and name.endswith(".zip") and modified < limit:
             _delete_quietly(name)
             logger.info("Removed the left-over archive %s", name)
 
