@@ -43,7 +43,9 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # volume shared by every pod: off unless GUNICORN_CONTROL_SOCKET names a path private to the pod.
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
-accesslog = "-"
+# Every request is logged by the application itself (one JSON record in Prod, base/logs.py); gunicorn's
+# own plain-text access log only when GUNICORN_ACCESS_LOG names a file (or "-" for standard output).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # TLS ends at the ingress; only the ingress and the probes reach the pods.
