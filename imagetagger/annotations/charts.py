@@ -60,7 +60,8 @@ def stacked_bars(labels, series, *, other=None):
             )
     ticks = [
         {"y": round(TOP + plot_height - fraction * plot_height, 2), "value": _number(top * fraction)}
-        for fraction in (0, 0.5, 1)
+        # Counts are whole numbers: a middle line only where it is one.
+        for fraction in ((0, 0.5, 1) if top % 2 == 0 else (0, 1))
     ]
     every = max(1, math.ceil(count / 6))
     x_labels = [

@@ -151,6 +151,8 @@ def test_stacked_bars_scale_to_the_highest_day_and_stack_in_order():
     assert last["parts"][1]["colour"] == charts.OTHER_COLOUR
     assert last["parts"][1]["title"] == "d3: 4 other"
     assert first["x"] < last["x"]
+    odd = charts.stacked_bars(["d1"], [{"name": "a", "counts": [4]}])
+    assert [tick["value"] for tick in odd["ticks"]] == [0, 5]
     assert chart["legend"] == [{"name": "a", "colour": charts.PALETTE[0]}, {"name": "other", "colour": "#999999"}]
 
 
