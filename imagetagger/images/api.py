@@ -10,6 +10,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from annotations.models import Annotation, AnnotationType
+from imagetagger.api import id_from_query
 from users.models import Team
 
 from . import selectors, services
@@ -30,10 +31,7 @@ from .serializers import (
 
 def _annotations_of_type(type_id):
     """Annotations of the image in ``OuterRef("pk")`` with this type (given as a query parameter)."""
-    try:
-        type_id = int(type_id)
-    except ValueError:
-        raise ValidationError({"missing_annotation_type": ["Give an annotation type id (a number)."]}) from None
+    type_id = id_from_query(type_id, "missing_annotation_type", "an annotation type id")
     if not AnnotationType.objects.filter(pk=type_id).exists():
         raise ValidationError({"missing_annotation_type": ["There is no annotation type with this id."]})
     return Annotation.objects.filter(image=OuterRef("pk"), annotation_type_id=type_id)
@@ -67,10 +65,7 @@ class ImageSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if self.action == "list":
             params = self.request.query_params
             if params.get("team"):
-                try:
-                    sets = sets.filter(team_id=int(params["team"]))
-                except ValueError:
-                    raise ValidationError({"team": ["Give a team id (a number)."]}) from None
+                sets = sets.filter(team_id=id_from_query(params["team"], "team", "a team id"))
             if params.get("q"):
                 sets = sets.filter(name__icontains=params["q"])
             for tag in params.getlist("tag"):

@@ -55,3 +55,18 @@ def exception_handler(exc, context):
     elif not isinstance(response.data, dict) or "detail" not in response.data:
         response.data = {"detail": " ".join(_summarise(response.data))}
     return response
+
+
+ID_MAX = 2**63 - 1  # the largest id any of our databases stores
+
+
+def id_from_query(value, name, what="an id"):
+    """``value`` (a query parameter) as an id, or a 400 naming ``name``: never a number the database
+    cannot compare (SQLite and PostgreSQL fail on integers beyond 64 bits)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not 1 <= number <= ID_MAX:
+        raise exceptions.ValidationError({name: [f"Give {what} (a whole number from 1)."]})
+    return number

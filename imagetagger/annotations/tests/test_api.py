@@ -883,7 +883,15 @@ def test_image_list_filters_images_missing_a_type(world, api_for):
     assert len(few) == len(many)
 
 
-@pytest.mark.parametrize(("value", "words"), [("ball", "a number"), ("999999", "no annotation type")])
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("ball", "a whole number"),
+        (str(2**70), "a whole number"),
+        ("0", "a whole number"),
+        ("999999", "no annotation type"),
+    ],
+)
 def test_image_list_refuses_a_bad_type(world, api_for, value, words):
     response = api_for(world["bob"]).get(
         f"/api/v1/imagesets/{world['sets']['private'].pk}/images/?missing_annotation_type={value}"

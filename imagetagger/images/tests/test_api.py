@@ -58,7 +58,10 @@ def test_list_filters_by_team_name_and_tag(world, api_for, make_team):
     assert names(f"team={other_team.pk}") == ["elsewhere"]
     assert names("q=FIE") == ["field"]
     assert names("tag=night") == ["open"]
-    assert api.get("/api/v1/imagesets/?team=abc").status_code == 400
+    for bad in ("abc", str(2**70), "0", "-3"):
+        response = api.get(f"/api/v1/imagesets/?team={bad}")
+        assert response.status_code == 400, bad
+        assert "a team id" in response.json()["errors"]["team"][0]
 
 
 def test_list_runs_a_constant_number_of_queries(world, api_for, make_team):
