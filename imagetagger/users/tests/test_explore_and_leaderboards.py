@@ -368,3 +368,11 @@ def test_leaderboard_api_refuses_bad_input(api_for, world, query, status, field)
 
 def test_leaderboard_api_needs_authentication(api_for):
     assert api_for().get("/api/v1/leaderboard/").status_code == 401
+
+
+def test_the_navbar_links_to_the_leaderboard_for_logged_in_users(client, client_for, make_user):
+    anonymous = client.get("/")
+    assert anonymous.status_code == 200
+    assert 'id="leaderboard-link"' not in anonymous.content.decode()
+    html = client_for(make_user()).get("/").content.decode()
+    assert 'href="/users/leaderboard/" id="leaderboard-link"' in html
