@@ -55,3 +55,42 @@ def machine():
     cores = os.cpu_count()
     disk = subprocess.run(["df", "-h", str(WORKDIR)], capture_output=True, text=True).stdout.splitlines()[-1].split()[0]
     return f"{cpu}, {cores} cores, Python {platform.python_version()}, data on {disk}"
+
+
+def add_image_rows(image_set, count, name_of, batch=10_000):
+    """``count`` image rows without files in ``image_set``, named ``name_of(number)``; their ids in order."""
+    import hashlib
+
+    from images.models import Image
+
+    for start in range(0, count, batch):
+        Image.objects.bulk_create(
+            Image(
+                image_set=image_set,
+                name=name_of(number),
+                filename=f"b{number}.jpg",
+                checksum=hashlib.sha256(str(number).encode()).digest(),
+                width=1280,
+                height=960,
+                format="jpeg",
+            )
+            for number in range(start, min(start + batch, count))
+        )
+    return list(Image.objects.filter(image_set=image_set).order_by("id").values_list("id", flat=True))
+
+
+def wait_until_healthy(process, port, what="the server", seconds=30):
+    """Wait until ``/healthz`` on ``port`` answers 200; else stop ``process`` and exit with its error output."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"{what} did not start: {process.stderr.read().decode()[-2000:]}")

@@ -29,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -124,16 +123,7 @@ def start_server(port):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"the server did not start: {process.stderr.read().decode()[-2000:]}")
+    return _setup.wait_until_healthy(process, port)
 
 
 def session_cookie(user, url):

@@ -149,17 +149,7 @@ def start_gunicorn(port):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
+    return _setup.wait_until_healthy(process, port, "gunicorn")
 
 
 def percentile(values, share):

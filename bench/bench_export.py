@@ -11,7 +11,6 @@ traced run of each export (``tracemalloc``: Python allocations), so the timed ru
 """
 
 import argparse
-import hashlib
 import resource
 import time
 import tracemalloc
@@ -24,7 +23,6 @@ _setup.setup_django()
 from annotations.models import Annotation, AnnotationType, VectorType  # noqa: E402
 from exports import jobs  # noqa: E402
 from exports.models import Export, ExportFormat  # noqa: E402
-from images.models import Image  # noqa: E402
 from images.services import create_imageset  # noqa: E402
 from users.models import User  # noqa: E402
 from users.services import create_team  # noqa: E402
@@ -35,22 +33,9 @@ BATCH = 10000
 def generate(image_set, types, images, annotations):
     """``images`` image rows and ``annotations`` annotations spread evenly over them (bulk inserts)."""
     started = time.perf_counter()
-    for start in range(0, images, BATCH):
-        Image.objects.bulk_create(
-            [
-                Image(
-                    image_set=image_set,
-                    name=f"run{number // 1000:03d}/frame{number:06d}.jpg",
-                    filename=f"b{number}.jpg",
-                    checksum=hashlib.sha256(str(number).encode()).digest(),
-                    width=1280,
-                    height=960,
-                    format="jpeg",
-                )
-                for number in range(start, min(start + BATCH, images))
-            ]
-        )
-    image_ids = list(Image.objects.filter(image_set=image_set).order_by("id").values_list("id", flat=True))
+    image_ids = _setup.add_image_rows(
+        image_set, images, lambda number: f"run{number // 1000:03d}/frame{number:06d}.jpg", BATCH
+    )
     box, polygon, point = types
     for start in range(0, annotations, BATCH):
         rows = []

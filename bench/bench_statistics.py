@@ -14,7 +14,6 @@ with a cold and a warm cache; and the two site-wide leaderboards (all time, last
 """
 
 import argparse
-import hashlib
 import time
 import uuid
 
@@ -29,7 +28,6 @@ from django.utils import timezone  # noqa: E402
 
 from annotations import statistics  # noqa: E402
 from annotations.models import Annotation, AnnotationType, VectorType, Verification  # noqa: E402
-from images.models import Image  # noqa: E402
 from images.services import create_imageset  # noqa: E402
 from users import leaderboards  # noqa: E402
 from users.models import User  # noqa: E402
@@ -43,20 +41,7 @@ TYPE_NAMES = ("car", "person", "bike", "lane", "sign", "light", "dog", "cone")
 def generate(image_set, types, voters, images, annotations):
     """Rows in bulk; then the times are spread in SQL (``time`` is set on insert)."""
     started = time.perf_counter()
-    for start in range(0, images, BATCH):
-        Image.objects.bulk_create(
-            Image(
-                image_set=image_set,
-                name=f"frame{number:07d}.jpg",
-                filename=f"b{number}.jpg",
-                checksum=hashlib.sha256(str(number).encode()).digest(),
-                width=1280,
-                height=960,
-                format="jpeg",
-            )
-            for number in range(start, min(start + BATCH, images))
-        )
-    image_ids = list(Image.objects.filter(image_set=image_set).order_by("id").values_list("id", flat=True))
+    image_ids = _setup.add_image_rows(image_set, images, lambda number: f"frame{number:07d}.jpg", BATCH)
     for start in range(0, annotations, BATCH):
         Annotation.objects.bulk_create(
             Annotation(
