@@ -51,7 +51,10 @@ OVERVIEW_TABS = {
 }
 
 
-def _overview(request, tab, *, hidden=False):
+@login_required
+@require_GET
+def overview(request, tab, hidden=False):
+    """One view for every tab; ``urls.py`` passes ``tab`` and ``hidden``."""
     user = request.user
     now = timezone.now()
     memberships = memberships_of(user)
@@ -87,42 +90,6 @@ def _overview(request, tab, *, hidden=False):
             "has_unread": not hidden and tab != "sent" and any(not m.is_read for m in rows),
         },
     )
-
-
-@login_required
-@require_GET
-def overview_unread(request):
-    return _overview(request, "unread")
-
-
-@login_required
-@require_GET
-def overview_all(request):
-    return _overview(request, "all")
-
-
-@login_required
-@require_GET
-def overview_sent(request):
-    return _overview(request, "sent")
-
-
-@login_required
-@require_GET
-def overview_sent_hidden(request):
-    return _overview(request, "sent", hidden=True)
-
-
-@login_required
-@require_GET
-def overview_global(request):
-    return _overview(request, "global")
-
-
-@login_required
-@require_GET
-def overview_global_hidden(request):
-    return _overview(request, "global", hidden=True)
 
 
 # --- writing ---
