@@ -17,7 +17,7 @@ from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
@@ -56,14 +56,9 @@ def set_annotations(image_set):
     )
 
 
-def _url_maker(name, fallback):
-    """``make(id)`` for the URL ``annotations:<name>``, or the literal ``fallback % id`` while that route
-    does not exist (the annotate and verify pages are built separately)."""
-    try:
-        template = reverse(f"annotations:{name}", args=[987654321])
-    except NoReverseMatch:
-        template = fallback % 987654321
-    before, _, after = template.partition("987654321")
+def _url_maker(name):
+    """``make(id)`` for the URL ``annotations:<name>``: one ``reverse`` per page, not one per row."""
+    before, _, after = reverse(f"annotations:{name}", args=[987654321]).partition("987654321")
     return lambda pk: f"{before}{pk}{after}"
 
 
@@ -111,8 +106,8 @@ def manage_annotations(request, set_id):
         query_items = form.query_items()
         paginator = Paginator(form.apply(set_annotations(image_set)), PER_PAGE)
         page = paginator.get_page(request.GET.get("page"))
-        annotate_url = _url_maker("annotate", "/annotations/%s/")
-        verify_url = _url_maker("verify", "/annotations/%s/verify/")
+        annotate_url = _url_maker("annotate")
+        verify_url = _url_maker("verify")
         back = urlencode([*query_items, ("page", page.number)])
         for annotation in page.object_list:
             granted = annotation_permissions(request.user, annotation, set_permissions=permissions)
