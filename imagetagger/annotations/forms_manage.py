@@ -36,6 +36,26 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+def _date_field(label):
+    return forms.DateField(
+        required=False,
+        label=label,
+        input_formats=["%Y-%m-%d"],
+        widget=DateInput(),
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+    )
+
+
+def _score_field(label):
+    return forms.IntegerField(
+        required=False,
+        label=label,
+        min_value=-SCORE_LIMIT,
+        max_value=SCORE_LIMIT,
+        error_messages={"invalid": "Enter a whole number."},
+    )
+
+
 class AnnotationFilterForm(forms.Form):
     type = TypeChoiceField(
         queryset=AnnotationType.objects.order_by("name", "pk"),
@@ -51,34 +71,10 @@ class AnnotationFilterForm(forms.Form):
         label="Last editor",
         help_text="Username; the creator when never edited.",
     )
-    newer_than = forms.DateField(
-        required=False,
-        label="Newer than",
-        input_formats=["%Y-%m-%d"],
-        widget=DateInput(),
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
-    )
-    older_than = forms.DateField(
-        required=False,
-        label="Older than",
-        input_formats=["%Y-%m-%d"],
-        widget=DateInput(),
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
-    )
-    score_min = forms.IntegerField(
-        required=False,
-        label="Score at least",
-        min_value=-SCORE_LIMIT,
-        max_value=SCORE_LIMIT,
-        error_messages={"invalid": "Enter a whole number."},
-    )
-    score_max = forms.IntegerField(
-        required=False,
-        label="Score at most",
-        min_value=-SCORE_LIMIT,
-        max_value=SCORE_LIMIT,
-        error_messages={"invalid": "Enter a whole number."},
-    )
+    newer_than = _date_field("Newer than")
+    older_than = _date_field("Older than")
+    score_min = _score_field("Score at least")
+    score_max = _score_field("Score at most")
     origin = forms.ChoiceField(
         required=False,
         label="Origin",
