@@ -123,9 +123,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             admin, members = self._users()
             team = self._team(admin, members)
-            if not team.memberships.filter(user=admin).exists():
+            if team is None:
                 self.stderr.write(
-                    f"A team named {team.name} exists without {ADMIN}: its image sets are left alone. "
+                    f"A team named {TEAM_NAME} exists without {ADMIN}: its image sets are left alone. "
                     "Rename it to load the demo image set."
                 )
                 return
@@ -159,12 +159,13 @@ class Command(BaseCommand):
         return made[0], made[1:]
 
     def _team(self, admin, members):
+        """The demo team with the members in it; None when a team of that name is somebody else's."""
         team = Team.objects.filter(name__iexact=TEAM_NAME).first()
         if team is None:
             team = user_services.create_team(creator=admin, name=TEAM_NAME)
             self.stdout.write(f"Created team {TEAM_NAME}.")
         if not team.memberships.filter(user=admin).exists():
-            return team  # somebody else's team of that name: leave it alone
+            return None  # somebody else's team of that name: leave it alone
         for member in members:
             if not team.memberships.filter(user=member).exists():
                 user_services.add_member(actor=admin, team=team, username=member.username)
