@@ -761,8 +761,12 @@ def ingest_upload(*, actor, image_set, uploaded_file):
     return ingest_uploads(actor=actor, image_set=image_set, uploaded_files=[uploaded_file])
 
 
-def add_image_file(image_set, *, name, fileobj, uploader=None):
-    """Add one image from an open file without a permission check (tests, scripts, data imports)."""
+def add_image_file(image_set, *, name, fileobj, uploader=None, invalidate=True):
+    """Add one image from an open file without a permission check (tests, scripts, data imports).
+
+    ``invalidate=False``: the set's archive is left alone (for callers that add many images and
+    invalidate each changed set once at the end).
+    """
     session = _Ingest(image_set, uploader)
     try:
         content, size, digest = _spool(fileobj)
@@ -770,7 +774,7 @@ def add_image_file(image_set, *, name, fileobj, uploader=None):
         return session.report(name, 0, REFUSED, refusal.args[0])
     with content:
         result = session.add(safe_name(name), File(content, name=name.rsplit("/", 1)[-1]), size, digest)
-    if session.added_ids:
+    if invalidate and session.added_ids:
         _content_changed(image_set)
     return result
 

@@ -34,7 +34,7 @@ from annotations.models import Annotation, AnnotationType, VectorType, Verificat
 from annotations.votes import recompute_points
 from exports.models import ExportFormat
 from exports.template import validate_templates
-from images.ingest import ADDED, DUPLICATE, _Ingest, _Refused, _spool, safe_name
+from images.ingest import ADDED, DUPLICATE, add_image_file, safe_name
 from images.models import Image, ImageSet, Priority, SetTag
 from images.services import content_changed, normalise_tag_name
 from users.models import TEAM_NAME_MAX_LENGTH, Team, TeamMembership
@@ -531,7 +531,6 @@ class LegacyImport:
             self.legacy_set_paths = {}
         self._find_image_folder()
         sets = ImageSet.objects.in_bulk(list(self.maps[SET].values()))
-        sessions = {}
         columns = ["id", "image_set_id", "name", "filename", "time", "checksum", "width", "height"]
         done = 0
         for batch in self.source.batches("images_image", columns, order_by="image_set_id,id", size=BATCH):
@@ -550,7 +549,7 @@ class LegacyImport:
                 if image_set is None:
                     self.report.skip(IMAGE, "its image set was not imported", row["id"])
                     continue
-                fixed = self._import_image_file(row, image_set, sessions)
+                fixed = self._import_image_file(row, image_set)
                 if fixed is not None:
                     times.append(fixed)
             with transaction.atomic():
@@ -583,25 +582,19 @@ class LegacyImport:
             return None
         return self.images_dir / folder / row["filename"]
 
-    def _import_image_file(self, row, image_set, sessions):
+    def _import_image_file(self, row, image_set):
         """Copy one legacy image into our storage; returns an Image (pk and time) to fix, or None."""
         path = self._image_path(row, image_set)
         if path is None or not path.is_file():
             self.report.skip(IMAGE, "file missing in the image folder (its annotations are skipped)", row["id"])
             return None
-        session = sessions.get(image_set.pk)
-        if session is None:
-            session = sessions[image_set.pk] = _Ingest(image_set, None)
-        name = self._image_name(row)
         try:
             with path.open("rb") as source:
-                content, size, digest = _spool(source)
-        except (OSError, _Refused) as error:
-            reason = error.args[0] if isinstance(error, _Refused) else f"file cannot be read ({error.strerror})"
-            self.report.skip(IMAGE, reason, row["id"])
+                # Each changed set's archive is invalidated once, at the end of the import.
+                result = add_image_file(image_set, name=self._image_name(row), fileobj=source, invalidate=False)
+        except OSError as error:
+            self.report.skip(IMAGE, f"file cannot be read ({error.strerror})", row["id"])
             return None
-        with content:
-            result = session.add(name, File(content, name=path.name), size, digest)
         if result.status == DUPLICATE:
             self.report.note(IMAGE, "same file as another image of the set: merged into it", row["id"])
             self._remember_in_transaction(IMAGE, [(row["id"], result.image_id)], merged=True)
@@ -616,7 +609,7 @@ class LegacyImport:
         image = Image.objects.select_related("image_set").get(pk=result.image_id)
         if self.dry_run:
             self.written_files += [image.relative_path, image.thumbnail_path]
-        if row["checksum"] is not None and bytes(row["checksum"]) != digest:
+        if row["checksum"] is not None and bytes(row["checksum"]) != bytes(image.checksum):
             self.report.note(
                 IMAGE, "file differs from the checksum in the legacy database (imported as found)", row["id"]
             )
