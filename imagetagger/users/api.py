@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models.functions import Lower
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -150,8 +151,9 @@ class LeaderboardView(APIView):
             if not team_id.isdigit():
                 raise ValidationError({"team": ["Give the id of a team."]})
             team = get_object_or_404(Team, pk=team_id)
-        board = leaderboards.leaderboard(period, team=team)
-        since = None if period == leaderboards.ALL_TIME else leaderboards.window_start()
+        now = timezone.now()  # one moment for the board and the window it reports
+        board = leaderboards.leaderboard(period, team=team, now=now)
+        since = None if period == leaderboards.ALL_TIME else leaderboards.window_start(now)
         return Response(
             LeaderboardSerializer(
                 {

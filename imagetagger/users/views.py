@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_registration.backends.activation.views import RegistrationView
 
@@ -282,6 +283,7 @@ def leaderboard(request):
     my_teams = list(selectors.teams_of(request.user))
     if team is not None and all(mine.pk != team.pk for mine in my_teams):
         my_teams.append(team)
+    now = timezone.now()  # one moment for the board and the window it shows
     return render(
         request,
         "users/leaderboard.html",
@@ -291,8 +293,8 @@ def leaderboard(request):
             "period_label": leaderboards.PERIODS[period],
             "team": team,
             "scope_teams": my_teams,
-            "board": leaderboards.leaderboard(period, team=team),
-            "window_start": leaderboards.window_start(),
+            "board": leaderboards.leaderboard(period, team=team, now=now),
+            "window_start": leaderboards.window_start(now),
             "board_size": leaderboards.BOARD_SIZE,
         },
     )
