@@ -8,7 +8,7 @@
 // which keeps it in localStorage until then (and sends it again after a failure or a reload).
 // For tests and the verification page, ``window.annotatePage`` exposes the live state.
 
-import { apiFetch, apiFetchAll, csrfToken, isTyping } from "../../base/js/site.js";
+import { apiFetch, apiFetchAll, csrfToken, isTyping, showAlert } from "../../base/js/site.js";
 import { ShapeLayer, drawScene, isMachineLooking, prepareCanvas } from "./draw.js";
 import {
   VECTOR_TYPE,
@@ -24,7 +24,7 @@ import {
 import { HistoryBook } from "./history.js";
 import { ImageCache } from "./imagecache.js";
 import { ImageList, preloadWindow } from "./imagelist.js";
-import { keepOutboxAlive } from "./keepalive.js";
+import { keepOutboxAlive, renderOutboxStatus } from "./keepalive.js";
 import { Outbox } from "./outbox.js";
 import { sendOp } from "./sendop.js";
 import { ShapeEditor } from "./tools.js";
@@ -93,12 +93,8 @@ function currentType() {
   return typeById.get(id) || null;
 }
 
-function showMessage(text, kind = "info", { sticky = false } = {}) {
-  const $alert = $("<div>", { class: `alert alert-${kind}`, role: kind === "danger" ? "alert" : "status" }).text(text);
-  $("#annotate-messages").prepend($alert);
-  $("#annotate-messages .alert").slice(4).remove();
-  if (!sticky) setTimeout(() => $alert.fadeOut(300, () => $alert.remove()), kind === "danger" ? 10_000 : 4000);
-  return $alert;
+function showMessage(text, kind = "info") {
+  return showAlert(document.getElementById("annotate-messages"), text, kind);
 }
 
 function describeVector(vector) {
@@ -213,31 +209,7 @@ const outbox = new Outbox({
 });
 
 function renderSaveStatus() {
-  const $status = $("#save-status");
-  const unsent = outbox.unsent;
-  const conflicts = outbox.conflicts().length;
-  if (unsent === 0) {
-    $status.attr("data-state", "saved").html('<i class="bi bi-cloud-check" aria-hidden="true"></i> All changes saved');
-  } else if (outbox.lastError || conflicts) {
-    $status
-      .attr("data-state", "unsent")
-      .html('<i class="bi bi-cloud-slash" aria-hidden="true"></i> ')
-      .append(document.createTextNode(`${unsent} unsent change${unsent === 1 ? "" : "s"}`));
-  } else {
-    $status
-      .attr("data-state", "saving")
-      .html('<i class="bi bi-cloud-upload" aria-hidden="true"></i> ')
-      .append(document.createTextNode(`Saving ${unsent} change${unsent === 1 ? "" : "s"}…`));
-  }
-  $("#unsent-panel").prop("hidden", unsent === 0 || !(outbox.lastError || conflicts));
-  $("#unsent-count").text(unsent);
-  $("#unsent-error").text(
-    conflicts
-      ? `${conflicts} change(s) wait for your choice.`
-      : outbox.lastError
-        ? `${outbox.lastError} They are kept in this browser and sent again automatically.`
-        : "",
-  );
+  renderOutboxStatus(outbox, "All changes saved");
   for (const record of state.records.values()) {
     const pending = outbox.ops.some((op) => op.uuid === record.uuid);
     if (record.pending !== pending) {
@@ -1052,8 +1024,6 @@ $("#reset-button, #edit-cancel").on("click", reset);
 $("#delete-button").on("click", deleteCurrent);
 $("#undo-button").on("click", undo);
 $("#redo-button").on("click", redo);
-$("#retry-button").on("click", () => outbox.flush());
-
 function saveAndGo(delta) {
   state.lastSaved = null;
   if (!save()) return;

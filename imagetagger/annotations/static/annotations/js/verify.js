@@ -9,11 +9,11 @@
 // A vote (j/k) moves on at once: it never waits for the server. For tests, ``window.verifyPage``
 // exposes the live state; ``document.body.dataset.verifyAnnotation`` names the annotation drawn.
 
-import { apiFetch, apiFetchAll, csrfToken, isTyping } from "../../base/js/site.js";
+import { apiFetch, apiFetchAll, csrfToken, isTyping, showAlert } from "../../base/js/site.js";
 import { drawScene, isMachineLooking, prepareCanvas } from "./draw.js";
 import { fitView, panBy, vectorToPoints, zoomAt } from "./geometry.js";
 import { ImageCache } from "./imagecache.js";
-import { keepOutboxAlive } from "./keepalive.js";
+import { keepOutboxAlive, renderOutboxStatus } from "./keepalive.js";
 import { Outbox } from "./outbox.js";
 import { sendOp } from "./sendop.js";
 import { VerifyQueue } from "./verifylist.js";
@@ -44,10 +44,7 @@ const state = {
 // --- small helpers -------------------------------------------------------------------------------
 
 function showMessage(text, kind = "info") {
-  const $alert = $("<div>", { class: `alert alert-${kind}`, role: kind === "danger" ? "alert" : "status" }).text(text);
-  $("#verify-messages").prepend($alert);
-  $("#verify-messages .alert").slice(3).remove();
-  setTimeout(() => $alert.fadeOut(300, () => $alert.remove()), kind === "danger" ? 10_000 : 3000);
+  showAlert(document.getElementById("verify-messages"), text, kind, { keep: 3 });
 }
 
 function urlFor(template, id) {
@@ -111,30 +108,8 @@ const outbox = new Outbox({
 });
 
 function renderSaveStatus() {
-  const $status = $("#save-status");
-  const unsent = outbox.unsent;
-  if (unsent === 0) {
-    $status.attr("data-state", "saved").html('<i class="bi bi-cloud-check" aria-hidden="true"></i> All votes saved');
-  } else if (outbox.lastError) {
-    $status
-      .attr("data-state", "unsent")
-      .html('<i class="bi bi-cloud-slash" aria-hidden="true"></i> ')
-      .append(document.createTextNode(`${unsent} unsent`));
-  } else {
-    $status
-      .attr("data-state", "saving")
-      .html('<i class="bi bi-cloud-upload" aria-hidden="true"></i> ')
-      .append(document.createTextNode(`Saving ${unsent}…`));
-  }
-  $("#unsent-panel").prop("hidden", unsent === 0 || !outbox.lastError);
-  $("#unsent-count").text(unsent);
-  $("#unsent-error").text(outbox.lastError ? `${outbox.lastError} They are kept in this browser and sent again automatically.` : "");
+  renderOutboxStatus(outbox, "All votes saved");
 }
-
-$("#retry-button").on("click", () => {
-  outbox.failures = 0;
-  outbox.flush();
-});
 
 // --- loading: the list, images and the annotations around the current one -----------------------------
 
@@ -198,7 +173,6 @@ async function showCurrent(mode = "push") {
   const annotation = queue.current;
   renderList();
   if (!annotation) {
-    state.annotation = null;
     state.bitmap = null;
     $("#verify-empty").prop("hidden", false);
     renderCurrent();
@@ -207,8 +181,7 @@ async function showCurrent(mode = "push") {
     return;
   }
   $("#verify-empty").prop("hidden", true);
-  state.annotation = withQueued(annotation);
-  renderCurrent();
+  renderCurrent(); // sets state.annotation: the current one with the queued vote and flags
   if (mode === "push") window.history.pushState({ annotation: annotation.id }, "", pageUrl(annotation.id));
   else if (mode === "replace") window.history.replaceState({ annotation: annotation.id }, "", pageUrl(annotation.id));
   const loading = setTimeout(() => $("#canvas-loading").prop("hidden", false), 150);

@@ -40,6 +40,21 @@ export async function apiFetch(url, options = {}) {
   return data;
 }
 
+/**
+ * A Bootstrap alert with ``text`` on top of ``container``; at most ``keep`` are shown, each goes away after a
+ * while (errors stay longer). Read out by screen readers (role alert for errors, status otherwise).
+ */
+export function showAlert(container, text, kind = "info", { keep = 4 } = {}) {
+  const alert = document.createElement("div");
+  alert.className = `alert alert-${kind}`;
+  alert.setAttribute("role", kind === "danger" ? "alert" : "status");
+  alert.textContent = text;
+  container.prepend(alert);
+  [...container.querySelectorAll(".alert")].slice(keep).forEach((old) => old.remove());
+  setTimeout(() => alert.remove(), kind === "danger" ? 10_000 : 4000);
+  return alert;
+}
+
 /** Every result of a paginated API list, following its "next" links. */
 export async function apiFetchAll(url) {
   const results = [];
