@@ -7,32 +7,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from annotations.models import Annotation, AnnotationHistory, AnnotationType, VectorType, Verification
-from annotations.tests.type_scenarios import annotate, build_migration_world, sized_images
+from annotations.tests.type_scenarios import annotate, make_type, sized_images
 from images.tests.factories import make_imageset
 
 pytestmark = pytest.mark.django_db
 
 LOGIN_URL = "/user/login/"
 HUGE_IDS = [2**31, 2**63, 10**30]
-
-
-@pytest.fixture
-def staff(make_user):
-    return make_user("stella", is_staff=True)
-
-
-@pytest.fixture
-def user(make_user):
-    return make_user("ursula")
-
-
-@pytest.fixture
-def world(make_user, make_team):
-    return build_migration_world(make_user, make_team)
-
-
-def make_type(name="Ball", **fields):
-    return AnnotationType.objects.create(name=name, **fields)
 
 
 def flashes(response):

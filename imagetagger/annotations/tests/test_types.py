@@ -12,32 +12,13 @@ from schemathesis.checks import not_a_server_error
 
 from annotations import types
 from annotations.models import Annotation, AnnotationHistory, AnnotationType, HistoryAction, VectorType, Verification
-from annotations.tests.type_scenarios import add_boxes, build_migration_world, expected_points
+from annotations.tests.type_scenarios import add_boxes, expected_points, make_type
 from annotations.vectors import validate_vector
 from images.tests.factories import make_imageset
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/annotation-types/"
-
-
-@pytest.fixture
-def staff(make_user):
-    return make_user("stella", is_staff=True)
-
-
-@pytest.fixture
-def user(make_user):
-    return make_user("ursula")
-
-
-@pytest.fixture
-def world(make_user, make_team):
-    return build_migration_world(make_user, make_team)
-
-
-def make_type(name="Ball", **fields):
-    return AnnotationType.objects.create(name=name, **fields)
 
 
 def error_text(excinfo):

@@ -7,10 +7,17 @@ build_migration_world(make_user, make_team) -> a MigrationWorld: staff stella; c
 add_boxes(annotation_type, image_set, creator, voters, count) -> ``count`` boxes, each voted on by
     ``voters`` (accepts), on ``count`` new images.
 expected_points(user) -> the points ``user`` should have, counted from the votes
+make_type(name="Ball", **fields) -> a new AnnotationType
+
+Fixtures (offered by the conftest of annotations/tests and administration/tests; a test module may
+define its own ``world``): ``staff`` (stella, staff), ``user`` (ursula) and ``world``
+(``build_migration_world``).
 """
 
 import itertools
 from dataclasses import dataclass
+
+import pytest
 
 from annotations.models import Annotation, AnnotationType, VectorType, Verification
 from annotations.votes import accepts_from_others, recompute_points
@@ -19,6 +26,25 @@ from images.tests.factories import add_image_rows, make_imageset
 
 _counter = itertools.count(1)
 WIDTH, HEIGHT = 100, 80
+
+
+def make_type(name="Ball", **fields):
+    return AnnotationType.objects.create(name=name, **fields)
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user("stella", is_staff=True)
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user("ursula")
+
+
+@pytest.fixture
+def world(make_user, make_team):
+    return build_migration_world(make_user, make_team)
 
 
 def sized_images(image_set, count):
