@@ -241,17 +241,16 @@ def revoke_api_token(request, token_id):
 # --- explore and leaderboards -----------------------------------------------------------------------
 
 
-def _explore_page(request, queryset):
-    page = Paginator(queryset, selectors.EXPLORE_PER_PAGE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    return {"page": page, "results": list(page.object_list), "page_query": params.urlencode()}
-
-
 def _explore(request, queryset_for, template):
     query = request.GET.get("query", "").strip()
-    context = _explore_page(request, queryset_for(query))
-    return render(request, template, {"query": query, **context})
+    page = Paginator(queryset_for(query), selectors.EXPLORE_PER_PAGE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        template,
+        {"query": query, "page": page, "results": list(page.object_list), "page_query": params.urlencode()},
+    )
 
 
 @login_required
