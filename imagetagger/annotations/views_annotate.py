@@ -65,7 +65,6 @@ def annotate(request, image_id):
             "image": reverse("api:image-detail", args=[0]),
             "position": reverse("annotations:image_position", args=[image_set.pk]),
             "annotate": reverse("annotations:annotate", args=[0]),
-            "verify": "",
         },
     }
     context = {
