@@ -15,7 +15,7 @@ import threading
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import HttpResponseRedirect
+from django.http import FileResponse, HttpResponseRedirect
 from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
 
@@ -87,6 +87,25 @@ def redirect_to(name, *, method="GET", filename=None, as_attachment=False, conte
     response = HttpResponseRedirect(url)
     max_age = min(max_age, settings.S3_URL_EXPIRY_SECONDS // 2)
     response["Cache-Control"] = f"private, max-age={max_age}" if max_age > 0 else "private, no-store"
+    return response
+
+
+def download(name, *, filename, content_type, method="GET", size=None):
+    """The stored file ``name`` as an attachment: from a bucket a redirect to its signed URL (for the
+    request's ``method``), otherwise the file streamed by the site.
+
+    ``FileNotFoundError`` when the file is missing (in a bucket checked first, so that the caller can
+    answer instead of the bucket's 404). ``size``: the Content-Length when the storage does not give one.
+    """
+    if is_object_storage():
+        if not default_storage.exists(name):
+            raise FileNotFoundError(name)
+        return redirect_to(name, method=method, filename=filename, as_attachment=True, content_type=content_type)
+    response = FileResponse(
+        default_storage.open(name, "rb"), as_attachment=True, filename=filename, content_type=content_type
+    )
+    if "Content-Length" not in response and size is not None:
+        response["Content-Length"] = str(size)
     return response
 
 

@@ -9,8 +9,7 @@
 Sets the caller may not read answer 404; without ``annotate``, 403.
 """
 
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.urls import path, reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -18,7 +17,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from base.storage import is_object_storage, redirect_to
+from base.storage import download
 from images.models import ImageSet
 from images.permissions import imageset_permissions
 
@@ -129,14 +128,10 @@ def report_response(label_import):
     if label_import is None or not label_import.report_file:
         raise Http404
     filename = f"label-import-{label_import.pk}-report.csv"
-    if is_object_storage():
-        return redirect_to(label_import.report_file, filename=filename, as_attachment=True, content_type="text/csv")
-    return FileResponse(
-        default_storage.open(label_import.report_file, "rb"),
-        as_attachment=True,
-        filename=filename,
-        content_type="text/csv",
-    )
+    try:
+        return download(label_import.report_file, filename=filename, content_type="text/csv")
+    except FileNotFoundError:
+        raise Http404("The report's file is gone.") from None
 
 
 urls = [

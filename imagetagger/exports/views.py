@@ -6,14 +6,13 @@ Every view asks ``imageset_permissions``: an export of a set the caller may not 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from base.storage import is_object_storage, redirect_to
+from base.storage import download
 from images.models import ImageSet
 from images.permissions import imageset_permissions
 from users.authentication import token_or_login_required
@@ -64,25 +63,15 @@ def serve(export, method="GET"):
     if export.state == ExportState.FAILED:
         return JsonResponse({"detail": f"The export failed: {export.error}", **status_of(export)}, status=409)
     try:
-        if is_object_storage():
-            if not default_storage.exists(export.file):
-                raise FileNotFoundError(export.file)
-            return redirect_to(
-                export.file,
-                method=method,
-                filename=export.filename,
-                as_attachment=True,
-                content_type=jobs.content_type(export),
-            )
-        handle = default_storage.open(export.file, "rb")
+        return download(
+            export.file,
+            filename=export.filename,
+            content_type=jobs.content_type(export),
+            method=method,
+            size=export.size,
+        )
     except FileNotFoundError:
         raise Http404("The export's file is gone; please export again.") from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=export.filename, content_type=jobs.content_type(export)
-    )
-    if "Content-Length" not in response and export.size is not None:
-        response["Content-Length"] = str(export.size)
-    return response
 
 
 @never_cache

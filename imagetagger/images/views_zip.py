@@ -10,13 +10,12 @@ archive whose version equals the set's content version counts as ready.
 from urllib.parse import quote
 
 from django.conf import settings
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from base.storage import is_object_storage, redirect_to
+from base.storage import download, is_object_storage
 from users.authentication import token_or_login_required
 
 from . import zips
@@ -81,29 +80,20 @@ def download_imageset(request, imageset_id):
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
             return response
         try:
-            if is_object_storage():
-                # Checked first so that a lost archive is rebuilt instead of the bucket answering 404.
-                if not default_storage.exists(image_set.zip_file):
-                    raise FileNotFoundError(image_set.zip_file)
-                return redirect_to(
-                    image_set.zip_file,
-                    method=request.method,
-                    filename=filename,
-                    as_attachment=True,
-                    content_type="application/zip",
-                )
-            archive = default_storage.open(image_set.zip_file, "rb")
+            # A lost archive is rebuilt (from a bucket too: ``download`` checks before redirecting).
+            return download(
+                image_set.zip_file,
+                filename=filename,
+                content_type="application/zip",
+                method=request.method,
+                size=image_set.zip_size,
+            )
         except FileNotFoundError:
             missing = image_set.zip_file
             image_set.refresh_from_db()
             if image_set.zip_file == missing:
                 # Lost from the storage (not replaced by a newer build): build it again.
                 zips.forget_missing_archive(image_set)
-            continue
-        response = FileResponse(archive, as_attachment=True, filename=filename, content_type="application/zip")
-        if "Content-Length" not in response and image_set.zip_size is not None:
-            response["Content-Length"] = str(image_set.zip_size)
-        return response
     return _not_ready(image_set, permissions)
 
 
