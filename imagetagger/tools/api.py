@@ -14,7 +14,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from users.models import Team, TeamMembership
+from users.models import Team
 
 from . import selectors, services, views
 from .models import Tool
@@ -54,7 +54,7 @@ class ToolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         context = super().get_serializer_context()
         user = self.request.user
         if user.is_authenticated:
-            context["memberships"] = {m.team_id: m for m in TeamMembership.objects.filter(user=user)}
+            context["memberships"] = selectors.memberships_by_team(user)
         return context
 
     def _tool(self):

@@ -11,9 +11,16 @@ def tools_visible_to(user):
     return Tool.objects.visible_to(user).select_related("team", "creator")
 
 
+def memberships_by_team(user):
+    """``{team_id: membership}`` of every team ``user`` belongs to, for ``tool_permissions`` (one query)."""
+    if not user.is_authenticated:
+        return {}
+    return {m.team_id: m for m in TeamMembership.objects.filter(user=user)}
+
+
 def tools_with_permissions(user):
     """``[(tool, rights)]`` of every tool ``user`` may read: two queries, whatever their number."""
-    memberships = {m.team_id: m for m in TeamMembership.objects.filter(user=user)} if user.is_authenticated else {}
+    memberships = memberships_by_team(user)
     return [
         (tool, tool_permissions(user, tool, membership=memberships.get(tool.team_id)))
         for tool in tools_visible_to(user)
