@@ -16,12 +16,11 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from images.models import Image, ImageSet
-from imagetagger.api import _summarise
+from imagetagger.api import _summarise, id_from_query
 
 from . import selectors, services
 from .models import Annotation, AnnotationType, Origin
 from .serializers import (
-    ID_MAX,
     AnnotationBulkRequestSerializer,
     AnnotationConflictSerializer,
     AnnotationCreateSerializer,
@@ -78,15 +77,7 @@ def _bool_param(params, name):
 
 def _int_param(params, name, what="an id"):
     value = params.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        number = None
-    if number is None or not 1 <= number <= ID_MAX:
-        raise ValidationError({name: [f"Give {what} (a whole number from 1)."]})
-    return number
+    return None if value in (None, "") else id_from_query(value, name, what)
 
 
 def _readable_image(user, image_id):

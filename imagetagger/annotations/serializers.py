@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from imagetagger.api import ID_MAX  # larger ids are refused before any query
 from users.models import display_name
 
 from .models import Annotation, AnnotationHistory, Origin, VectorType
@@ -39,8 +40,6 @@ class StrictFloatField(serializers.FloatField):
         return super().to_internal_value(data)
 
 
-# The largest id the database holds (BigAutoField); larger numbers are refused before any query.
-ID_MAX = 2**63 - 1
 VERSION_MAX = 2**31 - 1
 
 
