@@ -60,6 +60,12 @@ def is_object_storage(storage=None):
     return isinstance(storage if storage is not None else default_storage, S3Storage)
 
 
+def nginx_serves_files():
+    """True when nginx sends stored files (``X-Accel-Redirect``): ``IT_USE_NGINX_IMAGE_PROVISION`` with a
+    local folder; a bucket's files are never behind nginx."""
+    return settings.USE_NGINX_IMAGE_PROVISION and not is_object_storage()
+
+
 def signed_url(name, *, filename=None, as_attachment=False, content_type=None, method="GET", storage=None):
     """A short-lived signed URL of ``name`` for ``method`` (GET or HEAD); the bucket answers with this
     file name and type."""

@@ -8,7 +8,6 @@ import logging
 import posixpath
 from urllib.parse import quote
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified, JsonResponse
@@ -16,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.http import parse_etags
 from django.views.decorators.http import require_POST, require_safe
 
-from base.storage import is_object_storage, open_stream, redirect_to
+from base.storage import is_object_storage, nginx_serves_files, open_stream, redirect_to
 from users.authentication import token_or_login_required
 
 from .ingest import ADDED, ensure_thumbnail, ingest_uploads, upload_refusal
@@ -83,7 +82,7 @@ def _serve(request, *, path, content_type, etag, filename, redirect=True, make=N
         return redirect_to(
             path, method=request.method, filename=filename, content_type=content_type, max_age=IMAGE_MAX_AGE
         )
-    elif settings.USE_NGINX_IMAGE_PROVISION and not is_object_storage():
+    elif nginx_serves_files():
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = NGINX_PREFIX + quote(path)
     else:
@@ -126,7 +125,7 @@ def view_image(request, image_id):
 def view_thumbnail(request, image_id):
     image = _readable_image(request, image_id)
     etag = f'"{image.checksum_hex[:64]}-thumbnail"'
-    nginx = settings.USE_NGINX_IMAGE_PROVISION and not is_object_storage()
+    nginx = nginx_serves_files()
     # nginx sends the file itself, so it must exist first; otherwise a missing one is made when opened.
     if nginx and not _etag_matches(request, etag) and ensure_thumbnail(image) is None:
         raise Http404("This image has no thumbnail.")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from base.storage import download, is_object_storage
+from base.storage import download, nginx_serves_files
 from users.authentication import token_or_login_required
 
 from . import zips
@@ -74,7 +74,7 @@ def download_imageset(request, imageset_id):
         if not zips.is_ready(image_set):
             return _not_ready(image_set, permissions)
         filename = image_set.zip_download_name()
-        if settings.USE_NGINX_IMAGE_PROVISION and not is_object_storage():
+        if nginx_serves_files():
             response = HttpResponse(content_type="application/zip")
             response["X-Accel-Redirect"] = _accel_location(image_set.zip_file)
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
