@@ -43,13 +43,6 @@ def _flash_errors(request, error):
 
 # --- overview ---
 
-OVERVIEW_TABS = {
-    "unread": "Unread",
-    "all": "All messages",
-    "sent": "Sent",
-    "global": "Announcements",
-}
-
 
 @login_required
 @require_GET
@@ -80,7 +73,6 @@ def overview(request, tab, hidden=False):
         request,
         "tagger_messages/overview.html",
         {
-            "tabs": OVERVIEW_TABS,
             "tab": tab,
             "hidden": hidden,
             "page": page,
