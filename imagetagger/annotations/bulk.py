@@ -15,7 +15,7 @@ from images.models import Image
 from images.permissions import imageset_permissions
 
 from .models import Annotation, AnnotationHistory, HistoryAction
-from .services import snapshot
+from .services import history_entry, snapshot
 from .votes import discard_votes
 
 CHUNK = 5000
@@ -59,18 +59,7 @@ def delete_annotations(actor, image_set, queryset, *, expected_count=None):
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
         AnnotationHistory.objects.bulk_create(
-            [
-                AnnotationHistory(
-                    annotation=None,
-                    annotation_uuid=annotation.uuid,
-                    image_id=annotation.image_id,
-                    action=HistoryAction.DELETE,
-                    user=actor,
-                    before=snapshot(annotation),
-                    after=None,
-                )
-                for annotation in chunk
-            ]
+            [history_entry(annotation, HistoryAction.DELETE, actor, snapshot(annotation), None) for annotation in chunk]
         )
         ids = [annotation.pk for annotation in chunk]
         discard_votes(Annotation.objects.filter(pk__in=ids))

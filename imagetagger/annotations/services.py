@@ -61,8 +61,9 @@ def snapshot(annotation):
     }
 
 
-def _record(annotation, action, user, before, after):
-    AnnotationHistory.objects.create(
+def history_entry(annotation, action, user, before, after):
+    """An unsaved history row for ``annotation`` (not linked to it for a delete: the row outlives it)."""
+    return AnnotationHistory(
         annotation=annotation if action != HistoryAction.DELETE else None,
         annotation_uuid=annotation.uuid,
         image_id=annotation.image_id,
@@ -71,6 +72,10 @@ def _record(annotation, action, user, before, after):
         before=before,
         after=after,
     )
+
+
+def _record(annotation, action, user, before, after):
+    history_entry(annotation, action, user, before, after).save()
 
 
 def _lock_image(image_id):

@@ -22,7 +22,7 @@ from django.db.models.functions import Cast, JSONObject, Now
 
 from .models import Annotation, AnnotationHistory, AnnotationType, HistoryAction, VectorType, Verification
 from .permissions import may_manage_annotation_types
-from .services import snapshot
+from .services import history_entry, snapshot
 from .votes import accepts_from_others, discard_votes
 
 NAME_MAX_LENGTH = AnnotationType._meta.get_field("name").max_length
@@ -279,17 +279,7 @@ def migrate_boxes_to_polygons(*, actor, annotation_type, node_count):
         before = snapshot(box)
         box.vector = _polygon(box.vector)
         box.version += 1
-        history.append(
-            AnnotationHistory(
-                annotation_id=box.pk,
-                annotation_uuid=box.uuid,
-                image_id=box.image_id,
-                action=HistoryAction.UPDATE,
-                user=actor,
-                before=before,
-                after=snapshot(box),
-            )
-        )
+        history.append(history_entry(box, HistoryAction.UPDATE, actor, before, snapshot(box)))
     AnnotationHistory.objects.bulk_create(history, batch_size=500)
     return MigrationResult(
         annotation_type=annotation_type,

@@ -35,7 +35,7 @@ from images.permissions import imageset_permissions, memberships_by_team
 from users.models import TeamMembership
 
 from .models import Annotation, AnnotationHistory, AnnotationType, HistoryAction, ImageLease, Origin, Verification
-from .services import check_type_active, snapshot
+from .services import check_type_active, history_entry, snapshot
 
 # How many images one request tries before giving up; each failed try means another annotator
 # claimed that image at the same moment, so this bounds the work, not the answer.
@@ -284,18 +284,7 @@ def annotate_set_not_in_image(*, actor, image_set, annotation_type):
         for annotation in annotations:
             annotation.pk = ids[annotation.uuid]
     AnnotationHistory.objects.bulk_create(
-        [
-            AnnotationHistory(
-                annotation=annotation,
-                annotation_uuid=annotation.uuid,
-                image_id=annotation.image_id,
-                action=HistoryAction.CREATE,
-                user=actor,
-                before=None,
-                after=snapshot(annotation),
-            )
-            for annotation in annotations
-        ],
+        [history_entry(a, HistoryAction.CREATE, actor, None, snapshot(a)) for a in annotations],
         batch_size=BULK_BATCH_SIZE,
     )
     return len(annotations)
