@@ -1,3 +1,7 @@
+import functools
+
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -35,11 +39,6 @@ def token_or_login_required(view):
     """``login_required`` for downloads that scripts fetch too: a request with an
     ``Authorization: Token <key>`` header is authenticated by that token (a bad token answers 401),
     any other request needs a logged-in session (otherwise: redirect to the login page)."""
-    import functools
-
-    from django.contrib.auth.decorators import login_required
-    from django.http import JsonResponse
-
     session_view = login_required(view)
 
     @functools.wraps(view)
