@@ -11,7 +11,7 @@ from .models import Annotation, AnnotationHistory, Verification
 from .permissions import annotation_permissions
 
 
-def _vote_count(verified):
+def vote_count(verified):
     # A correlated count per row: unlike a Count over a join it groups nothing and does not
     # multiply with other joins, and it is only evaluated for the rows of the page.
     counted = (
@@ -34,7 +34,7 @@ def readable_annotations(user):
     return (
         Annotation.objects.filter(image__image_set__in=ImageSet.objects.visible_to(user))
         .select_related("annotation_type", "image__image_set", "user", "last_editor")
-        .annotate(accepts=_vote_count(True), rejects=_vote_count(False), my_vote=Subquery(my_vote))
+        .annotate(accepts=vote_count(True), rejects=vote_count(False), my_vote=Subquery(my_vote))
     )
 
 

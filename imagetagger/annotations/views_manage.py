@@ -28,7 +28,7 @@ from . import bulk, services
 from .forms_manage import FILTER_FIELDS, AnnotationFilterForm, error_summary
 from .models import Annotation, AnnotationHistory, AnnotationType, HistoryAction
 from .permissions import annotation_permissions
-from .selectors import _vote_count
+from .selectors import vote_count
 
 PER_PAGE = 50
 CONTENT_LENGTH = 60
@@ -50,7 +50,7 @@ def set_annotations(image_set):
     return (
         Annotation.objects.filter(image__image_set=image_set)
         .select_related("image", "annotation_type", "user", "last_editor")
-        .annotate(accepts=_vote_count(True), rejects=_vote_count(False))
+        .annotate(accepts=vote_count(True), rejects=vote_count(False))
         .annotate(score=F("accepts") - F("rejects"))
         .order_by("id")
     )
