@@ -8,8 +8,6 @@ folder, so a scrape of either counts the uploads of both. PostgreSQL only (as in
 
 import re
 import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +23,7 @@ from images.models import ImageSet
 from users.services import create_api_token
 
 from .factories import distinct_pngs
-from .test_zip_daemon import PROJECT_DIR, Daemons, shared_db, sqlite_template, wait_for  # noqa: F401
+from .test_zip_daemon import Daemons, shared_db, sqlite_template, wait_for  # noqa: F401
 from .zip_helpers import archive_entries, make_set
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,10 +52,8 @@ class WebServers(Daemons):
     def start(self, count):
         for number in range(count):
             port = free_port()
-            log = open(self.folder / f"web-{number}.log", "w+")  # noqa: SIM115
-            process = subprocess.Popen(
+            self.spawn(
                 [
-                    sys.executable,
                     "-m",
                     "gunicorn",
                     "--bind",
@@ -70,12 +66,8 @@ class WebServers(Daemons):
                     "gthread",
                     "imagetagger.wsgi",
                 ],
-                cwd=PROJECT_DIR,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                f"web-{number}.log",
             )
-            self.processes.append((process, log))
             self.urls.append(f"http://127.0.0.1:{port}")
         for url in self.urls:
             wait_for(lambda url=url: self._answers(url), 60, f"the web server at {url}", self)

@@ -102,10 +102,8 @@ class Daemons:
 
     def start(self, count=1):
         for _ in range(count):
-            log = open(self.folder / f"daemon-{len(self.processes)}.log", "w+")  # noqa: SIM115
-            process = subprocess.Popen(
+            self.spawn(
                 [
-                    sys.executable,
                     "manage.py",
                     "runzipdaemon",
                     "--interval",
@@ -117,12 +115,16 @@ class Daemons:
                     "--verbosity",
                     "1",
                 ],
-                cwd=PROJECT_DIR,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                f"daemon-{len(self.processes)}.log",
             )
-            self.processes.append((process, log))
+
+    def spawn(self, arguments, log_name):
+        """Run ``python <arguments>`` in the project folder, its output going to ``log_name``."""
+        log = open(self.folder / log_name, "w+")  # noqa: SIM115
+        process = subprocess.Popen(
+            [sys.executable, *arguments], cwd=PROJECT_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        self.processes.append((process, log))
 
     def wait_until_started(self, timeout=20):
         def started():
