@@ -10,14 +10,18 @@ With ``IT_STORAGE=s3`` the default storage is django-storages' ``S3Storage``. Th
 With a local folder (the default) nothing changes: files are served by the site (or nginx).
 """
 
+import logging
 import posixpath
 import threading
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.http import FileResponse, HttpResponseRedirect
 from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
+
+logger = logging.getLogger(__name__)
 
 _sessions = {}
 # boto3 sessions are not thread-safe: sessions, and resources from them, are made one at a time.
@@ -113,6 +117,21 @@ def download(name, *, filename, content_type, method="GET", size=None):
     if "Content-Length" not in response and size is not None:
         response["Content-Length"] = str(size)
     return response
+
+
+def delete_quietly(names):
+    """Delete these stored files; a failure (OSError locally, botocore's errors from a bucket) is logged."""
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:
+            logger.exception("could not delete %s", name)
+
+
+def delete_after_commit(names):
+    """``delete_quietly`` once the current transaction is committed (nothing is deleted on a rollback)."""
+    names = list(names)
+    transaction.on_commit(lambda: delete_quietly(names))
 
 
 def _key(storage, name):

@@ -59,6 +59,8 @@ from django.utils import timezone
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
+from base.storage import delete_quietly
+
 from .models import IMAGE_NAME_MAX_LENGTH, Image, ImageSet
 from .permissions import imageset_permissions
 
@@ -310,7 +312,7 @@ def _save_thumbnail(path, data):
     """Store a thumbnail at ``path`` unless one is there (a concurrent maker's copy is as good)."""
     saved = default_storage.save(path, ContentFile(data))
     if saved != path:
-        _delete_quietly([saved])
+        delete_quietly([saved])
     return path
 
 
@@ -340,14 +342,6 @@ def ensure_thumbnail(image):
 
 
 # --- storing -------------------------------------------------------------------------------------
-
-
-def _delete_quietly(paths):
-    for path in paths:
-        try:
-            default_storage.delete(path)
-        except Exception:
-            logger.exception("could not delete %s", path)
 
 
 class _Budget:
@@ -436,7 +430,7 @@ class _Ingest:
             stored = default_storage.save(wanted, content)
         except Exception:
             logger.exception("could not store %s", wanted)
-            _delete_quietly([wanted])
+            delete_quietly([wanted])
             return self.report(name, size, REFUSED, "The image could not be stored. Please try again later.")
         written = [stored]
         fields = {
@@ -459,7 +453,7 @@ class _Ingest:
             with transaction.atomic():
                 image = Image.objects.create(**fields)
         except IntegrityError:
-            _delete_quietly(written)
+            delete_quietly(written)
             existing = self._existing(digest)
             if existing is not None:  # someone uploaded the same image at the same moment
                 return self._duplicate(name, size, existing)
@@ -468,7 +462,7 @@ class _Ingest:
             logger.exception("could not save the row of %s", stored)
             return self.report(name, size, REFUSED, "The image could not be saved. Please try again later.")
         except BaseException:
-            _delete_quietly(written)
+            delete_quietly(written)
             raise
         self.added_ids.add(image.pk)
         return self.report(name, size, ADDED, image_id=image.pk)
@@ -851,7 +845,7 @@ def delete_orphan_files(*, older_than=timedelta(hours=1), dry_run=False):
         if _is_orphan(path):
             deleted.append(path)
             if not dry_run:
-                _delete_quietly([path])
+                delete_quietly([path])
     return deleted
 
 

@@ -9,11 +9,11 @@ import logging
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from annotations.votes import discard_votes_of_images
+from base.storage import delete_after_commit
 from users.permissions import team_permissions
 
 from .models import Image, ImageSet, SetTag
@@ -104,17 +104,6 @@ def update_imageset(*, actor, image_set, **changes):
     return image_set
 
 
-def _delete_files_after_commit(paths):
-    def delete():
-        for path in paths:
-            try:
-                default_storage.delete(path)
-            except Exception:  # OSError locally, botocore's errors from a bucket
-                logger.exception("could not delete %s", path)
-
-    transaction.on_commit(delete)
-
-
 def _files_of(images):
     paths = []
     for image in images:
@@ -135,7 +124,7 @@ def delete_imageset(*, actor, image_set):
     discard_votes_of_images([image.pk for image in images])  # creators lose the points of the accepts
     image_set.delete()
     _drop_orphan_tags(tags)
-    _delete_files_after_commit(paths)
+    delete_after_commit(paths)
 
 
 def _free(image_set):
@@ -238,5 +227,5 @@ def delete_images(*, actor, image_set, image_ids):
     discard_votes_of_images([image.pk for image in images])  # creators lose the points of the accepts
     Image.objects.filter(pk__in=[image.pk for image in images]).delete()
     content_changed(image_set.pk)
-    _delete_files_after_commit(_files_of(images))
+    delete_after_commit(_files_of(images))
     return len(images)

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from annotations.models import Annotation, AnnotationType, VectorType, Verification
 from annotations.votes import recompute_points
+from base.storage import delete_quietly
 from exports.models import ExportFormat
 from exports.template import validate_templates
 from images.ingest import ADDED, DUPLICATE, add_image_file, safe_name
@@ -229,11 +230,7 @@ class LegacyImport:
             self.report.message("Dry run: nothing was saved (every change was rolled back, copied files deleted).")
         finally:
             if self.dry_run:
-                for path in self.written_files:
-                    try:
-                        default_storage.delete(path)
-                    except OSError:
-                        logger.exception("could not delete %s", path)
+                delete_quietly(self.written_files)
         if not self.dry_run:
             for set_id in sorted(self.changed_sets):
                 with transaction.atomic():
