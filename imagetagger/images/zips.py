@@ -41,7 +41,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
-from base.storage import is_object_storage, list_prefix, open_stream
+from base.storage import delete_quietly, is_object_storage, list_prefix, open_stream
 
 from .models import Image, ImageSet
 
@@ -265,7 +265,7 @@ def retire(name):
     bucket once the signed URLs given out for it have expired, so that a running or resumed download
     (the same URL with a Range header) still finds it."""
     if not is_object_storage():
-        _delete_quietly(name)
+        delete_quietly([name])
         return
     delay = timedelta(seconds=settings.S3_URL_EXPIRY_SECONDS) + RETIRE_MARGIN
     delete_archive.using(run_after=timezone.now() + delay).enqueue(name)
@@ -274,7 +274,7 @@ def retire(name):
 @task()
 def delete_archive(name):
     """The background task of ``retire``."""
-    _delete_quietly(name)
+    delete_quietly([name])
     return {"deleted": name}
 
 
@@ -301,13 +301,6 @@ def record_failure(image_set_id, owner, message, failures):
 
 def release(image_set_id, owner):
     ImageSet.objects.filter(pk=image_set_id, zip_lease_owner=owner).update(zip_lease_owner="", zip_lease_until=None)
-
-
-def _delete_quietly(name):
-    try:
-        default_storage.delete(name)
-    except Exception:  # OSError locally, botocore's errors from a bucket
-        logger.exception("Could not delete the old archive %s", name)
 
 
 @task()
@@ -397,7 +390,7 @@ def _build_once(image_set_id, owner):
     )
     if not swap(image_set_id, owner, name=name, version=version, size=size, previous=row["zip_file"]):
         if name:
-            _delete_quietly(name)
+            delete_quietly([name])
         raise LeaseLost(image_set_id)
     logger.info("The zip of image set %s is ready (version %s)", image_set_id, version)
     if name:
@@ -633,7 +626,7 @@ def _remove_stored_leftovers(current):
     retiring = _retiring() if found else set()
     for name, modified in found:
         if name != current and name not in retiring and name.endswith(".zip") and modified < limit:
-            _delete_quietly(name)
+            delete_quietly([name])
             logger.info("Removed the left-over archive %s", name)
 
 
