@@ -18,9 +18,7 @@ from django.views.decorators.http import require_safe
 from base.storage import download, nginx_serves_files
 from users.authentication import token_or_login_required
 
-from . import zips
-from .models import ImageSet
-from .permissions import imageset_permissions
+from . import views_sets, zips
 
 PROCESSING_RETRY_AFTER = 5
 NGINX_PREFIX = "/ngx_static_dn/"
@@ -30,13 +28,7 @@ def _readable_set(request, imageset_id):
     """The set with the caller's permissions; 404 when zips are off or the caller may not read it."""
     if not settings.ENABLE_ZIP_DOWNLOAD:
         raise Http404("Zip downloads are disabled on this site.")
-    image_set = ImageSet.objects.filter(pk=imageset_id).first()
-    if image_set is None:
-        raise Http404("No such image set.")
-    permissions = imageset_permissions(request.user, image_set)
-    if "read" not in permissions:
-        raise Http404("No such image set.")
-    return image_set, permissions
+    return views_sets._readable_set(request.user, imageset_id)
 
 
 def _not_ready(image_set, permissions):
