@@ -17,6 +17,7 @@ worker then writes its counters there and a scrape adds them up (``config/gunico
 the files of exited workers).
 """
 
+import functools
 import hmac
 import logging
 import os
@@ -60,9 +61,12 @@ def route_of(request):
     return UNMATCHED
 
 
+@functools.lru_cache(maxsize=1024)
 def readable_route(route):
     """A regular-expression route (DRF's routers) written like a path route:
-    ``api/v1/imagesets/(?P<pk>[^/.]+)/images/$`` → ``api/v1/imagesets/<pk>/images/``."""
+    ``api/v1/imagesets/(?P<pk>[^/.]+)/images/$`` → ``api/v1/imagesets/<pk>/images/``.
+
+    Cached: the site has a fixed set of routes and this runs for every request."""
     route = NAMED_GROUP.sub(r"<\1>", route).replace("/?", "/")
     return route.replace("^", "").replace("$", "").replace("\\", "")
 
