@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from annotations import types
 from annotations.models import AnnotationType, VectorType
 from annotations.permissions import may_manage_annotation_types
+from base.feedback import add_errors, flash_errors
 
 from .forms import AnnotationTypeCreateForm, AnnotationTypeEditForm
 from .selectors import annotation_types_with_counts
@@ -31,21 +32,6 @@ def staff_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _add_errors(form, error):
-    """Put a service's ValidationError on the form: on its field when the form has it, else on top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = field if field in form.fields and not form.fields[field].disabled else None
-            form.add_error(target, errors)
-    else:
-        form.add_error(None, error)
-
-
-def _flash_errors(request, error):
-    for message in error.messages:
-        messages.error(request, message)
 
 
 def _type_or_404(type_id):
@@ -89,7 +75,7 @@ def create_annotation_type(request):
         try:
             annotation_type = types.create_type(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, f"Annotation type “{annotation_type.name}” created.")
             return redirect("administration:annotation_type", annotation_type.pk)
@@ -113,7 +99,7 @@ def edit_annotation_type(request, type_id):
         try:
             updated = types.update_type(actor=request.user, annotation_type=annotation_type, **fields)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, f"Annotation type “{updated.name}” saved.")
             return redirect("administration:annotation_type", updated.pk)
@@ -125,7 +111,7 @@ def _switch(request, type_id, service, done):
     try:
         annotation_type = service(actor=request.user, annotation_type=annotation_type)
     except ValidationError as error:
-        _flash_errors(request, error)
+        flash_errors(request, error)
     else:
         messages.success(request, done.format(name=annotation_type.name))
     return redirect("administration:annotation_type", type_id)

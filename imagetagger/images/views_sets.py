@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from base.feedback import add_errors, flash_errors
 from users.models import Team
 
 from . import selectors, services
@@ -46,20 +47,6 @@ def _require(permissions, permission, reason):
         raise PermissionDenied(reason)
 
 
-def _flash_errors(request, error):
-    for message in error.messages:
-        messages.error(request, message)
-
-
-def _add_errors(form, error):
-    """Put a service's ValidationError on the form: on its field when the form has one."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def _query_without_page(request):
     params = request.GET.copy()
     params.pop("page", None)
@@ -82,7 +69,7 @@ def create_imageset(request):
         try:
             image_set = services.create_imageset(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, f"Image set {image_set.name} created. Upload images to it below.")
             return redirect(image_set)
@@ -151,7 +138,7 @@ def edit_imageset(request, set_id):
         try:
             services.update_imageset(actor=request.user, image_set=image_set, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, "The image set has been saved.")
             return redirect(image_set)
@@ -175,7 +162,7 @@ def delete_imageset(request, set_id):
     try:
         services.delete_imageset(actor=request.user, image_set=image_set)
     except ValidationError as error:
-        _flash_errors(request, error)
+        flash_errors(request, error)
         return redirect("base:home")
     messages.success(request, f"The image set {image_set.name} and its images have been deleted.")
     return redirect(team if team is not None else "base:home")
@@ -195,7 +182,7 @@ def set_free_imageset(request, set_id):
     try:
         services.set_free(actor=request.user, image_set=image_set)
     except ValidationError as error:
-        _flash_errors(request, error)
+        flash_errors(request, error)
         return redirect(image_set)
     messages.success(
         request, f"{image_set.name} is free now: it no longer belongs to {team.name}, and it is public and locked."
@@ -222,7 +209,7 @@ def add_tag(request, set_id):
     try:
         tag, added = services.add_tag(actor=request.user, image_set=image_set, name=form.cleaned_data["name"])
     except ValidationError as error:
-        _flash_errors(request, error)
+        flash_errors(request, error)
     else:
         if added:
             messages.success(request, f"Added the tag “{tag.name}”.")
@@ -243,7 +230,7 @@ def remove_tag(request, set_id):
     try:
         services.remove_tag(actor=request.user, image_set=image_set, name=form.cleaned_data["name"])
     except ValidationError as error:
-        _flash_errors(request, error)
+        flash_errors(request, error)
     else:
         messages.success(request, f"Removed the tag “{form.cleaned_data['name']}”.")
     return _tags_anchor(image_set)
@@ -291,7 +278,7 @@ def delete_images(request, set_id):
     try:
         count = services.delete_images(actor=request.user, image_set=image_set, image_ids=image_ids)
     except ValidationError as error:
-        _flash_errors(request, error)
+        flash_errors(request, error)
         return redirect(back)
     messages.success(request, f"Deleted {count} image{'s' if count != 1 else ''}.")
     return redirect(back)

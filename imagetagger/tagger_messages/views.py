@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from base.feedback import flash_errors
+
 from . import selectors, services
 from .forms import AnnouncementForm, TeamMessageForm
 from .models import Kind, Message
@@ -34,11 +36,6 @@ def _safe_next(request):
 
 def _back(request, default="tagger_messages:overview"):
     return redirect(_safe_next(request) or default)
-
-
-def _flash_errors(request, error):
-    for message in error.messages:
-        messages.error(request, message)
 
 
 # --- overview ---
@@ -166,7 +163,7 @@ def read_all_messages(request):
     try:
         count = services.mark_all_read(user=request.user, kind=request.POST.get("kind") or None)
     except ValidationError as error:
-        _flash_errors(request, error)
+        flash_errors(request, error)
     else:
         messages.success(request, f"{count} message{'s' if count != 1 else ''} marked as read.")
     return _back(request)

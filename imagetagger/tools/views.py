@@ -18,6 +18,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
+from base.feedback import flash_errors
+
 from . import selectors, services
 from .forms import ToolForm
 from .models import Tool
@@ -116,8 +118,7 @@ def delete(request, tool_id):
     try:
         services.delete_tool(actor=request.user, tool=tool)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        flash_errors(request, error)
     else:
         messages.success(request, f"The tool {tool.name} has been deleted.")
     return redirect("tools:overview")

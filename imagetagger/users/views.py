@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_registration.backends.activation.views import RegistrationView
 
 from annotations.work import user_statistics
+from base.feedback import flash_errors
 from images import selectors as image_selectors
 from images.models import SetTag
 
@@ -32,11 +33,6 @@ class UserRegistrationView(RegistrationView):
         response = super().form_invalid(form)
         response.status_code = 400
         return response
-
-
-def _flash_errors(request, error):
-    for message in error.messages:
-        messages.error(request, message)
 
 
 @login_required
@@ -105,7 +101,7 @@ def add_team_member(request, team_id):
     try:
         membership = services.add_member(actor=request.user, team=team, username=form.cleaned_data["username"])
     except ValidationError as error:
-        _flash_errors(request, error)
+        flash_errors(request, error)
     else:
         messages.success(request, f"{membership.user.username} is now a member of {team.name}.")
     return redirect(team)
@@ -132,7 +128,7 @@ def leave_team(request, team_id, user_id):
     try:
         removal = services.remove_member(actor=request.user, team=team, user=membership.user)
     except ValidationError as error:
-        _flash_errors(request, error)
+        flash_errors(request, error)
         return redirect(team)
     if removal.team_deleted:
         messages.success(request, f"You left {team.name}. It had no other members and has been dissolved.")
@@ -152,7 +148,7 @@ def grant_team_admin(request, team_id, user_id):
     try:
         services.grant_admin(actor=request.user, team=team, user=user)
     except ValidationError as error:
-        _flash_errors(request, error)
+        flash_errors(request, error)
     else:
         messages.success(request, f"{user.username} is now an admin of {team.name}.")
     return redirect(team)
@@ -166,7 +162,7 @@ def revoke_team_admin(request, team_id, user_id):
     try:
         services.revoke_admin(actor=request.user, team=team, user=user)
     except ValidationError as error:
-        _flash_errors(request, error)
+        flash_errors(request, error)
     else:
         messages.success(request, f"{user.username} is no longer an admin of {team.name}.")
     return redirect(team)
@@ -232,7 +228,7 @@ def revoke_api_token(request, token_id):
     try:
         services.revoke_api_token(user=request.user, token_id=token_id)
     except ValidationError as error:
-        _flash_errors(request, error)
+        flash_errors(request, error)
     else:
         messages.success(request, "Token revoked. Scripts using it are refused from now on.")
     return redirect(reverse("users:user", args=[request.user.pk]) + "#api-tokens")
