@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from imagetagger.api import ID_MAX  # larger ids are refused before any query
+from base.ids import ID_MAX  # larger ids are refused before any query
 from users.models import display_name
 
 from .models import Annotation, AnnotationHistory, Origin, VectorType

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from base.ids import parse_id
 from images.models import Image, ImageSet
 from images.permissions import imageset_permissions
 
@@ -90,12 +91,12 @@ def image_position(request, imageset_id):
     images = image_set.images.all()
     missing = request.GET.get("missing_annotation_type", "")
     if missing:
-        if not missing.isdigit() or not AnnotationType.objects.filter(pk=int(missing)).exists():
+        if not parse_id(missing) or not AnnotationType.objects.filter(pk=parse_id(missing)).exists():
             return JsonResponse({"detail": "missing_annotation_type: give an annotation type id."}, status=400)
         typed = Annotation.objects.filter(image=OuterRef("pk"), annotation_type_id=int(missing))
         images = images.filter(~Exists(typed))
     image_id = request.GET.get("image", "")
-    image = image_set.images.filter(pk=int(image_id)).first() if image_id.isdigit() else None
+    image = image_set.images.filter(pk=parse_id(image_id)).first() if parse_id(image_id) else None
     if image is None:
         return JsonResponse({"detail": "image: give the id of an image of this set."}, status=400)
     before = images.filter(Q(name__lt=image.name) | Q(name=image.name, pk__lt=image.pk)).count()

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from base.ids import parse_id
 from base.storage import download
 from images.models import ImageSet
 from images.permissions import imageset_permissions
@@ -116,8 +117,8 @@ def create_export(request, set_id):
     try:
         if kind == "standard":
             export = jobs.create_export(actor=request.user, image_set=image_set, standard=value)
-        elif kind == "format" and value.isdigit():
-            export_format = formats_usable_by(request.user).filter(pk=int(value)).first()
+        elif kind == "format" and parse_id(value):
+            export_format = formats_usable_by(request.user).filter(pk=parse_id(value)).first()
             if export_format is None:
                 raise PermissionDenied("You may not use this export format.")
             export = jobs.create_export(actor=request.user, image_set=image_set, export_format=export_format)

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from base.ids import parse_id
 from images.models import ImageSet
 from images.permissions import imageset_permissions
 from users.models import Team
@@ -74,7 +75,7 @@ def create_format(request):
     wanted_team = request.GET.get("team") or (image_set.team_id if image_set else None)
     initial = {}
     if wanted_team:
-        team = get_object_or_404(Team, pk=wanted_team) if str(wanted_team).isdigit() else None
+        team = get_object_or_404(Team, pk=parse_id(wanted_team)) if parse_id(wanted_team) else None
         if team is None:
             raise Http404("No such team.")
         if request.GET.get("team") and not _can_manage(request.user, team):
@@ -168,8 +169,8 @@ def preview_format(request, set_id):
     if "read" not in imageset_permissions(request.user, image_set):
         raise Http404("No such image set.")
     instance = None
-    if request.POST.get("format_id", "").isdigit():
-        instance = ExportFormat.objects.filter(pk=request.POST["format_id"]).select_related("team").first()
+    if parse_id(request.POST.get("format_id")):
+        instance = ExportFormat.objects.filter(pk=parse_id(request.POST["format_id"])).select_related("team").first()
         if instance is not None and not _can_manage(request.user, instance.team):
             raise PermissionDenied("Only members of the format's team may change it.")
     teams = None if instance is not None else manageable_teams(request.user)

@@ -1,5 +1,7 @@
 from django import forms
 
+from base.ids import parse_id
+
 from .models import ImageSet, Priority, SetTag
 
 NAME_MAX_LENGTH = ImageSet._meta.get_field("name").max_length
@@ -65,8 +67,6 @@ class TagForm(forms.Form):
 class ImageSelectionForm(forms.Form):
     """Ids of images picked on the set page (``image`` repeated), and whether the user confirmed."""
 
-    MAX_ID = 2**63 - 1
-
     confirm = forms.BooleanField(required=False)
 
     def __init__(self, data, *args, **kwargs):
@@ -76,12 +76,9 @@ class ImageSelectionForm(forms.Form):
     def clean(self):
         ids = []
         for raw in self.raw_ids:
-            try:
-                value = int(raw)
-            except (TypeError, ValueError):
-                raise forms.ValidationError("The selection holds something that is not an image id.") from None
-            if not 0 < value <= self.MAX_ID:
-                raise forms.ValidationError("Some of the selected images do not exist or are not in this set.")
+            value = parse_id(raw)
+            if value is None:
+                raise forms.ValidationError("The selection holds something that is not an image id.")
             ids.append(value)
         if not ids:
             raise forms.ValidationError("Select at least one image to delete.")

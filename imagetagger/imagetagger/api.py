@@ -8,6 +8,8 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from base.ids import parse_id
+
 
 class Pagination(PageNumberPagination):
     page_size = 50
@@ -57,16 +59,9 @@ def exception_handler(exc, context):
     return response
 
 
-ID_MAX = 2**63 - 1  # the largest id any of our databases stores
-
-
 def id_from_query(value, name, what="an id"):
-    """``value`` (a query parameter) as an id, or a 400 naming ``name``: never a number the database
-    cannot compare (SQLite and PostgreSQL fail on integers beyond 64 bits)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = None
-    if number is None or not 1 <= number <= ID_MAX:
+    """``value`` (a query parameter) as an id (base.ids.parse_id), or a 400 naming ``name``."""
+    number = parse_id(value)
+    if number is None:
         raise exceptions.ValidationError({name: [f"Give {what} (a whole number from 1)."]})
     return number

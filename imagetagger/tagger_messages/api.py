@@ -7,6 +7,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
+from base.ids import parse_id
+
 from . import selectors, services
 from .models import Audience, Kind, Message
 from .permissions import DELETE, READ, memberships_of, message_permissions
@@ -19,7 +21,6 @@ from .serializers import (
 )
 
 # Largest primary key (BigAutoField): bigger numbers are no message, not a database error.
-ID_MAX = 2**63 - 1
 
 
 class MessageViewSet(
@@ -45,11 +46,8 @@ class MessageViewSet(
 
     def get_object(self):
         """The message with the caller's rights on it; 404 for a message the caller holds no right on."""
-        try:
-            pk = int(self.kwargs["pk"])
-        except ValueError:
-            pk = None
-        if pk is None or not 1 <= pk <= ID_MAX:
+        pk = parse_id(self.kwargs["pk"])
+        if pk is None:
             raise NotFound("No such message.")
         message = selectors.with_read_state(Message.objects.filter(pk=pk), self.request.user).first()
         rights = message_permissions(self.request.user, message) if message is not None else frozenset()

@@ -10,6 +10,8 @@ from rest_framework.generics import RetrieveAPIView, get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from base.ids import parse_id
+
 from . import leaderboards, selectors, services
 from .models import Team, TeamMembership
 from .permissions import team_permissions
@@ -148,9 +150,9 @@ class LeaderboardView(APIView):
         team = None
         team_id = request.query_params.get("team", "")
         if team_id:
-            if not team_id.isdigit():
+            if parse_id(team_id) is None:
                 raise ValidationError({"team": ["Give the id of a team."]})
-            team = get_object_or_404(Team, pk=team_id)
+            team = get_object_or_404(Team, pk=parse_id(team_id))
         now = timezone.now()  # one moment for the board and the window it reports
         board = leaderboards.leaderboard(period, team=team, now=now)
         since = None if period == leaderboards.ALL_TIME else leaderboards.window_start(now)

@@ -13,6 +13,7 @@ from django_registration.backends.activation.views import RegistrationView
 
 from annotations.work import user_statistics
 from base.feedback import flash_errors
+from base.ids import parse_id
 from images import selectors as image_selectors
 from images.models import SetTag
 
@@ -272,9 +273,9 @@ def leaderboard(request):
     team = None
     team_id = request.GET.get("team", "")
     if team_id:
-        if not team_id.isdigit():
+        if parse_id(team_id) is None:
             raise Http404("No such team.")
-        team = get_object_or_404(Team, pk=int(team_id))
+        team = get_object_or_404(Team, pk=parse_id(team_id))
     my_teams = list(selectors.teams_of(request.user))
     if team is not None and all(mine.pk != team.pk for mine in my_teams):
         my_teams.append(team)
