@@ -14,17 +14,52 @@ class VectorType(models.IntegerChoices):
     LINE = 3, "Line"
     MULTI_LINE = 4, "Multi Line"
     POLYGON = 5, "Polygon"
+    # A whole-image label ("night", "blurry frame"): no geometry, at most one per image and type.
+    TAG = 6, "Tag"
+
+
+class AttributeKind(models.TextChoices):
+    CHECKBOX = "checkbox", "Checkbox"
+    NUMBER = "number", "Number"
+    TEXT = "text", "Text"
+    SELECT = "select", "Select"
 
 
 class AnnotationTypeQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
 
+    def site(self):
+        return self.filter(team__isnull=True)
+
+    def usable_by_teams(self, team_ids):
+        """Site types and the types of the teams with these ids."""
+        return self.filter(Q(team__isnull=True) | Q(team_id__in=list(team_ids)))
+
+    def in_schema_order(self):
+        """The order pickers and legends show: team types first, site types after, then by position and name."""
+        return self.order_by(models.F("team_id").asc(nulls_last=True), "sort_order", Lower("name"), "id")
+
 
 class AnnotationType(models.Model):
-    """A label class ("ball", "goalpost") with its geometry. Never deleted while used (PROTECT)."""
+    """A label class ("ball", "goalpost") with its geometry, colour and attribute definitions.
 
-    name = models.CharField(max_length=20, unique=True)
+    Owned by the site (``team`` is null: managed by staff, usable by every set) or by a team
+    (managed by its admins, usable by its sets and the sets it created). Never deleted while used
+    (PROTECT). ``attributes`` holds the definitions (see ``annotations.attributes``).
+    """
+
+    name = models.CharField(max_length=20)
+    team = models.ForeignKey(
+        "users.Team", on_delete=models.CASCADE, null=True, blank=True, related_name="annotation_types"
+    )
+    # "#rrggbb", lower case; chosen from annotations.palette on creation.
+    color = models.CharField(max_length=7, default="#e6194b")
+    attributes = models.JSONField(default=list, blank=True)
+    # Position in pickers and legends (then name).
+    sort_order = models.PositiveIntegerField(default=0)
+    # The number key (1–9) that picks the type on the annotate page; unique within the owner.
+    shortcut = models.PositiveSmallIntegerField(null=True, blank=True)
     active = models.BooleanField(default=True)
     vector_type = models.PositiveSmallIntegerField(choices=VectorType.choices, default=VectorType.BOUNDING_BOX)
     # Vertices a polygon or multi-line must have; 0 means any number.
@@ -39,13 +74,33 @@ class AnnotationType(models.Model):
         constraints = [
             models.UniqueConstraint(
                 Lower("name"),
-                name="annotations_type_name_ci_unique",
-                violation_error_message="There is already an annotation type with this name.",
+                condition=Q(team__isnull=True),
+                name="annotations_site_type_name_ci_unique",
+                violation_error_message="There is already a site annotation type with this name.",
+            ),
+            models.UniqueConstraint(
+                Lower("name"),
+                "team",
+                condition=Q(team__isnull=False),
+                name="annotations_team_type_name_ci_unique",
+                violation_error_message="This team already has an annotation type with this name.",
             ),
         ]
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_tag(self):
+        return self.vector_type == VectorType.TAG
+
+    @property
+    def is_site_type(self):
+        return self.team_id is None
+
+    def attribute_definitions(self):
+        """``{name: definition}`` in the defined order."""
+        return {definition["name"]: definition for definition in self.attributes or ()}
 
 
 class Origin(models.TextChoices):
@@ -72,7 +127,10 @@ class Annotation(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="annotations")
     annotation_type = models.ForeignKey(AnnotationType, on_delete=models.PROTECT, related_name="annotations")
+    # Null for "not in image", and for a tag (whose type says it is one).
     vector = models.JSONField(null=True, blank=True)
+    # ``{attribute name: value}`` checked against the type's definitions (annotations.attributes).
+    attributes = models.JSONField(default=dict, blank=True)
     # The raw flags; what they mean depends on the type (see ``concealed``/``blurred``).
     concealed_flag = models.BooleanField(default=False)
     blurred_flag = models.BooleanField(default=False)
@@ -98,7 +156,7 @@ class Annotation(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            # "Not in image" is said once per image and type.
+            # "Not in image" is said once per image and type; so is a tag (its vector is null too).
             models.UniqueConstraint(
                 fields=["image", "annotation_type"],
                 condition=Q(vector__isnull=True),
@@ -120,8 +178,12 @@ class Annotation(models.Model):
         return f"{self.annotation_type} on {self.image}"
 
     @property
+    def is_tag(self):
+        return self.annotation_type.vector_type == VectorType.TAG
+
+    @property
     def not_in_image(self):
-        return not self.vector
+        return not self.vector and not self.is_tag
 
     @property
     def concealed(self):

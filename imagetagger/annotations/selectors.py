@@ -120,3 +120,27 @@ def history_of(annotation):
     return (
         AnnotationHistory.objects.filter(annotation_uuid=annotation.uuid).select_related("user").order_by("time", "id")
     )
+
+
+def types_visible_to(user):
+    """Annotation types ``user`` reads (``annotation_type_permissions``' ``read``): active site types
+    (all of them for staff) and every type of the user's teams, in schema order."""
+    from .models import AnnotationType
+
+    if not user.is_authenticated:
+        return AnnotationType.objects.none()
+    teams = TeamMembership.objects.filter(user=user).values("team_id")
+    site = Q(team__isnull=True) if user.is_staff else Q(team__isnull=True, active=True)
+    return AnnotationType.objects.filter(site | Q(team_id__in=teams)).in_schema_order()
+
+
+def types_usable_in_set(image_set):
+    """The active types labels of ``image_set`` may use (``permissions.type_usable_in_set``), in schema
+    order: its chosen types, or when it chose none, every site type and every type of its (creating)
+    team. One query."""
+    from .models import AnnotationType
+    from .permissions import type_owners_of_set
+
+    allowed = AnnotationType.objects.active().usable_by_teams(type_owners_of_set(image_set))
+    chosen = ImageSet.annotation_types.through.objects.filter(imageset_id=image_set.pk)
+    return allowed.filter(Q(pk__in=chosen.values("annotationtype_id")) | ~Exists(chosen)).in_schema_order()

@@ -19,8 +19,9 @@ from django.db import IntegrityError, connection, transaction
 from images.models import Image
 from images.permissions import imageset_permissions
 
+from .attributes import clean_values
 from .models import Annotation, AnnotationHistory, AnnotationType, HistoryAction, Origin
-from .permissions import annotation_permissions
+from .permissions import annotation_permissions, type_usable_in_set
 from .vectors import find_similar, validate_vector
 from .votes import discard_votes
 
@@ -58,6 +59,7 @@ def snapshot(annotation):
         "blurred": annotation.blurred_flag,
         "version": annotation.version,
         "origin": annotation.origin,
+        "attributes": annotation.attributes,
     }
 
 
@@ -106,11 +108,30 @@ def _current_type(annotation_type):
     return found
 
 
+def _check_usable(annotation_type, image_set):
+    """The type must be one the set uses (``permissions.type_usable_in_set``); a type of another team
+    is refused in the same words as a missing one, so that its existence is not revealed."""
+    if not type_usable_in_set(annotation_type, image_set):
+        if annotation_type.team_id is not None and annotation_type.team_id not in {
+            image_set.team_id,
+            image_set.created_by_team_id,
+        }:
+            raise ValidationError({"annotation_type": "There is no annotation type with this id."})
+        raise ValidationError(
+            {"annotation_type": f"The image set “{image_set.name}” does not use the type “{annotation_type.name}”."}
+        )
+
+
 def _check_place(image, annotation_type, vector, *, exclude_id=None):
     """Similarity and the "not in image" rules against the other annotations of this image and type."""
     others = list(Annotation.objects.filter(image=image, annotation_type=annotation_type).exclude(pk=exclude_id))
     similar = find_similar(vector, others)
     if similar is not None:
+        if annotation_type.is_tag:
+            raise AnnotationConflict(
+                f"This image already has the tag {annotation_type.name} (annotation {similar.pk}).",
+                other_id=similar.pk,
+            )
         what = "“not in image”" if vector is None else "a similar annotation"
         raise AnnotationConflict(
             f"This image already has {what} of type {annotation_type.name} (annotation {similar.pk}).",
@@ -166,8 +187,11 @@ def create_annotation(
     origin=Origin.HUMAN,
     model_name="",
     confidence=None,
+    attributes=None,
 ):
-    """Create a label; returns ``(annotation, created)``. ``created`` is False for a replayed uuid."""
+    """Create a label; returns ``(annotation, created)``. ``created`` is False for a replayed uuid.
+
+    ``attributes`` (``{name: value}``) are checked against the type's definitions, defaults filled in."""
     image = _lock_image(image.pk)
     if "annotate" not in imageset_permissions(actor, image.image_set):
         raise PermissionDenied("You may not add annotations to this image set.")
@@ -178,9 +202,11 @@ def create_annotation(
         if existing is not None:
             return _replayed(existing, actor, image, annotation_type), False
     annotation_type = _current_type(annotation_type)
+    _check_usable(annotation_type, image.image_set)
     _check_flags(concealed, blurred)
     _check_machine(origin, model_name, confidence)
     vector = validate_vector(vector, annotation_type, image)
+    attributes = clean_values(attributes, annotation_type.attributes, type_name=annotation_type.name)
     _check_place(image, annotation_type, vector)
     fields = {
         "image": image,
@@ -192,6 +218,7 @@ def create_annotation(
         "origin": origin,
         "model_name": model_name or "",
         "confidence": confidence,
+        "attributes": attributes,
     }
     if uuid is not None:
         fields["uuid"] = uuid
@@ -236,11 +263,21 @@ def _require(actor, annotation, permission, message):
 
 @transaction.atomic
 def update_annotation(
-    *, actor, annotation, expected_version, vector=UNSET, annotation_type=UNSET, concealed=UNSET, blurred=UNSET
+    *,
+    actor,
+    annotation,
+    expected_version,
+    vector=UNSET,
+    annotation_type=UNSET,
+    concealed=UNSET,
+    blurred=UNSET,
+    attributes=UNSET,
 ):
-    """Change an annotation's geometry, type and flags (``edit_annotation``).
+    """Change an annotation's geometry, type, flags and attributes (``edit_annotation``).
 
     ``expected_version`` is the version the client saw; a stale one raises ``StaleVersion``.
+    ``attributes`` replaces all values (checked against the type, defaults filled in); a change of
+    type re-checks the kept values against the new type's definitions.
     """
     image = _lock_image(annotation.image_id)
     annotation = _lock_annotation(annotation)
@@ -252,6 +289,7 @@ def update_annotation(
     new_type = annotation.annotation_type if annotation_type is UNSET else annotation_type
     if new_type.pk != annotation.annotation_type_id:
         new_type = _current_type(new_type)
+        _check_usable(new_type, image.image_set)
     new_concealed = annotation.concealed_flag if concealed is UNSET else concealed
     new_blurred = annotation.blurred_flag if blurred is UNSET else blurred
     _check_flags(new_concealed, new_blurred)
@@ -260,6 +298,9 @@ def update_annotation(
     if geometry_changed:
         new_vector = validate_vector(new_vector, new_type, image)
         _check_place(image, new_type, new_vector, exclude_id=annotation.pk)
+    if attributes is not UNSET or new_type.pk != annotation.annotation_type_id:
+        values = annotation.attributes if attributes is UNSET else attributes
+        annotation.attributes = clean_values(values, new_type.attributes, type_name=new_type.name)
     annotation.annotation_type = new_type
     annotation.vector = new_vector
     annotation.concealed_flag = new_concealed
@@ -270,7 +311,8 @@ def update_annotation(
     annotation.version += 1
     annotation.last_editor = actor
     annotation.save()
-    action = HistoryAction.UPDATE if geometry_changed else HistoryAction.FLAGS
+    only_flags = not geometry_changed and after["attributes"] == before["attributes"]
+    action = HistoryAction.FLAGS if only_flags else HistoryAction.UPDATE
     _record(annotation, action, actor, before, snapshot(annotation))
     return annotation
 

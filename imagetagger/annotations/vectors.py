@@ -80,6 +80,10 @@ def validate_vector(vector, annotation_type, image):
 
     ``None`` means "not in image" and is always valid here (its uniqueness is the service's job).
     """
+    if annotation_type.vector_type == VectorType.TAG:
+        if vector is not None:
+            raise _invalid(f"“{annotation_type.name}” is an image tag: it has no shape, so send null as the vector.")
+        return None
     if vector is None:
         return None
     count = _count_nodes(vector)

@@ -47,6 +47,12 @@ class ImageSet(models.Model):
     image_lock = models.BooleanField(default=False)
     priority = models.IntegerField(choices=Priority.choices, default=Priority.NORMAL)
     pinned_by = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="pinned_sets", blank=True)
+    # The team that created the set: its types stay usable after the set is set free.
+    created_by_team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="created_sets"
+    )
+    # The annotation types the set uses; none chosen means every type its team may use.
+    annotation_types = models.ManyToManyField("annotations.AnnotationType", blank=True, related_name="image_sets")
     # The type the annotation tool preselects for this set.
     main_annotation_type = models.ForeignKey(
         "annotations.AnnotationType", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

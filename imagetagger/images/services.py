@@ -68,6 +68,7 @@ def create_imageset(
         raise PermissionDenied("Only members of the team may create image sets for it.")
     image_set = ImageSet(
         team=team,
+        created_by_team=team,
         creator=actor,
         name=name,
         location=location or "",

@@ -4,6 +4,7 @@ Permissions:
 - ``read``: see the team page and its member list (every logged-in user).
 - ``create_set``, ``manage_export_formats``: members.
 - ``user_management``: admins (add, kick, grant and revoke admin).
+- ``manage_annotation_types``: admins (the team's label types, their colours and attributes).
 - ``leave``: members.
 - ``claim_admin``: members of a team that has no admin at all.
 """
@@ -11,7 +12,7 @@ Permissions:
 from .models import TeamMembership
 
 MEMBER_PERMISSIONS = frozenset({"read", "create_set", "manage_export_formats", "leave"})
-ADMIN_PERMISSIONS = MEMBER_PERMISSIONS | {"user_management"}
+ADMIN_PERMISSIONS = MEMBER_PERMISSIONS | {"user_management", "manage_annotation_types"}
 
 
 _UNKNOWN = object()

@@ -94,7 +94,7 @@ def test_names_are_unique_whatever_their_case(staff, other):
     assert AnnotationType.objects.count() == 1
 
 
-@pytest.mark.parametrize("vector_type", [0, 6, -1, True, "1", None, 1.0])
+@pytest.mark.parametrize("vector_type", [0, 7, -1, True, "1", None, 1.0])
 def test_unknown_vector_types_are_refused(staff, vector_type):
     with pytest.raises(ValidationError) as excinfo:
         types.create_type(actor=staff, name="Ball", vector_type=vector_type)

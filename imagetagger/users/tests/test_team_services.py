@@ -15,7 +15,7 @@ from users.permissions import team_permissions
 pytestmark = pytest.mark.django_db
 
 MEMBER = {"read", "create_set", "manage_export_formats", "leave"}
-ADMIN = MEMBER | {"user_management"}
+ADMIN = MEMBER | {"user_management", "manage_annotation_types"}
 
 
 def membership(team, user):
