@@ -47,6 +47,7 @@ bench: install
 	$(PY) bench/bench_annotate.py
 	$(PY) bench/bench_statistics.py
 	$(PY) bench/bench_messages.py
+	$(PY) bench/bench_attributes.py
 
 lint: install
 	$(VENV)/bin/ruff check .

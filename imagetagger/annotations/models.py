@@ -53,8 +53,8 @@ class AnnotationType(models.Model):
     team = models.ForeignKey(
         "users.Team", on_delete=models.CASCADE, null=True, blank=True, related_name="annotation_types"
     )
-    # "#rrggbb", lower case; chosen from annotations.palette on creation.
-    color = models.CharField(max_length=7, default="#e6194b")
+    # "#rrggbb", lower case; when left empty, ``save`` picks the owner's next palette colour.
+    color = models.CharField(max_length=7, blank=True)
     attributes = models.JSONField(default=list, blank=True)
     # Position in pickers and legends (then name).
     sort_order = models.PositiveIntegerField(default=0)
@@ -89,6 +89,18 @@ class AnnotationType(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.color:
+            from .palette import next_color
+
+            owners = (
+                AnnotationType.objects.filter(team_id=self.team_id) if self.team_id else AnnotationType.objects.site()
+            )
+            self.color = next_color(owners.exclude(pk=self.pk).values_list("color", flat=True))
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "color"}
+        super().save(*args, **kwargs)
 
     @property
     def is_tag(self):

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="annotationtype",
             name="color",
-            field=models.CharField(default="#e6194b", max_length=7),
+            field=models.CharField(blank=True, max_length=7),
         ),
         migrations.AddField(
             model_name="annotationtype",
