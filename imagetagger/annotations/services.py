@@ -50,6 +50,20 @@ class StaleVersion(Exception):
         super().__init__(self.message)
 
 
+# The columns ``snapshot`` reads (for ``.only()`` on bulk reads that write history).
+SNAPSHOT_FIELDS = (
+    "uuid",
+    "image_id",
+    "annotation_type_id",
+    "vector",
+    "concealed_flag",
+    "blurred_flag",
+    "version",
+    "origin",
+    "attributes",
+)
+
+
 def snapshot(annotation):
     """The state of an annotation as history stores it."""
     return {
