@@ -5,7 +5,7 @@ from django import forms
 from annotations.models import AnnotationType
 
 from .models import DEFAULT_NAME_FORMAT, ExportFormat
-from .template import validate_templates
+from .template import FIELD_KINDS, attribute_names_used, validate_templates
 
 TEMPLATE_FIELDS = (
     "name_format",
@@ -32,6 +32,16 @@ _GEOMETRY_LEGEND = [
     ("%%width, %%relwidth, %%height, %%relheight", "extent (never negative)"),
     ("%%rad, %%relrad, %%dia, %%reldia", "radius and diameter (boxes and polygons; else 0)"),
 ]
+# Attribute placeholders (template.py): in the annotation, vector and not-in-image formats.
+_ATTRIBUTE_LEGEND = [
+    ("%%attributes", "the label's attribute values as a JSON object in the type's order, {} when none"),
+    (
+        "%%attr:NAME, %%attr:{NAME}",
+        "the value of attribute NAME: true/false, a number or the text; empty when the label has none. "
+        "NAME is the run of letters, digits, _ and - after the colon; write other names in braces, "
+        "e.g. %%attr:{truck type}",
+    ),
+]
 LEGENDS = {
     "name_format": [
         ("%%imageset", "name of the image set"),
@@ -55,8 +65,9 @@ LEGENDS = {
         *_IMAGE_LEGEND,
         ("%%type", "annotation type"),
         ("%%veriamount", "verification score (accepts − rejects)"),
-        ("%%vector", "the vertices, each written with the vector format"),
+        ("%%vector", "the vertices, each written with the vector format (empty for an image tag)"),
         *_GEOMETRY_LEGEND,
+        *_ATTRIBUTE_LEGEND,
         ("%%ifblurred … %%endif", "text kept only if the annotation is blurred"),
         ("%%ifnotblurred … %%endif", "kept only if not blurred"),
         ("%%ifconcealed … %%endif", "kept only if concealed"),
@@ -67,8 +78,14 @@ LEGENDS = {
         ("%%x, %%relx", "x of the vertex, absolute or relative to the image width"),
         ("%%y, %%rely", "y of the vertex, absolute or relative to the image height"),
         ("%%br", "a line break"),
+        *_ATTRIBUTE_LEGEND,
     ],
-    "not_in_image_format": [*_IMAGE_LEGEND, ("%%type", "annotation type"), ("%%veriamount", "verification score")],
+    "not_in_image_format": [
+        *_IMAGE_LEGEND,
+        ("%%type", "annotation type"),
+        ("%%veriamount", "verification score"),
+        *_ATTRIBUTE_LEGEND,
+    ],
 }
 
 
@@ -102,6 +119,17 @@ def _template_field(label, *, required=False, rows=3, help_text=""):
     )
 
 
+class TypeChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name if obj.team_id is None else f"{obj.name} ({obj.team.name})"
+
+
+def usable_types(team_ids):
+    """The types a format of these teams may export: site types and those teams' own, never another
+    team's (``AnnotationType.usable_by_teams``), in schema order."""
+    return AnnotationType.objects.usable_by_teams(team_ids).select_related("team").in_schema_order()
+
+
 class ExportFormatForm(forms.ModelForm):
     """Create (with ``teams``: the teams the user may choose) or edit (team fixed) a format."""
 
@@ -114,8 +142,8 @@ class ExportFormatForm(forms.ModelForm):
     annotation_format = _template_field("Annotation format")
     vector_format = _template_field("Vector format", rows=2)
     not_in_image_format = _template_field("Not-in-image format", rows=2)
-    annotation_types = forms.ModelMultipleChoiceField(
-        queryset=AnnotationType.objects.all(),
+    annotation_types = TypeChoiceField(
+        queryset=AnnotationType.objects.none(),
         widget=forms.SelectMultiple(attrs={"class": "form-select", "size": 6}),
         help_text="The types whose annotations are exported. Hold down Ctrl (⌘ on a Mac) to select several.",
     )
@@ -153,9 +181,12 @@ class ExportFormatForm(forms.ModelForm):
                 self.initial.setdefault(name, value)
         if teams is None:
             del self.fields["team"]
+            team_ids = [self.instance.team_id] if self.instance.team_id else []
         else:
             self.fields["team"].queryset = teams
             self.fields["team"].empty_label = None
+            team_ids = list(teams.values_list("pk", flat=True))
+        self.fields["annotation_types"].queryset = usable_types(team_ids)
         for name, field in self.fields.items():
             if isinstance(field.widget, forms.CheckboxInput):
                 field.widget.attrs.setdefault("class", "form-check-input")
@@ -180,11 +211,33 @@ class ExportFormatForm(forms.ModelForm):
             for message in messages:
                 self.add_error(field, message)
         team, name = self.team_value(), cleaned.get("name")
+        chosen = cleaned.get("annotation_types")
+        if team is not None and chosen:
+            foreign = [t.name for t in chosen if t.team_id is not None and t.team_id != team.pk]
+            if foreign:
+                self.add_error(
+                    "annotation_types",
+                    f"{', '.join(foreign)}: type(s) of another team; a format of {team.name} may export only "
+                    "site types and its own.",
+                )
+            self._check_attribute_names(templates, chosen)
         if team is not None and name:
             clash = ExportFormat.objects.filter(team=team, name__iexact=name).exclude(pk=self.instance.pk)
             if clash.exists():
                 self.add_error("name", "This team already has an export format with this name.")
         return cleaned
+
+    def _check_attribute_names(self, templates, chosen):
+        """Each ``%%attr:NAME`` must name an attribute of one of the chosen types."""
+        defined = {definition.get("name") for t in chosen for definition in t.attributes or ()}
+        for field, text in templates.items():
+            missing = [name for name in attribute_names_used(text, FIELD_KINDS[field]) if name not in defined]
+            if missing:
+                self.add_error(
+                    field,
+                    f"No chosen type has an attribute {', '.join(f'“{name}”' for name in missing)} "
+                    "(%%attr:NAME takes letters, digits, _ and -; write other names as %%attr:{NAME}).",
+                )
 
     def validate_constraints(self, exclude=None):
         # The name rule is checked in clean() with a clearer message.

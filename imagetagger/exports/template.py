@@ -16,12 +16,28 @@ in the annotation format; each one runs up to the first following ``%%endif`` (n
 
 Values are written with ``str()`` as the original did (``12``, ``60.0``, ``0.15625``), except that
 missing values (``None``) are written as empty strings, not as ``None``.
+
+Attributes (beyond the original), in the annotation, vector and not-in-image formats:
+- ``%%attributes``: the label's attribute values as a compact JSON object (UTF-8, not escaped), keys in
+  the order of the type's definitions (values of names the type no longer defines after them, sorted);
+  ``{}`` when it has none.
+- ``%%attr:NAME``: the value of attribute NAME as text: ``true``/``false`` for a checkbox, a JSON number
+  (``0``, ``2.5``) for a number, the text itself for a text or select; empty when the label has no value.
+  NAME is the longest run of letters, digits, ``_`` and ``-`` after the colon (so ``%%attr:colour,`` is
+  the attribute ``colour`` followed by a comma). A name with any other character (a space, a dot …) is
+  written in braces: ``%%attr:{truck type}``, NAME running up to the first ``}``. A ``%%attr`` in neither
+  form stays literal and fails validation.
+
+Image tags (types of kind "tag": a whole-image label, no vector) are written with the annotation
+format, with ``%%vector`` and every geometry placeholder empty; the conditionals work as for shapes.
+Only labels of "not in image" (no vector, a type that has shapes) use the not-in-image format.
 """
 
+import json
 import re
 from dataclasses import dataclass
 
-from annotations.models import Annotation, VectorType
+from annotations.models import Annotation, AnnotationType, VectorType
 
 KINDS = ("name", "base", "image", "annotation", "vector", "not_in_image")
 
@@ -50,14 +66,20 @@ GEOMETRY = (
 )
 CONDITIONALS = ("ifblurred", "ifnotblurred", "ifconcealed", "ifnotconcealed")
 ENDIF = "endif"
+# The attribute placeholders: ``%%attributes`` and ``%%attr:NAME`` / ``%%attr:{NAME}`` (see above).
+ATTRIBUTES = "attributes"
+ATTR_PREFIX = "attr:"
+ATTRIBUTE_KINDS = ("annotation", "vector", "not_in_image")
+_ATTR = r"attr:(?:\{(?P<braced>[^}\r\n]+)\}|(?P<bare>[\w-]+))"
+_ATTR_AT = re.compile("%%" + _ATTR)
 
 PLACEHOLDERS = {
     "name": ("imageset", "team", "setlocation", "exportid"),
     "base": ("content", "imageset", "setdescription", "team", "setlocation"),
     "image": (*_IMAGE, "annotations", "annoamount"),
-    "annotation": (*_IMAGE, "type", "veriamount", "vector", *GEOMETRY),
-    "vector": ("count0", "count1", "x", "relx", "y", "rely", "br"),
-    "not_in_image": (*_IMAGE, "type", "veriamount"),
+    "annotation": (*_IMAGE, "type", "veriamount", "vector", *GEOMETRY, ATTRIBUTES),
+    "vector": ("count0", "count1", "x", "relx", "y", "rely", "br", ATTRIBUTES),
+    "not_in_image": (*_IMAGE, "type", "veriamount", ATTRIBUTES),
 }
 
 # Which model field holds which template kind, and the kind of each field.
@@ -82,12 +104,22 @@ def _known(kind):
     return names
 
 
-def _pattern(names):
-    alternation = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
-    return re.compile(f"%%({alternation})")
+def _pattern(kind):
+    alternation = "|".join(re.escape(name) for name in sorted(_known(kind), key=len, reverse=True))
+    if kind in ATTRIBUTE_KINDS:
+        return re.compile(f"%%(?:{_ATTR}|(?P<name>{alternation}))")
+    return re.compile(f"%%(?P<name>{alternation})")
 
 
-_PATTERNS = {kind: _pattern(_known(kind)) for kind in KINDS}
+def _match_name(match):
+    """The placeholder a match of ``_PATTERNS`` names: ``"type"``, ``"attr:colour"`` …"""
+    name = match.group("name")
+    if name is not None:
+        return name
+    return ATTR_PREFIX + (match.group("braced") if match.group("braced") is not None else match.group("bare"))
+
+
+_PATTERNS = {kind: _pattern(kind) for kind in KINDS}
 _ANY_PLACEHOLDER = re.compile(r"%%([A-Za-z][A-Za-z0-9_]*)")
 
 
@@ -110,7 +142,7 @@ def tokenize(template, kind):
     for match in _PATTERNS[kind].finditer(template):
         if match.start() > position:
             flat.append(template[position : match.start()])
-        flat.append(Placeholder(match.group(1)))
+        flat.append(Placeholder(_match_name(match)))
         position = match.end()
     if position < len(template):
         flat.append(template[position:])
@@ -200,9 +232,22 @@ def unknown_placeholders(template, kind):
     unknown = []
     for match in _ANY_PLACEHOLDER.finditer(template or ""):
         word = match.group(1)
+        if kind in ATTRIBUTE_KINDS and _ATTR_AT.match(template, match.start()):
+            continue
         if not any(word.startswith(name) for name in known) and "%%" + word not in unknown:
             unknown.append("%%" + word)
     return unknown
+
+
+def attribute_names_used(template, kind):
+    """The attribute names of the ``%%attr:`` placeholders of ``template``, in order, once each."""
+    names = []
+    if kind in ATTRIBUTE_KINDS:
+        for match in _PATTERNS[kind].finditer(template or ""):
+            name = _match_name(match)
+            if name.startswith(ATTR_PREFIX) and name[len(ATTR_PREFIX) :] not in names:
+                names.append(name[len(ATTR_PREFIX) :])
+    return names
 
 
 def conditional_errors(template):
@@ -210,7 +255,7 @@ def conditional_errors(template):
     errors = []
     open_name = None
     for match in _PATTERNS["annotation"].finditer(template or ""):
-        name = match.group(1)
+        name = _match_name(match)
         if name in CONDITIONALS:
             if open_name is not None:
                 errors.append(f"%%{name} inside %%{open_name}: conditionals cannot be nested.")
@@ -237,6 +282,10 @@ def validate_templates(fields, *, image_aggregation=False):
         unknown = unknown_placeholders(text, kind)
         if unknown:
             messages.append(f"Unknown placeholder{'s' if len(unknown) > 1 else ''} here: {', '.join(unknown)}.")
+            if kind in ATTRIBUTE_KINDS and "%%attr" in unknown:
+                messages.append(
+                    "%%attr needs an attribute name: %%attr:NAME (letters, digits, _ and -) or %%attr:{NAME}."
+                )
         if kind == "annotation":
             messages.extend(conditional_errors(text))
         if kind == "base" and "%%content" not in (text or ""):
@@ -362,6 +411,8 @@ ROW_FIELDS = (
     "concealed_flag",
     "score",
 )
+# Read only when the templates write attributes.
+ATTRIBUTE_ROW_FIELDS = ("attributes", "annotation_type_id")
 
 
 class _Values(dict):
@@ -380,10 +431,49 @@ def to_format_string(tokens, flags=None):
         if isinstance(token, str):
             parts.append(token.replace("{", "{{").replace("}", "}}"))
         elif isinstance(token, Placeholder):
-            parts.append("{" + token.name + "}")
+            parts.append("{" + value_key(token.name) + "}")
         elif flags and flags.get(token.name):
             parts.append(to_format_string(token.body))
     return "".join(parts)
+
+
+def value_key(name):
+    """The ``format_map`` key of a placeholder: its name, or for ``attr:NAME`` (any characters) a key
+    made of the name's UTF-8 bytes in hex, which ``str.format`` reads as one plain field name."""
+    if name.startswith(ATTR_PREFIX):
+        return "attr_" + name[len(ATTR_PREFIX) :].encode().hex()
+    return name
+
+
+def attribute_text(value):
+    """An attribute value as ``%%attr:NAME`` writes it: true/false, a JSON number, the text; "" for none."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def ordered_attributes(values, order):
+    """``values`` (a dict) with its keys in ``order`` (a type's definition names), others after, sorted."""
+    if not values:
+        return {}
+    ordered = {name: values[name] for name in order if name in values}
+    if len(ordered) != len(values):
+        for name in sorted(name for name in values if name not in ordered):
+            ordered[name] = values[name]
+    return ordered
+
+
+def attributes_json(values, order=()):
+    """``%%attributes``: the values as compact JSON in definition order; ``{}`` when there are none."""
+    if not values:
+        return "{}"
+    return json.dumps(ordered_attributes(values, order), ensure_ascii=False, separators=(",", ":"))
 
 
 def _flags(blurred, concealed):
@@ -413,11 +503,46 @@ class CompiledFormat:
             for concealed in (False, True)
         }
         self.vector_format = to_format_string(vector)
-        self.not_in_image_format = to_format_string(tokenize(export_format.not_in_image_format, "not_in_image"))
+        not_in_image = tokenize(export_format.not_in_image_format, "not_in_image")
+        self.not_in_image_format = to_format_string(not_in_image)
         used = placeholders_used(annotation)
         self.geometry_used = used & set(GEOMETRY)
+        self.empty_geometry = dict.fromkeys(self.geometry_used, "")
         self.needs_vector = "vector" in used
-        self.vector_needs_relative = bool(placeholders_used(vector) & {"relx", "rely"})
+        vector_used = placeholders_used(vector)
+        self.vector_needs_relative = bool(vector_used & {"relx", "rely"})
+        # Attribute placeholders anywhere a label is written: rows then carry the label's values.
+        attribute_used = {
+            name
+            for name in used | vector_used | placeholders_used(not_in_image)
+            if name == ATTRIBUTES or name.startswith(ATTR_PREFIX)
+        }
+        self.attribute_json = ATTRIBUTES in attribute_used
+        self.attribute_keys = [
+            (value_key(name), name[len(ATTR_PREFIX) :]) for name in sorted(attribute_used) if name != ATTRIBUTES
+        ]
+        self.needs_attributes = bool(attribute_used)
+        self.vector_needs_attributes = any(name == ATTRIBUTES or name.startswith(ATTR_PREFIX) for name in vector_used)
+        self.attribute_order = {}  # type id → its attribute names in definition order (``load_types``)
+
+    def load_types(self, type_ids):
+        """Read the attribute order of the exported types (one query, only when attributes are written)."""
+        if self.attribute_json:
+            self.attribute_order = {
+                pk: [definition.get("name") for definition in definitions or ()]
+                for pk, definitions in AnnotationType.objects.filter(pk__in=type_ids).values_list("pk", "attributes")
+            }
+
+    def row_fields(self):
+        return ROW_FIELDS + ATTRIBUTE_ROW_FIELDS if self.needs_attributes else ROW_FIELDS
+
+    def attribute_values(self, values, type_id):
+        """The attribute placeholders' values of one label."""
+        values = values or {}
+        out = {key: attribute_text(values.get(name)) for key, name in self.attribute_keys}
+        if self.attribute_json:
+            out[ATTRIBUTES] = attributes_json(values, self.attribute_order.get(type_id, ()))
+        return out
 
     def image_values(self, image_set_values, image_id, name, width, height):
         return {
@@ -428,7 +553,7 @@ class CompiledFormat:
             "imageid": fmt(image_id),
         }
 
-    def render_vector(self, vector, width, height):
+    def render_vector(self, vector, width, height, label_values=None):
         vector_format = self.vector_format
         relative = self.vector_needs_relative
         parts = []
@@ -437,34 +562,36 @@ class CompiledFormat:
             if relative:
                 values["relx"] = fmt(x / float(width)) if width and x is not None else ""
                 values["rely"] = fmt(y / float(height)) if height and y is not None else ""
+            if label_values:
+                values.update(label_values)
             parts.append(vector_format.format_map(values))
         return "".join(parts)
 
     def render_row(self, row, image_values):
-        """The text of one annotation (a ``ROW_FIELDS`` tuple)."""
-        (
-            _,
-            _,
-            width,
-            height,
-            type_name,
-            vector_type,
-            enable_blurred,
-            enable_concealed,
-            vector,
-            blurred,
-            concealed,
-            score,
-        ) = row
+        """The text of one annotation (a ``ROW_FIELDS`` tuple, plus ``ATTRIBUTE_ROW_FIELDS`` when the
+        templates write attributes)."""
+        width, height, type_name, vector_type, enable_blurred, enable_concealed, vector, blurred, concealed, score = (
+            row[2:12]
+        )
         values = _Values(image_values)
         values["type"] = fmt(type_name)
         values["veriamount"] = fmt(score)
-        if not vector:  # not in image
+        label_values = None
+        if self.needs_attributes:
+            label_values = self.attribute_values(row[12], row[13])
+            values.update(label_values)
+        if vector_type == VectorType.TAG:  # a whole-image tag: the annotation format, no geometry
+            values["vector"] = ""
+            values.update(self.empty_geometry)
+        elif not vector:  # not in image
             return self.not_in_image_format.format_map(values)
-        if self.needs_vector:
-            values["vector"] = self.render_vector(vector, width, height)
-        if self.geometry_used:
-            values.update(geometry(vector, vector_type, width, height, self.geometry_used))
+        else:
+            if self.needs_vector:
+                values["vector"] = self.render_vector(
+                    vector, width, height, label_values if self.vector_needs_attributes else None
+                )
+            if self.geometry_used:
+                values.update(geometry(vector, vector_type, width, height, self.geometry_used))
         # The derived flags (spec §1.3.2): meaningful for the type, and never for "not in image".
         return self.annotation_formats[
             (bool(enable_blurred and blurred), bool(enable_concealed and concealed))
@@ -526,10 +653,11 @@ def render_export(export_format, image_set, *, limit=None, batch_size=BATCH_SIZE
     compiled = CompiledFormat(export_format)
     if type_ids is None:
         type_ids = list(export_format.annotation_types.values_list("pk", flat=True))
+    compiled.load_types(type_ids)
     values = set_values(image_set)
 
     def annotations():
-        queryset = selected_annotations(export_format, image_set, type_ids=type_ids).values_list(*ROW_FIELDS)
+        queryset = selected_annotations(export_format, image_set, type_ids=type_ids).values_list(*compiled.row_fields())
         if limit is not None:
             return iter(queryset[:limit])
         return queryset.iterator(chunk_size=batch_size)
