@@ -1,0 +1,234 @@
+// The canvas: what is drawn (shapesForDraw), when (one frame at a time), zoom and pan, and the
+// pointer input that drives the shape editor (tools.js).
+
+import { ShapeLayer, drawScene, prepareCanvas } from "../draw.js";
+import { fitView, panBy, toImagePixel, zoomAt } from "../geometry.js";
+import { afterEditorChange } from "./editing.js";
+import { startEditing } from "./labellist.js";
+import { step } from "./navigation.js";
+import { ZOOM_STEP, canAnnotate, canEdit, canvas, currentType, editor, state, typeById, wrap } from "./page.js";
+import { renderCoordinates, setNotInImage } from "./typepicker.js";
+
+const $ = window.jQuery;
+
+let ctx = canvas.getContext("2d");
+export function markDirty() {
+  state.shapesDirty = true;
+  scheduleDraw();
+}
+
+// --- drawing -----------------------------------------------------------------------------------------
+
+let frame = null;
+export const shapeLayer = new ShapeLayer();
+let interactionTimer = null;
+
+/** A pan or zoom step: frames copy the shape layer until the gesture has rested for 150 ms. */
+export function interacting() {
+  state.interacting = true;
+  clearTimeout(interactionTimer);
+  interactionTimer = setTimeout(() => {
+    state.interacting = false;
+    scheduleDraw();
+  }, 150);
+}
+
+export function scheduleDraw() {
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = null;
+    drawNow();
+  });
+}
+
+export function shapesForDraw() {
+  if (!state.shapesDirty) return state.shapes;
+  const type = currentType();
+  const showAll = $("#show-all-types").prop("checked");
+  const shapes = [];
+  const editable = [];
+  const editing = editor.editingKey;
+  for (const record of state.records.values()) {
+    if (!record.points) continue;
+    const recordType = typeById.get(record.typeId);
+    if (!recordType) continue;
+    const sameType = type && record.typeId === type.id;
+    if (sameType) editable.push({ key: record.uuid, points: record.points });
+    if (!sameType && !showAll) continue;
+    if (record.uuid === editing) continue;
+    shapes.push({
+      id: record.uuid,
+      vectorType: recordType.vector_type,
+      points: record.points,
+      concealed: record.concealed && recordType.enable_concealed,
+      blurred: record.blurred && recordType.enable_blurred,
+      machine: record.machine,
+      highlighted: record.uuid === state.highlight,
+    });
+  }
+  editor.setShapes(canAnnotate || canEdit ? editable : []);
+  state.shapes = shapes;
+  state.shapesDirty = false;
+  state.layerVersion += 1;
+  return shapes;
+}
+
+export function drawNow() {
+  const shapes = shapesForDraw();
+  const nii = $("#not-in-image").prop("checked");
+  drawScene(ctx, {
+    view: state.view,
+    width: state.size.width,
+    height: state.size.height,
+    image: state.bitmap,
+    imageWidth: state.image.width,
+    imageHeight: state.image.height,
+    shapes,
+    selection: nii ? null : editor.selectionForDraw(),
+    cursor: state.panning ? null : state.cursor,
+    layer: shapeLayer,
+    layerVersion: state.layerVersion,
+    quick: state.interacting,
+  });
+  $("#zoom-level").text(`${Math.round(state.view.scale * 100)}%`);
+}
+
+export function fitToCanvas() {
+  state.view = fitView(state.image.width, state.image.height, state.size.width, state.size.height, 8);
+  state.fitted = true;
+  scheduleDraw();
+}
+
+export function resizeCanvas() {
+  const width = Math.max(1, Math.floor(wrap.clientWidth));
+  const height = Math.max(1, Math.floor(wrap.clientHeight));
+  if (width === state.size.width && height === state.size.height) return;
+  state.size = { width, height };
+  ctx = prepareCanvas(canvas, width, height);
+  if (state.fitted) fitToCanvas();
+  drawNow();
+}
+
+new ResizeObserver(resizeCanvas).observe(wrap);
+
+export function zoomBy(factor, screenPoint = { x: state.size.width / 2, y: state.size.height / 2 }) {
+  state.view = zoomAt(state.view, factor, screenPoint);
+  state.fitted = false;
+  interacting();
+  scheduleDraw();
+}
+
+export function zoomTo(scale) {
+  zoomBy(scale / state.view.scale);
+}
+
+$("#zoom-in").on("click", () => zoomBy(ZOOM_STEP));
+$("#zoom-out").on("click", () => zoomBy(1 / ZOOM_STEP));
+$("#zoom-fit").on("click", fitToCanvas);
+$("#zoom-100").on("click", () => zoomTo(1));
+
+// --- pointer input -------------------------------------------------------------------------------------
+
+export function screenPoint(event) {
+  const rect = canvas.getBoundingClientRect();
+  return { x: event.clientX - rect.left, y: event.clientY - rect.top };
+}
+
+export function toolEvent(event) {
+  const screen = screenPoint(event);
+  return { screen, view: state.view, image: toImagePixel(state.view, screen, state.image.width, state.image.height) };
+}
+
+export function updateCursor(event) {
+  const screen = screenPoint(event);
+  const image = toImagePixel(state.view, screen, state.image.width, state.image.height);
+  state.cursor = image;
+  $("#cursor-position").text(`${image.x}, ${image.y}`);
+}
+
+export function handleToolResult(result) {
+  if (!result) return;
+  if (result.select) {
+    startEditing(result.select);
+    return;
+  }
+  if (result.finished || (editor.selection && editor.selection.key === null)) {
+    if ($("#not-in-image").prop("checked")) setNotInImage(false);
+  }
+  if (editor.editingKey === null && state.niiEdit === null) state.highlight = null;
+  if (!editor.drag) afterEditorChange();
+  else scheduleDraw();
+}
+
+canvas.addEventListener("pointerdown", (event) => {
+  canvas.focus({ preventScroll: true });
+  if (event.button === 1 || (event.button === 0 && state.spaceDown)) {
+    event.preventDefault();
+    state.panning = { x: event.clientX, y: event.clientY };
+    canvas.classList.add("panning");
+    canvas.setPointerCapture(event.pointerId);
+    return;
+  }
+  if (event.button !== 0 || !(canAnnotate || canEdit)) return;
+  if ($("#not-in-image").prop("checked")) setNotInImage(false);
+  canvas.setPointerCapture(event.pointerId);
+  updateCursor(event);
+  handleToolResult(editor.pointerDown(toolEvent(event)));
+});
+
+canvas.addEventListener("pointermove", (event) => {
+  if (state.panning) {
+    state.view = panBy(state.view, event.clientX - state.panning.x, event.clientY - state.panning.y);
+    state.panning = { x: event.clientX, y: event.clientY };
+    state.fitted = false;
+    interacting();
+    scheduleDraw();
+    return;
+  }
+  updateCursor(event);
+  if (canAnnotate || canEdit) {
+    editor.pointerMove(toolEvent(event));
+    if (editor.drag || editor.drawing) renderCoordinates();
+  }
+  scheduleDraw();
+});
+
+canvas.addEventListener("pointerup", (event) => {
+  if (canvas.hasPointerCapture(event.pointerId)) canvas.releasePointerCapture(event.pointerId);
+  if (state.panning) {
+    state.panning = null;
+    canvas.classList.remove("panning");
+    return;
+  }
+  if (event.button !== 0 || !(canAnnotate || canEdit)) return;
+  updateCursor(event);
+  handleToolResult(editor.pointerUp(toolEvent(event)));
+});
+
+canvas.addEventListener("dblclick", (event) => {
+  event.preventDefault();
+  handleToolResult(editor.doubleClick());
+});
+
+canvas.addEventListener("pointerleave", () => {
+  if (editor.drag || state.panning) return;
+  state.cursor = null;
+  $("#cursor-position").text("–");
+  scheduleDraw();
+});
+
+canvas.addEventListener("auxclick", (event) => event.preventDefault());
+canvas.addEventListener("mousedown", (event) => {
+  if (event.button === 1) event.preventDefault(); // no autoscroll
+});
+
+canvas.addEventListener(
+  "wheel",
+  (event) => {
+    event.preventDefault();
+    const factor = Math.pow(1.0015, -event.deltaY * (event.deltaMode === 1 ? 33 : 1));
+    zoomBy(factor, screenPoint(event));
+  },
+  { passive: false },
+);
+

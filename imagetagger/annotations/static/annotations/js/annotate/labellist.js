@@ -1,0 +1,73 @@
+// The list of the image's annotations, and choosing one of them for editing.
+
+import { afterEditorChange } from "./editing.js";
+import { canDelete, canEdit, currentType, describeVector, editor, state, typeById } from "./page.js";
+import { onTypeChanged, renderEditState } from "./typepicker.js";
+import { markDirty } from "./canvasview.js";
+
+const $ = window.jQuery;
+
+// --- the annotation list ----------------------------------------------------------------------------
+
+let listRender = null;
+
+export function renderAnnotationListSoon() {
+  if (listRender) return;
+  listRender = setTimeout(() => {
+    listRender = null;
+    renderAnnotationList();
+  }, 0);
+}
+
+export function renderAnnotationList() {
+  const records = [...state.records.values()].sort((a, b) => {
+    const nameA = typeById.get(a.typeId)?.name ?? "";
+    const nameB = typeById.get(b.typeId)?.name ?? "";
+    return nameA.localeCompare(nameB) || (a.id ?? Infinity) - (b.id ?? Infinity);
+  });
+  const items = records.map((record) => {
+    const type = typeById.get(record.typeId);
+    const $item = $("<li>", { class: "list-group-item", "data-uuid": record.uuid, "data-id": record.id ?? "" });
+    $item.append($("<strong>").text(type ? type.name : "inactive type"), " ", $("<span>").text(describeVector(record.vector)));
+    if (record.concealed && type?.enable_concealed) $item.append(" ", $("<span>", { class: "badge text-bg-warning" }).text("concealed"));
+    if (record.blurred && type?.enable_blurred) $item.append(" ", $("<span>", { class: "badge text-bg-info" }).text("blurred"));
+    if (record.machine) $item.append(" ", $("<span>", { class: "badge text-bg-secondary" }).text("machine"));
+    if (record.pending) $item.append(" ", $("<span>", { class: "badge text-bg-warning unsent-badge" }).text("unsent"));
+    return $item;
+  });
+  $("#annotation-list").empty().append(items);
+  $("#annotation-count").text(records.length);
+  renderEditState();
+}
+
+$("#annotation-list").on("click", ".list-group-item", function onAnnotationClick() {
+  startEditing(this.dataset.uuid);
+});
+
+export function startEditing(uuid) {
+  const record = state.records.get(uuid);
+  if (!record) return;
+  state.highlight = null;
+  if (!(canEdit || canDelete)) {
+    state.highlight = uuid;
+    markDirty();
+    return;
+  }
+  if (record.typeId !== currentType()?.id && typeById.has(record.typeId)) {
+    $("#annotation-type").val(String(record.typeId));
+    onTypeChanged();
+  }
+  if (record.points) {
+    $("#not-in-image").prop("checked", false);
+    state.niiEdit = null;
+    editor.edit(uuid, record.points);
+  } else {
+    editor.clear();
+    $("#not-in-image").prop("checked", true);
+    state.niiEdit = uuid;
+  }
+  $("#concealed").prop("checked", record.concealed).prop("disabled", !record.points || !typeById.get(record.typeId)?.enable_concealed);
+  $("#blurred").prop("checked", record.blurred).prop("disabled", !record.points || !typeById.get(record.typeId)?.enable_blurred);
+  afterEditorChange();
+}
+
