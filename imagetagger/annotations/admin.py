@@ -7,8 +7,18 @@ from .votes import discard_votes
 
 @admin.register(AnnotationType)
 class AnnotationTypeAdmin(admin.ModelAdmin):
-    list_display = ["name", "vector_type", "node_count", "active", "enable_concealed", "enable_blurred"]
-    list_filter = ["active", "vector_type"]
+    list_display = [
+        "name",
+        "team",
+        "color",
+        "vector_type",
+        "node_count",
+        "active",
+        "enable_concealed",
+        "enable_blurred",
+    ]
+    list_filter = ["active", "vector_type", ("team", admin.EmptyFieldListFilter)]
+    list_select_related = ["team"]
 
 
 @admin.register(Annotation)

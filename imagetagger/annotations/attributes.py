@@ -224,8 +224,11 @@ def clean_values(values, definitions, *, type_name=""):
     for name, definition in by_name.items():
         value = values.get(name)
         if value is None:
-            if definition.get("default") is not None:
-                cleaned[name] = definition["default"]
+            default = definition.get("default")
+            if default is None and definition["kind"] == AttributeKind.CHECKBOX:
+                default = False  # a checkbox always has a value
+            if default is not None:
+                cleaned[name] = default
             elif definition.get("required"):
                 errors.append(f"Attribute “{name}” is required.")
             continue

@@ -84,6 +84,7 @@ def tar_member(name, type=tarfile.DIRTYPE, **fields):
 def make_imageset(team, **fields):
     """An image set of ``team`` (fields as on the model), with its storage folder "<team>_<set>"."""
     fields.setdefault("name", f"set{next(_counter)}")
+    fields.setdefault("created_by_team", team)
     image_set = ImageSet.objects.create(team=team, **fields)
     image_set.path = f"{team.pk if team else 0}_{image_set.pk}"
     image_set.save(update_fields=["path"])
