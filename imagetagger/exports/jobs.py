@@ -76,7 +76,7 @@ def create_export(*, actor, image_set, export_format=None, standard=None, option
             raise ValidationError(
                 {"standard": f"Unknown standard format; choose one of {', '.join(StandardFormat.values)}."}
             )
-        options = standard_formats.clean_options(standard, options)
+        options = standard_formats.clean_options(standard, options, image_set)
         fields = {"standard": standard, "format_name": StandardFormat(standard).label}
     export = Export.objects.create(image_set=image_set, user=actor, options=options, **fields)
     if selected_count(export) <= settings.EXPORT_INLINE_LIMIT:
@@ -240,6 +240,7 @@ def _template_report(export, count):
         "written": dict(per_type),
         "converted": [],
         "skipped": [],
+        "left_out": [],
     }
 
 

@@ -1,6 +1,16 @@
 """Writers of the standard export formats: COCO, Pascal VOC, YOLO (detection and segmentation) and the
 ImageTagger label lines (``image|type|vector|flags``, the label-upload format of spec §4).
 
+Attributes and image tags (what each format carries):
+- label lines: a fifth column with the label's attribute values as a JSON object (only on lines of
+  labels that have values); image tags as ``image|type|tag|flags``;
+- COCO: the values in each annotation's ``attributes`` object, beside ``blurred`` and ``concealed`` (an
+  attribute with one of those two names is left out and reported); image tags are left out (COCO has
+  no whole-image label) and reported;
+- Pascal VOC: ``<attributes><attribute><name>…</name><value>…</value></attribute>…</attributes>`` per
+  object (the CVAT / Datumaro convention; true/false, JSON numbers, text); image tags left out, reported;
+- YOLO: no attributes: the report counts the labels whose values were left out; image tags left out.
+
 Every writer streams: it reads the set's images and the selected annotations with two database
 iterators ordered the same way (image name, image id; then annotation id) and writes to a binary
 file, so memory stays flat whatever the size of the set. Every writer fills a ``Report``: how many
@@ -23,10 +33,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Q
 
 from annotations.models import Annotation, AnnotationType, VectorType
+from annotations.permissions import type_owners_of_set
 from images.models import Image
 from images.zips import entry_names
 
 from .models import StandardFormat
+from .template import attribute_text, ordered_attributes
 
 CHUNK = 2000
 TYPE_WORDS = {
@@ -35,7 +47,11 @@ TYPE_WORDS = {
     VectorType.LINE: ("line", "lines"),
     VectorType.MULTI_LINE: ("multi-line", "multi-lines"),
     VectorType.POLYGON: ("polygon", "polygons"),
+    VectorType.TAG: ("image tag", "image tags"),
 }
+# COCO's ``attributes`` keys that hold the flags; an attribute of the same name is left out.
+COCO_FLAG_KEYS = ("blurred", "concealed")
+TAG_TEXT = "tag"
 EXTENSIONS = {
     StandardFormat.COCO: "json",
     StandardFormat.VOC: "zip",
@@ -56,8 +72,10 @@ FORMAT_LABELS = {
 # --- options and selection ---------------------------------------------------------------------------
 
 
-def clean_options(standard, options):
-    """Validated options (a new dict); ``ValidationError`` for unknown keys or bad values."""
+def clean_options(standard, options, image_set=None):
+    """Validated options (a new dict); ``ValidationError`` for unknown keys or bad values. With
+    ``image_set``, ``types`` may name only types the set's teams may use (site types and their own):
+    another team's type answers like a missing one."""
     options = dict(options or {})
     known = {"types", "min_verifications"} | ({"keypoints"} if standard == StandardFormat.COCO else set())
     unknown = sorted(set(options) - known)
@@ -68,7 +86,10 @@ def clean_options(standard, options):
         types = options["types"]
         if not isinstance(types, list) or not all(isinstance(t, int) and not isinstance(t, bool) for t in types):
             raise ValidationError({"options": "types: give a list of annotation type ids."})
-        found = set(AnnotationType.objects.filter(pk__in=types).values_list("pk", flat=True))
+        candidates = AnnotationType.objects.filter(pk__in=types)
+        if image_set is not None:
+            candidates = candidates.usable_by_teams(type_owners_of_set(image_set))
+        found = set(candidates.values_list("pk", flat=True))
         if found != set(types):
             raise ValidationError({"options": "types: some of these annotation types do not exist."})
         cleaned["types"] = sorted(found)
@@ -117,7 +138,7 @@ def _annotation_rows(image_set_id, options):
     return (
         selected_annotations(image_set_id, options)
         .order_by("image__name", "image_id", "id")
-        .values_list("image_id", "id", "annotation_type_id", "vector", "blurred_flag", "concealed_flag")
+        .values_list("image_id", "id", "annotation_type_id", "vector", "blurred_flag", "concealed_flag", "attributes")
         .iterator(chunk_size=CHUNK)
     )
 
@@ -151,6 +172,7 @@ class Report:
         self.written = Counter()
         self.converted = Counter()
         self.skipped = Counter()
+        self.left_out = Counter()
         self.annotations = 0
         self.images = 0
 
@@ -164,6 +186,10 @@ class Report:
     def skip(self, what, reason):
         self.skipped[(what, reason)] += 1
 
+    def leave_out(self, what, reason):
+        """A label written without part of its data (its attribute values …)."""
+        self.left_out[(what, reason)] += 1
+
     def as_dict(self):
         converted = [
             f"{n} {_noun(vector_type, n)} written as {how}"
@@ -172,6 +198,10 @@ class Report:
         skipped = [
             f"{n} {_noun(what, n)} skipped: {reason}" for (what, reason), n in sorted(self.skipped.items(), key=_order)
         ]
+        left_out = [
+            f"{n} label{'' if n == 1 else 's'}: {what} left out ({reason})"
+            for (what, reason), n in sorted(self.left_out.items())
+        ]
         return {
             "format": self.format_label,
             "images": self.images,
@@ -179,6 +209,7 @@ class Report:
             "written": dict(sorted(self.written.items())),
             "converted": converted,
             "skipped": skipped,
+            "left_out": left_out,
         }
 
 
@@ -195,6 +226,7 @@ def _noun(what, n):
 
 
 NOT_IN_IMAGE = "not-in-image label(s)"
+ATTRIBUTE_VALUES = "attribute values"
 
 
 # --- geometry -------------------------------------------------------------------------------------------
@@ -266,6 +298,23 @@ class Writer:
         self.done += count
         self.progress(self.done)
 
+    def attributes(self, annotation_type, values):
+        """The label's values in the type's definition order."""
+        return ordered_attributes(values, [d.get("name") for d in annotation_type.attributes or ()])
+
+    def shapeless(self, annotation_type, vector):
+        """Skip (and report) a label without a shape that the format cannot hold: an image tag or
+        "not in image". True when skipped."""
+        if annotation_type.vector_type == VectorType.TAG:
+            self.report.skip(VectorType.TAG, f"{self.report.format_label} has no whole-image labels")
+            return True
+        if not vector:
+            self.report.skip(
+                NOT_IN_IMAGE, f"{self.report.format_label} has no way to say that an object is not in an image"
+            )
+            return True
+        return False
+
     def images(self):
         for image, annotations in images_with_annotations(self.image_set.pk, self.options):
             self.report.images += 1
@@ -276,7 +325,8 @@ class Writer:
 
 
 class PipeWriter(Writer):
-    """``image|type|{"x1":…}|flags`` or ``image|type|not in image`` per annotation (spec §4)."""
+    """``image|type|{"x1":…}|flags``, ``image|type|not in image`` or (image tags) ``image|type|tag|flags`` per
+    annotation (spec §4), plus ``|{attribute values as JSON}`` when the label has any."""
 
     standard = StandardFormat.PIPE
 
@@ -288,14 +338,20 @@ class PipeWriter(Writer):
                 self.step(len(annotations))
                 continue
             lines = []
-            for _, _, type_id, vector, blurred, concealed in annotations:
+            for _, _, type_id, vector, blurred, concealed, values in annotations:
                 annotation_type = self.types[type_id]
-                if vector:
-                    flags = ("b" if blurred else "") + ("c" if concealed else "")
-                    text = vector_json(vector)
-                    lines.append(f"{name}|{annotation_type.name}|{text}|{flags}\n")
+                flags = ("b" if blurred else "") + ("c" if concealed else "")
+                if annotation_type.vector_type == VectorType.TAG:
+                    line = f"{name}|{annotation_type.name}|{TAG_TEXT}|{flags}"
+                elif vector:
+                    line = f"{name}|{annotation_type.name}|{vector_json(vector)}|{flags}"
                 else:
-                    lines.append(f"{name}|{annotation_type.name}|not in image\n")
+                    line = f"{name}|{annotation_type.name}|not in image"
+                    if values:
+                        line += "|"
+                if values:
+                    line += "|" + _dumps(self.attributes(annotation_type, values))
+                lines.append(line + "\n")
                 self.report.wrote(annotation_type.name)
             if lines:
                 out.write("".join(lines).encode())
@@ -307,8 +363,9 @@ class CocoWriter(Writer):
 
     Boxes become ``bbox`` ``[x, y, w, h]``; polygons ``segmentation`` plus their bounding box; points,
     lines and multi-lines ``keypoints`` (``[x, y, 2, …]``) with their bounding box, or are skipped with
-    ``keypoints: false``. "Not in image" labels have no COCO equivalent and are skipped. The blurred
-    and concealed flags go into each annotation's ``attributes``.
+    ``keypoints: false``. "Not in image" labels and image tags have no COCO equivalent and are skipped.
+    The blurred and concealed flags and the label's attribute values go into each annotation's
+    ``attributes`` (an attribute named like a flag is left out and reported).
     """
 
     standard = StandardFormat.COCO
@@ -349,12 +406,20 @@ class CocoWriter(Writer):
         out.write(b"]}")
 
     def annotation(self, row, keypoints):
-        image_id, annotation_id, type_id, vector, blurred, concealed = row
+        image_id, annotation_id, type_id, vector, blurred, concealed, values = row
         annotation_type = self.types[type_id]
         vector_type = annotation_type.vector_type
-        if not vector:
-            self.report.skip(NOT_IN_IMAGE, "COCO has no way to say that an object is not in an image")
+        if self.shapeless(annotation_type, vector):
             return None
+        attributes = {"blurred": bool(blurred), "concealed": bool(concealed)}
+        if values:
+            for name, value in self.attributes(annotation_type, values).items():
+                if name in attributes:
+                    self.report.leave_out(
+                        f"attribute “{name}”", "COCO's attributes use this name for ImageTagger's flag"
+                    )
+                else:
+                    attributes[name] = value
         points = points_of(vector)
         x1, y1, x2, y2 = bounds(points)
         item = {
@@ -363,7 +428,7 @@ class CocoWriter(Writer):
             "category_id": type_id,
             "iscrowd": 0,
             "bbox": [_num(x1), _num(y1), _num(x2 - x1), _num(y2 - y1)],
-            "attributes": {"blurred": bool(blurred), "concealed": bool(concealed)},
+            "attributes": attributes,
         }
         if vector_type == VectorType.BOUNDING_BOX:
             item["area"] = _num((x2 - x1) * (y2 - y1))
@@ -452,8 +517,9 @@ def _stem(name):
 
 class VocWriter(_ZipWriter):
     """Pascal VOC: ``Annotations/<image>.xml`` per image with ``object``/``bndbox``. Polygons are written
-    as their bounding boxes; points, lines and multi-lines and "not in image" labels are skipped.
-    ``occluded`` holds the concealed flag; ``truncated`` and ``difficult`` are 0."""
+    as their bounding boxes; points, lines and multi-lines, "not in image" labels and image tags are
+    skipped. ``occluded`` holds the concealed flag; ``truncated`` and ``difficult`` are 0. Attribute
+    values go into ``<attributes>`` (name/value pairs, the CVAT and Datumaro convention)."""
 
     standard = StandardFormat.VOC
     folder = "Annotations/"
@@ -462,11 +528,10 @@ class VocWriter(_ZipWriter):
     def entry(self, image, annotations):
         _, name, width, height = image
         objects = []
-        for _, _, type_id, vector, _blurred, concealed in annotations:
+        for _, _, type_id, vector, _blurred, concealed, values in annotations:
             annotation_type = self.types[type_id]
             vector_type = annotation_type.vector_type
-            if not vector:
-                self.report.skip(NOT_IN_IMAGE, "Pascal VOC has no way to say that an object is not in an image")
+            if self.shapeless(annotation_type, vector):
                 continue
             if vector_type not in (VectorType.BOUNDING_BOX, VectorType.POLYGON):
                 self.report.skip(vector_type, "not representable in Pascal VOC")
@@ -484,8 +549,7 @@ class VocWriter(_ZipWriter):
                 "    <bndbox>\n"
                 f"      <xmin>{_num(x1)}</xmin>\n      <ymin>{_num(y1)}</ymin>\n"
                 f"      <xmax>{_num(x2)}</xmax>\n      <ymax>{_num(y2)}</ymax>\n"
-                "    </bndbox>\n"
-                "  </object>\n"
+                "    </bndbox>\n" + _voc_attributes(self.attributes(annotation_type, values)) + "  </object>\n"
             )
             self.report.wrote(annotation_type.name)
         return (
@@ -498,10 +562,21 @@ class VocWriter(_ZipWriter):
         )
 
 
+def _voc_attributes(values):
+    if not values:
+        return ""
+    pairs = "".join(
+        f"      <attribute><name>{escape(name)}</name><value>{escape(attribute_text(value))}</value></attribute>\n"
+        for name, value in values.items()
+    )
+    return f"    <attributes>\n{pairs}    </attributes>\n"
+
+
 class YoloWriter(_ZipWriter):
     """YOLO detection: ``labels/<image>.txt`` per image with ``class cx cy w h`` (relative to the image
     size, 6 decimals) and ``classes.txt`` (class i is line i, from 0). Polygons are written as their
-    bounding boxes; points, lines, multi-lines and "not in image" labels are skipped."""
+    bounding boxes; points, lines, multi-lines, "not in image" labels and image tags are skipped.
+    Attribute values cannot be written: the report counts the labels that had some."""
 
     standard = StandardFormat.YOLO
     folder = "labels/"
@@ -522,13 +597,10 @@ class YoloWriter(_ZipWriter):
     def entry(self, image, annotations):
         _, name, width, height = image
         lines = []
-        for _, _, type_id, vector, _blurred, _concealed in annotations:
+        for _, _, type_id, vector, _blurred, _concealed, values in annotations:
             annotation_type = self.types[type_id]
             vector_type = annotation_type.vector_type
-            if not vector:
-                self.report.skip(
-                    NOT_IN_IMAGE, f"{self.report.format_label} has no way to say that an object is not in an image"
-                )
+            if self.shapeless(annotation_type, vector):
                 continue
             if vector_type not in self.representable:
                 self.report.skip(vector_type, f"not representable in {self.report.format_label}")
@@ -538,6 +610,8 @@ class YoloWriter(_ZipWriter):
                 continue
             lines.append(self.line(self.classes[type_id], vector_type, points_of(vector), width, height))
             self.report.wrote(annotation_type.name)
+            if values:
+                self.report.leave_out(ATTRIBUTE_VALUES, f"{self.report.format_label} cannot carry attributes")
         return "".join(lines)
 
     def line(self, class_index, vector_type, points, width, height):
