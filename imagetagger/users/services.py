@@ -94,11 +94,14 @@ def remove_member(*, actor, team, user):
 
 def dissolve_team(team):
     """Delete a team that has no members left, setting its image sets free first (they become
-    public, collaborative and locked, owned by no team). Call inside a transaction that holds the
-    team's lock."""
+    public, collaborative and locked, owned by no team). Its unused annotation types are deleted;
+    used ones become inactive site types, so that the labels in the freed sets keep their type.
+    Call inside a transaction that holds the team's lock."""
+    from annotations.types import release_team_types
     from images.services import release_team_sets
 
     release_team_sets(team)
+    release_team_types(team)
     team.delete()
 
 
