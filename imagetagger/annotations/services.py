@@ -122,7 +122,7 @@ def _current_type(annotation_type):
     return found
 
 
-def _check_usable(annotation_type, image_set):
+def check_usable(annotation_type, image_set):
     """The type must be one the set uses (``permissions.type_usable_in_set``); a type of another team
     is refused in the same words as a missing one, so that its existence is not revealed."""
     if not type_usable_in_set(annotation_type, image_set):
@@ -216,7 +216,7 @@ def create_annotation(
         if existing is not None:
             return _replayed(existing, actor, image, annotation_type), False
     annotation_type = _current_type(annotation_type)
-    _check_usable(annotation_type, image.image_set)
+    check_usable(annotation_type, image.image_set)
     _check_flags(concealed, blurred)
     _check_machine(origin, model_name, confidence)
     vector = validate_vector(vector, annotation_type, image)
@@ -303,7 +303,7 @@ def update_annotation(
     new_type = annotation.annotation_type if annotation_type is UNSET else annotation_type
     if new_type.pk != annotation.annotation_type_id:
         new_type = _current_type(new_type)
-        _check_usable(new_type, image.image_set)
+        check_usable(new_type, image.image_set)
     new_concealed = annotation.concealed_flag if concealed is UNSET else concealed
     new_blurred = annotation.blurred_flag if blurred is UNSET else blurred
     _check_flags(new_concealed, new_blurred)

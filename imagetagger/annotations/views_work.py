@@ -11,11 +11,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from base.feedback import flash_errors
+from base.ids import parse_id
 from images.models import ImageSet
 from images.permissions import imageset_permissions
 
 from . import work
 from .models import AnnotationType
+from .permissions import type_owners_of_set
 
 
 @login_required
@@ -28,12 +31,18 @@ def annotate_set(request, imageset_id):
     if "edit_set" not in permissions:
         raise PermissionDenied(work.NO_EDIT_SET)
     type_id = request.POST.get("annotation_type", "")
-    annotation_type = AnnotationType.objects.filter(pk=type_id).first() if type_id.isdigit() else None
+    type_id = parse_id(type_id)
+    annotation_type = AnnotationType.objects.filter(pk=type_id).first() if type_id else None
+    owners = {None, *type_owners_of_set(image_set)}
+    if annotation_type is not None and annotation_type.team_id not in owners:
+        annotation_type = None  # another team's type: as unknown as a missing one
     if annotation_type is None:
         messages.error(request, "Choose an annotation type to mark the set with.")
         return redirect(image_set)
-    if not annotation_type.active:
-        messages.error(request, f"The annotation type “{annotation_type.name}” is not active.")
+    try:
+        work.check_markable(image_set, annotation_type)
+    except ValidationError as error:
+        flash_errors(request, error)
         return redirect(image_set)
     if request.POST.get("confirmed") != "1":
         count = work.unlabelled_images(image_set, annotation_type).count()

@@ -35,7 +35,7 @@ from images.permissions import imageset_permissions, memberships_by_team
 from users.models import TeamMembership
 
 from .models import Annotation, AnnotationHistory, AnnotationType, HistoryAction, ImageLease, Origin, Verification
-from .services import check_type_active, history_entry, snapshot
+from .services import check_type_active, check_usable, history_entry, snapshot
 
 # How many images one request tries before giving up; each failed try means another annotator
 # claimed that image at the same moment, so this bounds the work, not the answer.
@@ -240,6 +240,20 @@ def missing_counts(image_set, annotation_types, *, image_count=None):
     return {annotation_type.pk: total - done.get(annotation_type.pk, 0) for annotation_type in annotation_types}
 
 
+def check_markable(image_set, annotation_type):
+    """The whole set may be marked "not in image" for an active shape type the set uses (tags are
+    given image by image)."""
+    check_type_active(annotation_type)
+    check_usable(annotation_type, image_set)
+    if annotation_type.is_tag:
+        raise ValidationError(
+            {
+                "annotation_type": f"“{annotation_type.name}” is an image tag: images are tagged one by one, "
+                "not marked “not in image”."
+            }
+        )
+
+
 @transaction.atomic
 def annotate_set_not_in_image(*, actor, image_set, annotation_type):
     """Mark every image of ``image_set`` that has no annotation of ``annotation_type`` yet (neither
@@ -250,7 +264,7 @@ def annotate_set_not_in_image(*, actor, image_set, annotation_type):
     A fixed number of queries plus one INSERT per ``BULK_BATCH_SIZE`` images.
     """
     _require(actor, image_set, "edit_set", NO_EDIT_SET)
-    check_type_active(annotation_type)
+    check_markable(image_set, annotation_type)
     # Annotation writers lock the image row (services._lock_image); lock the candidates too (in id
     # order, like every multi-image locker), then look again: a shape saved meanwhile must not end up
     # beside a "not in image". NO KEY UPDATE still excludes those writers but lets lease INSERTs
