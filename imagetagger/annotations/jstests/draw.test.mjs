@@ -4,7 +4,9 @@ import test from "node:test";
 
 import {
   COLORS,
+  CONCEALED_DASH,
   DIMMED_ALPHA,
+  MACHINE_CONCEALED_DASH,
   STROKE_BATCH,
   ShapeLayer,
   drawScene,
@@ -39,19 +41,37 @@ function fakeContext() {
 
 const P = (x, y) => ({ x, y });
 
-test("styles: flags, highlight and machine-made dashes", () => {
-  assert.equal(shapeStyle({}).stroke, COLORS.shape);
-  assert.equal(shapeStyle({ concealed: true }).stroke, COLORS.concealed);
-  assert.equal(shapeStyle({ blurred: true }).stroke, COLORS.blurred);
-  assert.equal(shapeStyle({ blurred: true, concealed: true }).stroke, COLORS.concealedBlurred);
-  assert.equal(shapeStyle({ highlighted: true, blurred: true }).stroke, COLORS.highlighted);
-  assert.equal(shapeStyle({ current: true, blurred: true }).stroke, COLORS.blurred, "the verified one keeps its flag colour");
-  assert.equal(shapeStyle({ current: true }).stroke, COLORS.highlighted);
+test("styles: the type's colour, flags marked apart from colour, highlight and machine-made dashes", () => {
+  assert.equal(shapeStyle({}).stroke, COLORS.shape, "no colour: the old red");
+  assert.equal(shapeStyle({ color: "#3CB44B" }).stroke, "#3cb44b");
+  assert.equal(shapeStyle({ color: "#3cb44b", concealed: true }).stroke, "#3cb44b", "flags keep the colour");
+  assert.deepEqual(shapeStyle({ color: "#3cb44b", concealed: true }).dash, CONCEALED_DASH, "concealed: dotted");
+  assert.deepEqual(shapeStyle({ machine: true, concealed: true }).dash, MACHINE_CONCEALED_DASH);
+  assert.equal(shapeStyle({ color: "#3cb44b" }).halo, null);
+  assert.equal(shapeStyle({ color: "#3cb44b", blurred: true }).halo, "rgba(60, 180, 75, 0.35)", "blurred: a halo");
+  assert.equal(shapeStyle({ highlighted: true, blurred: true, color: "#3cb44b" }).stroke, COLORS.highlighted);
+  assert.equal(shapeStyle({ current: true, color: "#3cb44b" }).stroke, "#3cb44b");
   assert.equal(shapeStyle({ current: true }).width, 3);
+  assert.ok(shapeStyle({ faint: true }).width < shapeStyle({}).width, "other types are thinner");
   assert.equal(shapeStyle({ dimmed: true }).alpha, DIMMED_ALPHA);
   assert.equal(shapeStyle({}).alpha, 1);
   assert.deepEqual(shapeStyle({ machine: true }).dash, [6, 4]);
   assert.deepEqual(shapeStyle({}).dash, []);
+  assert.equal(shapeStyle({ vectorType: VECTOR_TYPE.BOX, color: "#0000ff" }).fill, "rgba(0, 0, 255, 0.16)");
+  assert.equal(shapeStyle({ vectorType: VECTOR_TYPE.POLYGON, color: "#0000ff", faint: true }).fill, "rgba(0, 0, 255, 0.07)");
+  assert.equal(shapeStyle({ vectorType: VECTOR_TYPE.LINE, color: "#0000ff" }).fill, null, "lines are not filled");
+});
+
+test("each type's shapes are stroked and filled in its colour", () => {
+  const ctx = fakeContext();
+  const view = { scale: 1, x: 0, y: 0 };
+  drawShapes(ctx, view, [
+    { vectorType: VECTOR_TYPE.BOX, points: [P(0, 0), P(10, 10)], color: "#ff0000" },
+    { vectorType: VECTOR_TYPE.LINE, points: [P(20, 20), P(30, 30)], color: "#00ff00" },
+  ]);
+  const strokes = ctx.calls.filter(([name]) => name === "stroke").map(([, color]) => color);
+  assert.deepEqual(strokes.sort(), ["#00ff00", "#ff0000"]);
+  assert.equal(ctx.calls.filter(([name]) => name === "fill").length, 1, "only the box is filled");
 });
 
 test("machine-made look lasts until a human edited or accepted", () => {

@@ -15,26 +15,31 @@
 //   view: {scale, x, y},                   see geometry.js
 //   width, height,                         canvas size in CSS pixels
 //   image: HTMLImageElement|ImageBitmap|null, imageWidth, imageHeight,
-//   shapes: [{id, vectorType, points: [{x, y}], concealed, blurred, machine, highlighted, current, dimmed}],
-//           highlighted: on top in the highlight colour; current: on top in its flag colour (the
-//           verification page's annotation); dimmed: drawn faint (the others around it)
-//   selection: null | {vectorType, points, closed, cursor: {x, y}|null, handles: "vertices"|"box"|null},
+//   shapes: [{id, vectorType, points: [{x, y}], color, concealed, blurred, machine, highlighted, current,
+//             dimmed, faint}],
+//           color: the type's "#rrggbb" (stroke, a translucent fill for boxes and polygons);
+//           highlighted: on top in the highlight colour; current: on top, wider (the verification
+//           page's annotation); dimmed: drawn transparent (the others around it); faint: thinner,
+//           lighter fill (labels of the types other than the one being drawn)
+//   selection: null | {vectorType, points, closed, cursor: {x, y}|null, handles: "vertices"|"box"|null,
+//              color},
 //   cursor: null | {x, y} (image pixels, for the crosshair),
 //   layer: optional ShapeLayer, layerVersion: changes whenever ``shapes`` change,
 //   quick: true while the user pans or zooms (the layer may then be shown moved/scaled, unrendered),
 // }
-// A shape is "machine" (drawn dashed) while it is machine-made and no human accepted or edited it:
-// see isMachineLooking(annotation) for the rule on API objects.
+// Markings independent of the colour: machine-made (while no human accepted or edited it, see
+// isMachineLooking) is dashed, concealed is dotted (both: dash-dot), blurred has a soft wide halo.
 
 import { VECTOR_TYPE, boxHandles, boundsOf, imageToScreen, normalizeBox } from "./geometry.js";
+import { normalizeColor, withAlpha } from "./schema.js";
 
 export const COLORS = Object.freeze({
-  shape: "#CC4444", // an existing annotation
+  shape: "#CC4444", // an existing annotation whose type has no colour
   highlighted: "#FF1A1A", // the current one (being edited, or picked on the verification page)
-  concealed: "#E69F00", // concealed flag set
-  blurred: "#56B4E9", // blurred flag set
+  concealed: "#E69F00", // the concealed badge (the canvas marks it by a dotted outline)
+  blurred: "#56B4E9", // the blurred badge (the canvas marks it by a halo)
   concealedBlurred: "#CC79A7", // both flags
-  selection: "#00E060", // the shape being drawn or edited
+  selection: "#00E060", // the shape being drawn or edited, when no type colour is given
   handle: "#FFFFFF", // vertex handles (outlined in the selection colour)
   crosshair: "rgba(255, 255, 255, 0.75)",
   crosshairShadow: "rgba(0, 0, 0, 0.6)",
@@ -44,6 +49,11 @@ export const COLORS = Object.freeze({
 export const POINT_RADIUS = 4;
 export const HANDLE_RADIUS = 4;
 export const MACHINE_DASH = [6, 4];
+export const CONCEALED_DASH = [2, 3];
+export const MACHINE_CONCEALED_DASH = [8, 3, 2, 3];
+export const FILL_ALPHA = 0.16;
+export const FAINT_FILL_ALPHA = 0.07;
+export const HALO_ALPHA = 0.35;
 export const STROKE_BATCH = 32;
 export const DIMMED_ALPHA = 0.4;
 
@@ -65,23 +75,47 @@ export function prepareCanvas(canvas, cssWidth, cssHeight) {
   return ctx;
 }
 
+function isClosed(vectorType) {
+  return vectorType === VECTOR_TYPE.BOX || vectorType === VECTOR_TYPE.POLYGON;
+}
+
 export function shapeStyle(shape) {
-  let stroke = COLORS.shape;
-  if (shape.concealed && shape.blurred) stroke = COLORS.concealedBlurred;
-  else if (shape.concealed) stroke = COLORS.concealed;
-  else if (shape.blurred) stroke = COLORS.blurred;
-  if (shape.highlighted) stroke = COLORS.highlighted;
-  else if (shape.current && stroke === COLORS.shape) stroke = COLORS.highlighted;
+  const color = shape.color ? normalizeColor(shape.color) : COLORS.shape;
+  let dash = [];
+  if (shape.machine && shape.concealed) dash = MACHINE_CONCEALED_DASH;
+  else if (shape.machine) dash = MACHINE_DASH;
+  else if (shape.concealed) dash = CONCEALED_DASH;
+  const strong = shape.highlighted || shape.current;
   return {
-    stroke,
-    width: shape.highlighted || shape.current ? 3 : 2,
-    dash: shape.machine ? MACHINE_DASH : [],
+    stroke: shape.highlighted ? COLORS.highlighted : color,
+    width: strong ? 3 : shape.faint ? 1.5 : 2,
+    dash,
     alpha: shape.dimmed ? DIMMED_ALPHA : 1,
+    fill: isClosed(shape.vectorType) ? withAlpha(color, shape.faint ? FAINT_FILL_ALPHA : FILL_ALPHA) : null,
+    halo: shape.blurred ? withAlpha(color, HALO_ALPHA) : null,
   };
 }
 
 function styleKey(style) {
-  return `${style.stroke}|${style.width}|${style.dash.join(",")}|${style.alpha}`;
+  return `${style.stroke}|${style.width}|${style.dash.join(",")}|${style.alpha}|${style.fill}|${style.halo}`;
+}
+
+/** Fill (when the style has one), halo and stroke of the current path. */
+function paint(ctx, style) {
+  if (style.fill) {
+    ctx.fillStyle = style.fill;
+    ctx.fill();
+  }
+  if (style.halo) {
+    ctx.strokeStyle = style.halo;
+    ctx.lineWidth = style.width + 6;
+    ctx.setLineDash([]);
+    ctx.stroke();
+  }
+  ctx.strokeStyle = style.stroke;
+  ctx.lineWidth = style.width;
+  ctx.setLineDash(style.dash);
+  ctx.stroke();
 }
 
 /** Adds one shape's outline to the current path (screen coordinates). */
@@ -160,9 +194,6 @@ export function drawShapes(ctx, view, shapes, options = {}) {
   ctx.save();
   ctx.lineJoin = "round";
   for (const { style, shapes: group } of groups.values()) {
-    ctx.strokeStyle = style.stroke;
-    ctx.lineWidth = style.width;
-    ctx.setLineDash(style.dash);
     ctx.globalAlpha = style.alpha;
     // Moderate batches: one path per shape costs a call each, one path for thousands of shapes
     // makes the rasterizer slow (measured in Chromium's software canvas).
@@ -171,7 +202,7 @@ export function drawShapes(ctx, view, shapes, options = {}) {
       for (const shape of group.slice(start, start + STROKE_BATCH)) {
         tracePath(ctx, view, shape.vectorType, shape.points, shape.vectorType === VECTOR_TYPE.POLYGON);
       }
-      ctx.stroke();
+      paint(ctx, style);
     }
   }
   // The current shape last, so that it lies on top.
@@ -184,21 +215,18 @@ export function drawShapes(ctx, view, shapes, options = {}) {
     ctx.lineWidth = style.width + 2;
     ctx.setLineDash([]);
     ctx.stroke();
-    ctx.strokeStyle = style.stroke;
-    ctx.lineWidth = style.width;
-    ctx.setLineDash(style.dash);
-    ctx.stroke();
+    paint(ctx, style);
   }
   ctx.restore();
 }
 
-function drawHandle(ctx, s) {
+function drawHandle(ctx, s, color) {
   ctx.beginPath();
   ctx.rect(s.x - HANDLE_RADIUS, s.y - HANDLE_RADIUS, HANDLE_RADIUS * 2, HANDLE_RADIUS * 2);
   ctx.fillStyle = COLORS.handle;
   ctx.fill();
   ctx.lineWidth = 1.5;
-  ctx.strokeStyle = COLORS.selection;
+  ctx.strokeStyle = color;
   ctx.stroke();
 }
 
@@ -206,6 +234,7 @@ function drawHandle(ctx, s) {
 export function drawSelection(ctx, view, selection) {
   if (!selection || !selection.points || selection.points.length === 0) return;
   const { vectorType, points } = selection;
+  const color = selection.color ? normalizeColor(selection.color) : COLORS.selection;
   ctx.save();
   ctx.lineJoin = "round";
   ctx.setLineDash([]);
@@ -213,16 +242,20 @@ export function drawSelection(ctx, view, selection) {
   const closed = vectorType === VECTOR_TYPE.POLYGON && selection.closed;
   ctx.beginPath();
   tracePath(ctx, view, vectorType, outline, closed);
+  if (closed || (vectorType === VECTOR_TYPE.BOX && !selection.cursor)) {
+    ctx.fillStyle = withAlpha(color, FILL_ALPHA);
+    ctx.fill();
+  }
   ctx.strokeStyle = COLORS.crosshairShadow;
   ctx.lineWidth = 4;
   ctx.stroke();
-  ctx.strokeStyle = COLORS.selection;
+  ctx.strokeStyle = color;
   ctx.lineWidth = 2;
   ctx.stroke();
   if (selection.handles === "box" && points.length === 2) {
-    for (const handle of boxHandles(points)) drawHandle(ctx, imageToScreen(view, handle));
+    for (const handle of boxHandles(points)) drawHandle(ctx, imageToScreen(view, handle), color);
   } else if (selection.handles !== null) {
-    for (const p of points) drawHandle(ctx, imageToScreen(view, p));
+    for (const p of points) drawHandle(ctx, imageToScreen(view, p), color);
   }
   ctx.restore();
 }
