@@ -54,6 +54,12 @@ def test_loads_a_living_site_once(storage_dir):
     assert all(default_storage.exists(image.relative_path) for image in images)
     assert all(image.format == "jpeg" for image in images)
     assert set(AnnotationType.objects.values_list("vector_type", flat=True)) == set(VectorType.values)
+    # the team's own schema: its types, distinct colours, attributes filled in, an image tag
+    team_types = AnnotationType.objects.filter(team=team)
+    assert team_types.count() == len(loaddemo.TYPES)
+    assert len(set(team_types.values_list("color", flat=True))) == len(loaddemo.TYPES)
+    assert Annotation.objects.filter(annotation_type__name="ellipse").exclude(attributes={}).exists()
+    assert Annotation.objects.filter(annotation_type__vector_type=VectorType.TAG, attributes__shapes=5).exists()
     annotations = Annotation.objects.filter(image__image_set=image_set)
     labelled = annotations.values("image").distinct().count()
     assert 0 < labelled <= loaddemo.LABELLED_IMAGES  # the other images are left to label

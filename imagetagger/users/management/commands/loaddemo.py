@@ -3,7 +3,8 @@
 It makes a team "Demo" with three users (``demo-admin``: site staff and superuser, team admin;
 ``demo-anna`` and ``demo-ben``: members), all with the password ``DEMO_PASSWORD``; one public image set
 "Demo shapes" of generated pictures (ellipses, triangles, lines, points) added through the real
-ingest; an annotation type for every vector type; labels by the three users and a "machine" over the
+ingest; the team's own label types, one for every vector type and an image tag, each with its
+colour and some with attributes; labels with attribute values by the three users and a "machine" over the
 last weeks (some images are left for you to label), and votes, so that the leaderboards, the profile
 pages and the statistics show something.
 
@@ -24,6 +25,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from annotations import services as annotation_services
+from annotations import types as type_services
 from annotations import votes
 from annotations.models import Annotation, AnnotationType, Origin, VectorType, Verification
 from images import services as image_services
@@ -41,14 +43,26 @@ IMAGE_COUNT = 20
 # The last images stay unlabelled, so "next image to annotate" has work to hand out.
 LABELLED_IMAGES = 14
 WIDTH, HEIGHT = 320, 240
-# name: (vector type, node count)
+# name: (vector type, node count); the team's own types.
 TYPES = {
     "ellipse": (VectorType.BOUNDING_BOX, 0),
     "triangle": (VectorType.POLYGON, 3),
     "stick": (VectorType.LINE, 0),
     "zigzag": (VectorType.MULTI_LINE, 0),
     "dot": (VectorType.POINT, 0),
+    "crowded": (VectorType.TAG, 0),
 }
+# Attribute definitions of some types, and how the demo labels fill them in.
+ATTRIBUTES = {
+    "ellipse": [
+        {"name": "filled", "kind": "checkbox"},
+        {"name": "size", "kind": "select", "values": ["small", "medium", "large"], "required": True},
+    ],
+    "triangle": [{"name": "pointing", "kind": "select", "values": ["up", "down", "left", "right"]}],
+    "crowded": [{"name": "shapes", "kind": "number", "min": 0, "max": 10, "step": 1}],
+}
+# Share of the labelled images that get the "crowded" tag.
+TAGGED_SHARE = 0.3
 MACHINE = {"origin": Origin.MACHINE, "model_name": "demo-detector", "confidence": 0.87}
 
 
@@ -130,7 +144,7 @@ class Command(BaseCommand):
                 )
                 return
             image_set = self._image_set(admin, team)
-            types = self._types()
+            types = self._types(admin, team)
         images = self._images(admin, image_set, rng)
         self._labels(admin, members, image_set, images, types, rng)
         self.stdout.write(
@@ -188,14 +202,30 @@ class Command(BaseCommand):
             self.stdout.write(f"Created image set {SET_NAME}.")
         return image_set
 
-    def _types(self):
+    def _types(self, admin, team):
+        """The team's label types (kept when they exist: a re-run changes nothing)."""
         types = {}
-        for name, (vector_type, node_count) in TYPES.items():
-            existing = AnnotationType.objects.filter(name__iexact=name).first()
-            types[name] = existing or AnnotationType.objects.create(
-                name=name, vector_type=vector_type, node_count=node_count
+        for order, (name, (vector_type, node_count)) in enumerate(TYPES.items(), start=1):
+            existing = AnnotationType.objects.filter(team=team, name__iexact=name).first()
+            types[name] = existing or type_services.create_type(
+                actor=admin,
+                team=team,
+                name=name,
+                vector_type=vector_type,
+                node_count=node_count,
+                attributes=ATTRIBUTES.get(name),
+                sort_order=order,
+                shortcut=order,
             )
         return types
+
+    @staticmethod
+    def _attribute_values(name, rng):
+        if name == "ellipse":
+            return {"filled": rng.random() < 0.5, "size": rng.choice(["small", "medium", "large"])}
+        if name == "triangle":
+            return {"pointing": rng.choice(["up", "down", "left", "right"])}
+        return None
 
     def _images(self, admin, image_set, rng):
         """The set's demo images with the shapes drawn on them; they are added only while the set has
@@ -225,9 +255,24 @@ class Command(BaseCommand):
                 author = admin if by_machine else rng.choice(people)
                 extra = MACHINE if by_machine else {}
                 annotation, _ = annotation_services.create_annotation(
-                    actor=author, image=image, annotation_type=types[name], vector=vector, **extra
+                    actor=author,
+                    image=image,
+                    annotation_type=types[name],
+                    vector=vector,
+                    attributes=self._attribute_values(name, rng),
+                    **extra,
                 )
                 made.append((annotation, author))
+            if rng.random() < TAGGED_SHARE:
+                author = rng.choice(people)
+                tag, _ = annotation_services.create_annotation(
+                    actor=author,
+                    image=image,
+                    annotation_type=types["crowded"],
+                    vector=None,
+                    attributes={"shapes": len(image_shapes)},
+                )
+                made.append((tag, author))
         for annotation, author in made:
             for voter in people:
                 if voter != author and rng.random() < 0.5:
