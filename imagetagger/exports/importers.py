@@ -3,15 +3,22 @@
 Formats (``FORMATS``):
 
 - ``pipe``: the original ImageTagger's upload format (reference spec §4), one label per line, UTF-8:
-  ``<image name>|<type name>|<vector JSON | not in image | {}>[|<flags>]``. Tolerant of CRLF line ends,
-  blank lines (skipped, not reported), a byte-order mark and a trailing comma before ``}``. Values may
-  be numbers or numeric strings. Flags: ``b`` blurred, ``c`` concealed; other characters are reported
-  as a warning and the line is still imported.
+  ``<image name>|<type name>|<vector JSON | not in image | {} | tag>[|<flags>[|<attributes JSON>]]``.
+  Tolerant of CRLF line ends, blank lines (skipped, not reported), a byte-order mark and a trailing
+  comma before ``}``. Values may be numbers or numeric strings. Flags: ``b`` blurred, ``c`` concealed;
+  other characters are reported as a warning and the line is still imported. ``tag`` (or ``{}``) is
+  the vector of an image tag. The optional fifth column holds the label's attribute values as a JSON
+  object (``{"colour": "red", "occluded": true}``); it runs to the end of the line, so its text may
+  contain ``|``. Without it the type's defaults apply.
 - ``coco``: a COCO instances JSON. ``bbox`` ``[x, y, w, h]`` gives a box, the first
   ``segmentation`` polygon a polygon, ``keypoints`` (visible ones) points/lines; the importer picks
   the one that fits the type. Categories are types by name, ``images[].file_name`` image names.
-- ``voc``: one Pascal VOC XML, or a zip of them; ``object/bndbox`` gives a box, ``truncated`` the
-  concealed flag.
+  An annotation's ``attributes`` object gives the flags (``blurred``, ``concealed``) and the attribute
+  values (the other keys; CVAT's ``occluded`` and ``rotation`` are understood when the type has no
+  attribute of that name).
+- ``voc``: one Pascal VOC XML, or a zip of them; ``object/bndbox`` gives a box, ``occluded`` (or
+  ``truncated``) the concealed flag, ``<attributes><attribute><name>…</name><value>…</value>``
+  the attribute values (text, read by the kind the type defines: true/false, numbers).
 - ``yolo``: a zip with ``classes.txt`` (one type name per line) and a txt file per image whose rows are
   ``class cx cy w h`` (normalised, a box) or ``class x1 y1 x2 y2 …`` (normalised, a polygon).
 
@@ -35,6 +42,8 @@ FORMATS = {
     "yolo": "YOLO (zip with classes.txt and a txt per image)",
 }
 NOT_IN_IMAGE = "not in image"
+TAG = "tag"
+FIFTH_COLUMN = "The fifth column (attribute values)"
 _TRAILING_COMMA = re.compile(r",\s*}")
 _NUMBER = re.compile(r"\s*-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*")
 MAX_ZIP_MEMBERS = 200_000
@@ -55,6 +64,16 @@ class Record:
     match_stem: bool = False  # the image may be matched by its name without extension
     blurred: bool = False
     concealed: bool = False
+    # The third field of a pipe line was "tag" (an image tag) / "not in image".
+    tag: bool = False
+    said_not_in_image: bool = False
+    # Attribute values as given (None: none given). ``attributes_text``: values may be text to be read
+    # by the kind the type defines ("true", "2.5"); ``cvat_keys``: COCO's fixed occluded/rotation keys.
+    attributes: dict | None = None
+    attributes_text: bool = False
+    cvat_keys: bool = False
+    # The values checked against the type's definitions (set by the importer).
+    values: dict = field(default_factory=dict)
     warning: str = ""
     error: str = ""
 
@@ -72,7 +91,7 @@ def parse(format, fileobj):
     return parser(fileobj)
 
 
-def _number(value):
+def as_number(value):
     """A JSON value or numeric string as a number, or None."""
     if isinstance(value, bool):
         return None
@@ -101,11 +120,25 @@ def parse_vector_text(text):
         return None, ""
     vector = {}
     for key, value in data.items():
-        number = _number(value)
+        number = as_number(value)
         if number is None:
             return None, f"{key} must be a number, not {json.dumps(value)[:40]}."
         vector[key] = number
     return vector, ""
+
+
+def parse_attributes_text(text):
+    """``(values, error)`` of the fifth column of a pipe line; ``(None, "")`` when it is empty."""
+    text = text.strip()
+    if not text:
+        return None, ""
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        return None, f"{FIFTH_COLUMN} is not valid JSON ({error.msg} at column {error.colno})."
+    if not isinstance(data, dict):
+        return None, f'{FIFTH_COLUMN} must be a JSON object like {{"colour": "red"}}, not {text[:40]}.'
+    return data, ""
 
 
 def parse_pipe(fileobj):
@@ -121,18 +154,21 @@ def parse_pipe(fileobj):
         if not line.strip():
             continue
         record = Record(number, f"line {number}", given=True)
-        parts = line.split("|")
+        # At most 5 fields: the fifth (JSON attribute values) runs to the end of the line.
+        parts = line.split("|", 4)
         if len(parts) < 3:
-            record.error = "Expected image|type|vector[|flags]: found fewer than 3 fields."
-            yield record
-            continue
-        if len(parts) > 4:
-            record.error = f"Expected image|type|vector[|flags]: found {len(parts)} fields."
+            record.error = "Expected image|type|vector[|flags[|attributes]]: found fewer than 3 fields."
             yield record
             continue
         record.image, record.type = parts[0], parts[1].strip()
-        record.vector, record.error = parse_vector_text(parts[2])
-        flags = parts[3].strip() if len(parts) == 4 else ""
+        word = parts[2].strip().lower()
+        record.tag, record.said_not_in_image = word == TAG, word == NOT_IN_IMAGE
+        if not record.tag:
+            record.vector, record.error = parse_vector_text(parts[2])
+        if len(parts) == 5:
+            record.attributes, problem = parse_attributes_text(parts[4])
+            record.error = record.error or problem
+        flags = parts[3].strip() if len(parts) >= 4 else ""
         unknown = "".join(sorted({flag for flag in flags if flag not in "bc"}))
         record.blurred, record.concealed = "b" in flags, "c" in flags
         if unknown:
@@ -169,27 +205,49 @@ def parse_coco(fileobj):
             record.image = str(images[item["image_id"]])
             record.type = str(categories[item["category_id"]])
             _coco_shapes(record, item)
+            _coco_attributes(record, item.get("attributes"))
         yield record
+
+
+def _coco_attributes(record, attributes):
+    if attributes is None:
+        return
+    if not isinstance(attributes, dict):
+        record.error = record.error or "Its “attributes” must be a JSON object."
+        return
+    values = dict(attributes)
+    for flag in ("blurred", "concealed"):
+        if flag in values:
+            setattr(record, flag, truth(values.pop(flag)))
+    record.attributes = values
+    record.attributes_text = True
+    record.cvat_keys = True
+
+
+def truth(value):
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1")
+    return bool(value)
 
 
 def _coco_shapes(record, item):
     bbox = item.get("bbox")
-    if isinstance(bbox, list) and len(bbox) == 4 and all(_number(v) is not None for v in bbox):
-        x, y, w, h = (_number(v) for v in bbox)
+    if isinstance(bbox, list) and len(bbox) == 4 and all(as_number(v) is not None for v in bbox):
+        x, y, w, h = (as_number(v) for v in bbox)
         record.shapes["box"] = {"x1": x, "y1": y, "x2": x + w, "y2": y + h}
     segmentation = item.get("segmentation")
     if isinstance(segmentation, list) and segmentation and isinstance(segmentation[0], list):
         flat = segmentation[0]
-        if len(flat) % 2 == 0 and all(_number(v) is not None for v in flat):
-            record.shapes["polygon"] = _points([_number(v) for v in flat])
+        if len(flat) % 2 == 0 and all(as_number(v) is not None for v in flat):
+            record.shapes["polygon"] = _points([as_number(v) for v in flat])
         if len(segmentation) > 1:
             record.warning = f"Only the first of its {len(segmentation)} polygons was used."
     elif isinstance(segmentation, dict):
         record.warning = "Its RLE segmentation was not used."
     keypoints = item.get("keypoints")
-    if isinstance(keypoints, list) and len(keypoints) % 3 == 0 and all(_number(v) is not None for v in keypoints):
+    if isinstance(keypoints, list) and len(keypoints) % 3 == 0 and all(as_number(v) is not None for v in keypoints):
         triples = [keypoints[i : i + 3] for i in range(0, len(keypoints), 3)]
-        flat = [value for x, y, v in triples if _number(v) > 0 for value in (_number(x), _number(y))]
+        flat = [value for x, y, v in triples if as_number(v) > 0 for value in (as_number(x), as_number(y))]
         if flat:
             record.shapes["points"] = _points(flat)
     if not record.shapes:
@@ -255,13 +313,32 @@ def _voc_file(data, name, counter):
         record = Record(counter[0], f"{name}, object {index}", image=image, match_stem=True)
         record.type = (obj.findtext("name") or "").strip()
         box = obj.find("bndbox")
-        values = [_number((box.findtext(key) or "").strip()) if box is not None else None for key in _VOC_KEYS]
+        values = [as_number((box.findtext(key) or "").strip()) if box is not None else None for key in _VOC_KEYS]
         if None in values:
             record.error = "Its <bndbox> needs numeric xmin, ymin, xmax and ymax."
         else:
             record.shapes["box"] = dict(zip(("x1", "y1", "x2", "y2"), values, strict=True))
-        record.concealed = (obj.findtext("truncated") or "0").strip() == "1"
+        record.concealed = any((obj.findtext(key) or "0").strip() == "1" for key in ("occluded", "truncated"))
+        _voc_attributes(record, obj.find("attributes"))
         yield record
+
+
+def _voc_attributes(record, element):
+    """``<attributes><attribute><name>…</name><value>…</value></attribute>…</attributes>`` as text values."""
+    if element is None:
+        return
+    values = {}
+    for attribute in element.findall("attribute"):
+        name = (attribute.findtext("name") or "").strip()
+        if not name:
+            record.error = record.error or "An <attribute> has no <name>."
+            return
+        if name in values:
+            record.error = record.error or f"Attribute “{name}” is given twice."
+            return
+        values[name] = attribute.findtext("value") or ""
+    record.attributes = values
+    record.attributes_text = True
 
 
 _VOC_KEYS = ("xmin", "ymin", "xmax", "ymax")
@@ -318,7 +395,7 @@ def _yolo_image_name(filename):
 
 
 def _yolo_row(record, fields, classes):
-    numbers = [_number(value) for value in fields]
+    numbers = [as_number(value) for value in fields]
     if None in numbers:
         record.error = "A row is a class number followed by numbers."
         return

@@ -21,6 +21,15 @@ Decisions:
   functions above, in file order per image, and labels and history entries are inserted with
   ``bulk_create``. The set's images (name → image) and the types are loaded once per import. Records
   of one image are always in the same group, so "earlier line of this file" means what it says.
+- **Types and attributes.** A record's type name is matched (exactly) only against the types the set
+  may use (``annotations.selectors.types_usable_in_set``: its chosen types, or site types and its
+  teams' own): a type of another team is "no such type", never matched; when a team type and a site
+  type share the name, the team's wins. Attribute values are checked with the type's definitions
+  (``annotations.attributes.clean_values``: unknown names, wrong kinds, out-of-range numbers, missing
+  required values); a record with a bad value is an ``error`` whose message names the attribute, and
+  nothing of it is saved. Values read from text (VOC, and strings in COCO) are read by the kind the
+  type defines (``true``/``false``/``1``/``0`` for a checkbox, a number for a number). Image tags come
+  from label lines with ``tag`` (or ``{}``) as the vector.
 - Image names match exactly (with relative paths, "day1/a.png"); for VOC and YOLO, whose files name
   images by file or stem, also by the name without extension, and then by the last path part's stem,
   when that is unambiguous. Coordinates are rounded to whole pixels; YOLO's are scaled by the image's
@@ -45,7 +54,18 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks import task
 
-from annotations.models import Annotation, AnnotationHistory, AnnotationType, HistoryAction, Origin, VectorType
+from annotations.attributes import clean_values
+from annotations.models import (
+    Annotation,
+    AnnotationHistory,
+    AnnotationType,
+    AttributeKind,
+    HistoryAction,
+    Origin,
+    VectorType,
+)
+from annotations.permissions import type_owners_of_set
+from annotations.selectors import types_usable_in_set
 from annotations.services import snapshot
 from annotations.vectors import find_similar, validate_vector
 from images.models import Image
@@ -171,7 +191,18 @@ class _Importer:
         self.counts = defaultdict(int)
         self.first_entries = []
         self.writer = None
-        self.types = {annotation_type.name: annotation_type for annotation_type in AnnotationType.objects.all()}
+        image_set = label_import.image_set
+        self.types = {}
+        for annotation_type in types_usable_in_set(image_set):  # schema order: a team's type before a site type
+            self.types.setdefault(annotation_type.name, annotation_type)
+        # Types the set's teams own (or site types) that it may not use now: named in the messages.
+        self.unusable = {
+            annotation_type.name: annotation_type
+            for annotation_type in AnnotationType.objects.usable_by_teams(type_owners_of_set(image_set)).exclude(
+                pk__in=[t.pk for t in self.types.values()]
+            )
+            if annotation_type.name not in self.types
+        }
         self.images = {}
         self.stems = defaultdict(list)
         self.by_name = defaultdict(list)
@@ -204,17 +235,49 @@ class _Importer:
 
     def _type(self, record):
         annotation_type = self.types.get(record.type)
-        if annotation_type is None:
-            raise ValueError(f"There is no annotation type “{record.type}”.")
-        if not annotation_type.active:
+        if annotation_type is not None:
+            return annotation_type
+        unusable = self.unusable.get(record.type)
+        if unusable is None:
+            raise ValueError(f"There is no annotation type “{record.type}” usable in this image set.")
+        if not unusable.active:
             raise ValueError(f"The annotation type “{record.type}” is not active.")
-        return annotation_type
+        raise ValueError(f"The annotation type “{record.type}” is not one of the types this image set uses.")
+
+    @staticmethod
+    def _values(record, annotation_type):
+        """The record's attribute values checked with the type's definitions (ValidationError naming
+        the attribute)."""
+        definitions = annotation_type.attributes or []
+        values = record.attributes
+        if values is not None and (record.attributes_text or record.cvat_keys):
+            values = dict(values)
+            by_name = {definition["name"]: definition for definition in definitions}
+            if record.cvat_keys:
+                _cvat_keys(record, values, by_name)
+            if record.attributes_text:
+                for name, value in values.items():
+                    if name in by_name and isinstance(value, str):
+                        values[name] = _from_text(by_name[name]["kind"], value)
+        return clean_values(values, definitions, type_name=annotation_type.name)
 
     @staticmethod
     def _raw_vector(record, annotation_type):
+        kind = annotation_type.vector_type
+        if kind == VectorType.TAG:
+            if not record.given:
+                raise ValueError(f"The type “{annotation_type.name}” is an image tag; this record has a shape.")
+            if record.said_not_in_image or record.vector is not None:
+                raise ValueError(
+                    f"The type “{annotation_type.name}” is an image tag: write “tag” in place of the vector."
+                )
+            return None
+        if record.tag:
+            raise ValueError(
+                f"The type “{annotation_type.name}” is not an image tag: give a vector, “not in image” or {{}}."
+            )
         if record.given:
             return record.vector
-        kind = annotation_type.vector_type
         if kind == VectorType.BOUNDING_BOX:
             wanted = ("box",)
         elif kind == VectorType.POLYGON:
@@ -252,7 +315,9 @@ class _Importer:
         vector = self._raw_vector(record, annotation_type)
         if vector is not None:
             vector = self._pixels(vector, image, record.normalised)
-        return image, annotation_type, validate_vector(vector, annotation_type, image)
+        vector = validate_vector(vector, annotation_type, image)
+        record.values = self._values(record, annotation_type)
+        return image, annotation_type, vector
 
     # --- a chunk ----------------------------------------------------------------------------------
 
@@ -316,6 +381,7 @@ class _Importer:
                     vector=vector,
                     concealed_flag=record.concealed,
                     blurred_flag=record.blurred,
+                    attributes=record.values,
                     user=self.actor,
                     origin=self.origin,
                     model_name=self.model_name,
@@ -380,6 +446,8 @@ def _place_problem(vector, others, annotation_type):
     similar = find_similar(vector, others)
     if similar is not None:
         where = f"annotation {similar.pk}" if similar.pk > 0 else f"line {-similar.pk} of this file"
+        if annotation_type.is_tag:
+            return DUPLICATE, f"The image already has the tag {annotation_type.name} ({where}); skipped."
         what = "“not in image”" if vector is None else "a similar label"
         return DUPLICATE, f"The image already has {what} of type {annotation_type.name} ({where}); skipped."
     if vector is None:
@@ -394,6 +462,28 @@ def _place_problem(vector, others, annotation_type):
         if negative is not None:
             return ERROR, f"The image is marked “not in image” for type {annotation_type.name}."
     return None
+
+
+def _from_text(kind, text):
+    """A value given as text (VOC, CVAT's COCO) read by the attribute's kind; unreadable text is kept
+    as it is, so that ``clean_values`` reports it with the attribute's name."""
+    if kind == AttributeKind.CHECKBOX:
+        return {"true": True, "1": True, "false": False, "0": False}.get(text.strip().lower(), text)
+    if kind == AttributeKind.NUMBER:
+        number = importers.as_number(text)
+        return text if number is None else number
+    return text
+
+
+def _cvat_keys(record, values, by_name):
+    """CVAT writes ``occluded`` and ``rotation`` into every COCO annotation's attributes: when the type
+    has no attribute of that name, ``occluded`` is the concealed flag and a rotation of 0 is dropped."""
+    if "occluded" in values and "occluded" not in by_name:
+        record.concealed = record.concealed or importers.truth(values.pop("occluded"))
+    if "rotation" in values and "rotation" not in by_name:
+        rotation = values["rotation"]
+        if importers.as_number(rotation) == 0:
+            values.pop("rotation")
 
 
 def visible_import(user, import_id):
