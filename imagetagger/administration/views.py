@@ -1,4 +1,6 @@
-"""Staff pages for annotation types: list, create, edit, (de)activate, delete unused, box → polygon.
+"""Staff pages for site annotation types (those of no team): list, create, edit, (de)activate, delete
+unused, box → polygon. The pages are the team's label-type pages (``annotations.views_types``) on the
+site's types; the box → polygon migration is the staff's own.
 
 Anonymous visitors are sent to the login page, logged-in non-staff get 403. Every state change is a
 POST (GET answers 405 or shows a confirmation page); the rules live in ``annotations.types``.
@@ -9,16 +11,12 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from annotations import types
-from annotations.models import AnnotationType, VectorType
+from annotations import types, views_types
+from annotations.models import VectorType
 from annotations.permissions import may_manage_annotation_types
-from base.feedback import add_errors, flash_errors
-
-from .forms import AnnotationTypeCreateForm, AnnotationTypeEditForm
-from .selectors import annotation_types_with_counts
 
 
 def staff_required(view):
@@ -34,126 +32,55 @@ def staff_required(view):
     return wrapper
 
 
+def _scope():
+    return views_types.Scope(team=None, can_manage=True)
+
+
 def _type_or_404(type_id):
-    return get_object_or_404(annotation_types_with_counts(), pk=type_id)
-
-
-def _list_page(request, form):
-    return render(
-        request,
-        "administration/annotation_types.html",
-        {"annotation_types": list(annotation_types_with_counts()), "form": form},
-        status=400 if form.errors else 200,
-    )
-
-
-def _type_page(request, annotation_type, form):
-    return render(
-        request,
-        "administration/annotation_type.html",
-        {
-            "annotation_types": list(annotation_types_with_counts()),
-            "annotation_type": annotation_type,
-            "form": form,
-            "is_box": annotation_type.vector_type == VectorType.BOUNDING_BOX,
-        },
-        status=400 if form.errors else 200,
-    )
+    return _scope().type_or_404(type_id)
 
 
 @staff_required
 @require_GET
 def annotation_types(request):
-    return _list_page(request, AnnotationTypeCreateForm())
+    return views_types.list_page(request, _scope())
 
 
 @staff_required
 @require_http_methods(["GET", "POST"])
 def create_annotation_type(request):
-    form = AnnotationTypeCreateForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            annotation_type = types.create_type(actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            messages.success(request, f"Annotation type “{annotation_type.name}” created.")
-            return redirect("administration:annotation_type", annotation_type.pk)
-    return _list_page(request, form)
+    return views_types.create_page(request, _scope())
 
 
 @staff_required
 @require_GET
 def annotation_type(request, type_id):
-    annotation_type = _type_or_404(type_id)
-    return _type_page(request, annotation_type, AnnotationTypeEditForm(annotation_type=annotation_type))
+    return views_types.edit_page(request, _scope(), type_id)
 
 
 @staff_required
 @require_POST
 def edit_annotation_type(request, type_id):
-    annotation_type = _type_or_404(type_id)
-    form = AnnotationTypeEditForm(request.POST, annotation_type=annotation_type)
-    if form.is_valid():
-        fields = {key: form.cleaned_data[key] for key in ("name", "active", "enable_concealed", "enable_blurred")}
-        try:
-            updated = types.update_type(actor=request.user, annotation_type=annotation_type, **fields)
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            messages.success(request, f"Annotation type “{updated.name}” saved.")
-            return redirect("administration:annotation_type", updated.pk)
-    return _type_page(request, annotation_type, form)
-
-
-def _switch(request, type_id, service, done):
-    annotation_type = get_object_or_404(AnnotationType, pk=type_id)
-    try:
-        annotation_type = service(actor=request.user, annotation_type=annotation_type)
-    except ValidationError as error:
-        flash_errors(request, error)
-    else:
-        messages.success(request, done.format(name=annotation_type.name))
-    return redirect("administration:annotation_type", type_id)
+    return views_types.edit_page(request, _scope(), type_id)
 
 
 @staff_required
 @require_POST
 def activate_annotation_type(request, type_id):
-    return _switch(request, type_id, types.activate_type, "“{name}” is active: annotators can use it again.")
+    return views_types.switch(request, _scope(), type_id, active=True)
 
 
 @staff_required
 @require_POST
 def deactivate_annotation_type(request, type_id):
-    return _switch(
-        request,
-        type_id,
-        types.deactivate_type,
-        "“{name}” is inactive: it is hidden from the tools, lists and APIs; its annotations are kept.",
-    )
+    return views_types.switch(request, _scope(), type_id, active=False)
 
 
 @staff_required
 @require_http_methods(["GET", "POST"])
 def delete_annotation_type(request, type_id):
     """GET: confirmation (or why a used type cannot be deleted); POST: delete an unused type."""
-    annotation_type = _type_or_404(type_id)
-    error = None
-    if request.method == "POST":
-        try:
-            types.delete_type(actor=request.user, annotation_type=annotation_type)
-        except ValidationError as refused:
-            error = refused
-        else:
-            messages.success(request, f"Annotation type “{annotation_type.name}” deleted.")
-            return redirect("administration:index")
-    return render(
-        request,
-        "administration/delete.html",
-        {"annotation_type": annotation_type, "errors": error.messages if error else []},
-        status=400 if error else 200,
-    )
+    return views_types.delete_page(request, _scope(), type_id)
 
 
 def _migrate(request, type_id, node_count):
