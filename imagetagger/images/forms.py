@@ -60,6 +60,35 @@ class ImageSetEditForm(ImageSetFieldsMixin):
                 del self.fields[field]
 
 
+class SetTypesForm(forms.Form):
+    """The label types a set uses, out of ``usable_types`` (those it may use); none ticked means all.
+    Shown in the set's edit form (same ``<form>``), saved through ``services.set_annotation_types``."""
+
+    annotation_types = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Label types this set uses",
+        error_messages={
+            "invalid_choice": "This set cannot use the type with id %(value)s.",
+            "invalid_pk_value": "“%(pk)s” is not a type id.",
+        },
+    )
+
+    def __init__(self, *args, image_set, usable_types, **kwargs):
+        initial = {"annotation_types": [annotation_type.pk for annotation_type in image_set.annotation_types.all()]}
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["annotation_types"].queryset = usable_types
+
+    def choices(self):
+        """``[(type, ticked)]`` for the checkbox list (colour swatch, name, owner): one query."""
+        ticked = {str(pk) for pk in self["annotation_types"].value() or ()}
+        return [
+            (annotation_type, str(annotation_type.pk) in ticked)
+            for annotation_type in self.fields["annotation_types"].queryset
+        ]
+
+
 class TagForm(forms.Form):
     name = forms.CharField(max_length=TAG_MAX_LENGTH, label="Tag")
 

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from annotations.permissions import type_usable_in_set
 from annotations.votes import discard_votes_of_images
 from base.storage import delete_after_commit
 from users.permissions import team_permissions
@@ -102,6 +103,34 @@ def update_imageset(*, actor, image_set, **changes):
     for field, value in changes.items():
         setattr(image_set, field, value)
     _save_checked(image_set)
+    return image_set
+
+
+@transaction.atomic
+def set_annotation_types(*, actor, image_set, annotation_types):
+    """Choose the label types ``image_set`` uses (``edit_set``): the annotate and verify pages, filters and
+    exports then show only those. An empty list means every type the set may use. A type the set may not
+    use (inactive, or of a team that neither owns nor created the set) is refused, naming it; nothing
+    changes then."""
+    image_set = _lock_set(image_set)
+    if "edit_set" not in imageset_permissions(actor, image_set):
+        raise PermissionDenied("You may not edit this image set.")
+    chosen = list({annotation_type.pk: annotation_type for annotation_type in annotation_types}.values())
+    refused = [
+        annotation_type.name
+        for annotation_type in chosen
+        if not type_usable_in_set(annotation_type, image_set, chosen_ids=set())
+    ]
+    if refused:
+        names = ", ".join(f"“{name}”" for name in sorted(refused, key=str.lower))
+        raise ValidationError(
+            {
+                "annotation_types": f"This set cannot use {names}: a set uses active site types and the types "
+                "of its team (and of the team that created it)."
+            },
+            code="type_not_usable",
+        )
+    image_set.annotation_types.set(chosen)
     return image_set
 
 

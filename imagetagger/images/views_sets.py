@@ -7,17 +7,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models.functions import Lower
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from annotations.models import AnnotationType
+from annotations.permissions import type_owners_of_set
+from annotations.selectors import types_usable_in_set
 from base.feedback import add_errors, flash_errors
 from users.models import Team
 
 from . import selectors, services
-from .forms import ImageSelectionForm, ImageSetCreateForm, ImageSetEditForm, TagForm
+from .forms import ImageSelectionForm, ImageSetCreateForm, ImageSetEditForm, SetTypesForm, TagForm
 from .models import ImageSet
 from .permissions import imageset_permissions
 
@@ -40,6 +44,12 @@ def _readable_set(user, set_id, queryset=None):
     if "read" not in permissions:
         raise Http404("No such image set.")
     return image_set, permissions
+
+
+def types_it_may_use(image_set):
+    """The active types ``image_set`` may choose from: the site's and those of its (creating) team."""
+    owners = type_owners_of_set(image_set)
+    return AnnotationType.objects.active().usable_by_teams(owners).select_related("team").in_schema_order()
 
 
 def _require(permissions, permission, reason):
@@ -102,6 +112,7 @@ def view_imageset(request, set_id):
             "images": list(page.object_list),
             "page_query": _query_without_page(request),
             "pinned": selectors.is_pinned(image_set, request.user),
+            "set_types": list(types_usable_in_set(image_set)),
         },
     )
 
@@ -129,24 +140,31 @@ def pin_imageset(request, set_id):
 def edit_imageset(request, set_id):
     image_set, permissions = _readable_set(request.user, set_id)
     _require(permissions, "edit_set", NO_EDIT)
-    form = ImageSetEditForm(
-        request.POST if request.method == "POST" else None,
-        image_set=image_set,
-        can_manage="manage_set" in permissions,
-    )
-    if request.method == "POST" and form.is_valid():
+    data = request.POST if request.method == "POST" else None
+    form = ImageSetEditForm(data, image_set=image_set, can_manage="manage_set" in permissions)
+    types_form = SetTypesForm(data, image_set=image_set, usable_types=types_it_may_use(image_set))
+    if request.method == "POST" and all([form.is_valid(), types_form.is_valid()]):
         try:
-            services.update_imageset(actor=request.user, image_set=image_set, **form.cleaned_data)
+            with transaction.atomic():
+                services.update_imageset(actor=request.user, image_set=image_set, **form.cleaned_data)
+                services.set_annotation_types(
+                    actor=request.user,
+                    image_set=image_set,
+                    annotation_types=types_form.cleaned_data["annotation_types"],
+                )
         except ValidationError as error:
-            add_errors(form, error)
+            if "annotation_types" in getattr(error, "error_dict", {}):
+                add_errors(types_form, error)
+            else:
+                add_errors(form, error)
         else:
             messages.success(request, "The image set has been saved.")
             return redirect(image_set)
     return render(
         request,
         "images/imageset_edit.html",
-        {"form": form, "image_set": image_set, "permissions": permissions},
-        status=400 if form.errors else 200,
+        {"form": form, "types_form": types_form, "image_set": image_set, "permissions": permissions},
+        status=400 if form.errors or types_form.errors else 200,
     )
 
 
