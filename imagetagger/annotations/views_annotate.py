@@ -1,8 +1,9 @@
 """The annotate page (``/annotations/<image_id>/``) and the image position its image list needs.
 
-The page is a shell: the canvas code (``static/annotations/js/annotate.js``) loads the images, the
-annotations and the types through the REST API and saves through it. Here: who may open it (``read``
-on the image's set, else 404) and the start-up data the script needs, as JSON in the page.
+The page is a shell: the canvas code (``static/annotations/js/annotate.js``) loads the images and the
+annotations through the REST API and saves through it. Here: who may open it (``read`` on the image's
+set, else 404) and the start-up data the script needs, as JSON in the page, among it the set's types
+(``selectors.types_usable_in_set``, in schema order) with colours, keys and attribute definitions.
 """
 
 from django.contrib import messages
@@ -17,7 +18,7 @@ from base.ids import parse_id
 from images.models import Image, ImageSet
 from images.permissions import imageset_permissions
 
-from .api_types import AnnotationTypeSerializer
+from . import selectors
 from .models import Annotation, AnnotationType
 
 EDIT_PERMISSIONS = ("annotate", "edit_annotation", "delete_annotation", "verify")
@@ -29,6 +30,22 @@ def _readable_image(user, image_id):
     if "read" not in permissions:
         raise Http404("No such image.")
     return image, permissions
+
+
+def type_json(annotation_type):
+    """What the annotate and verification pages' scripts know of a type."""
+    return {
+        "id": annotation_type.pk,
+        "name": annotation_type.name,
+        "color": annotation_type.color,
+        "vector_type": annotation_type.vector_type,
+        "node_count": annotation_type.node_count,
+        "is_tag": annotation_type.is_tag,
+        "shortcut": annotation_type.shortcut,
+        "enable_concealed": annotation_type.enable_concealed,
+        "enable_blurred": annotation_type.enable_blurred,
+        "attributes": annotation_type.attributes or [],
+    }
 
 
 def _image_json(image):
@@ -46,7 +63,8 @@ def _image_json(image):
 def annotate(request, image_id):
     image, permissions = _readable_image(request.user, image_id)
     image_set = image.image_set
-    types = list(AnnotationType.objects.active().order_by("name", "id"))
+    types = list(selectors.types_usable_in_set(image_set))
+    drawable = [t for t in types if not t.is_tag]
     main_type = image_set.main_annotation_type_id
     config = {
         "user": request.user.pk,
@@ -57,8 +75,8 @@ def annotate(request, image_id):
             "url": image_set.get_absolute_url(),
             "imageCount": image_set.images.count(),
         },
-        "types": AnnotationTypeSerializer(types, many=True).data,
-        "mainType": main_type if any(t.pk == main_type for t in types) else None,
+        "types": [type_json(t) for t in types],
+        "mainType": main_type if any(t.pk == main_type for t in drawable) else None,
         "permissions": sorted(p for p in permissions if p in EDIT_PERMISSIONS or p == "read"),
         "urls": {
             "annotations": reverse("api:annotation-list"),
@@ -72,7 +90,8 @@ def annotate(request, image_id):
         "image": image,
         "image_set": image_set,
         "permissions": permissions,
-        "types": types,
+        "types": drawable,
+        "tag_types": [t for t in types if t.is_tag],
         "can_annotate": "annotate" in permissions,
         "config": config,
     }

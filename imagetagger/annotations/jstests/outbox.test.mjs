@@ -70,6 +70,13 @@ test("opsMatch compares the fields an op sets", () => {
   assert.ok(!opsMatch({ blurred: true }, annotation));
 });
 
+test("opsMatch: the attributes sent must be stored; defaults the server added do not matter", () => {
+  const annotation = { annotation_type: { id: 3 }, vector: null, attributes: { colour: "red", occluded: false } };
+  assert.ok(opsMatch({ attributes: { colour: "red" } }, annotation));
+  assert.ok(!opsMatch({ attributes: { colour: "blue" } }, annotation));
+  assert.ok(!opsMatch({ attributes: { size: 3 } }, { ...annotation, attributes: undefined }));
+});
+
 test("a saved create leaves nothing behind", async () => {
   const { box, sent, events, storage } = makeBox({ answers: [{ status: 201, data: { id: 5, version: 1 } }] });
   box.enqueue(create("u1"));

@@ -10,6 +10,8 @@
 //   navigation.js  opening images, the image list     canvasview.js drawing, zoom, pointer input
 //   typepicker.js  type, flags, coordinates           labellist.js the annotation list
 //   editing.js     save, delete, undo, keep selection keyboard.js  the shortcuts
+//   legend.js      colour legend, number keys         tags.js      the image's tags (toggle buttons)
+//   attrpanel.js   the attributes panel of the selected label (attrform.js checks the values)
 //
 // Nothing is shown as saved before the server confirmed it: every change goes through the outbox,
 // which keeps it in localStorage until then (and sends it again after a failure or a reload).
@@ -21,6 +23,7 @@ import { drawNow, interacting, resizeCanvas } from "./annotate/canvasview.js";
 import { showNextConflict } from "./annotate/dialogs.js";
 import "./annotate/keyboard.js";
 import { startEditing } from "./annotate/labellist.js";
+import { renderLegend } from "./annotate/legend.js";
 import { openImage } from "./annotate/navigation.js";
 import { canvas, config, editor, showMessage, state, typeById, types } from "./annotate/page.js";
 import { onTypeChanged } from "./annotate/typepicker.js";
@@ -41,6 +44,7 @@ async function start() {
     $("#image-filter").val(filter);
     imageList.setFilter(Number(filter));
   }
+  renderLegend();
   onTypeChanged();
   outbox.adoptOrphans();
   renderSaveStatus();

@@ -8,8 +8,8 @@
 //   classify(status) "ok" | "retry" | "conflict" | "rejected"
 //
 // An op: {opId, kind: "create"|"update"|"delete", uuid, imageId, fields, id, version, state}
-//   create: fields = {image, annotation_type, vector, concealed, blurred} (+ uuid sent as is)
-//   update: fields = the changed ones among {vector, annotation_type, concealed, blurred}; ``id``
+//   create: fields = {image, annotation_type, vector, concealed, blurred, attributes} (+ uuid sent as is)
+//   update: fields = the changed ones among {vector, annotation_type, concealed, blurred, attributes}; ``id``
 //           and ``version`` name the annotation and the version the user saw (null while its
 //           create is still queued: taken from the create's answer)
 //   delete: id, version
@@ -49,6 +49,12 @@ export function opsMatch(fields, annotation) {
       if (JSON.stringify(annotation.vector ?? null) !== JSON.stringify(value ?? null)) return false;
     } else if (name === "concealed" || name === "blurred") {
       if (annotation[`${name}_flag`] !== value) return false;
+    } else if (name === "attributes") {
+      // The server fills in defaults: the values sent must be there, others may be added.
+      const stored = annotation.attributes || {};
+      for (const [key, given] of Object.entries(value || {})) {
+        if (JSON.stringify(stored[key] ?? null) !== JSON.stringify(given ?? null)) return false;
+      }
     }
   }
   return true;

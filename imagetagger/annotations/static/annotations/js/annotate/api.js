@@ -7,6 +7,8 @@ import { ImageList } from "../imagelist.js";
 import { renderOutboxStatus } from "../keepalive.js";
 import { Outbox } from "../outbox.js";
 import { sendOp } from "../sendop.js";
+import { serverErrors } from "../attrform.js";
+import { showRefusal } from "./attrpanel.js";
 import { showNextConflict } from "./dialogs.js";
 import { renderAnnotationList, renderAnnotationListSoon } from "./labellist.js";
 import { CACHE_TTL_MS, config, currentType, describeVector, editor, showMessage, state, typeById } from "./page.js";
@@ -57,8 +59,15 @@ export const outbox = new Outbox({
         text += ` It is highlighted: ${typeById.get(other.typeId)?.name ?? "?"} ${describeVector(other.vector)}.`;
       }
     }
+    const attributeReasons = status === 400 && data && data.attributes;
+    if (attributeReasons) text = `Not saved: ${[attributeReasons].flat().join(" ")}`;
     showMessage(text, "danger");
     if (!onThisImage) return;
+    if (attributeReasons || (status === 400 && op.fields && op.fields.attributes)) {
+      const type = typeById.get(op.fields?.annotation_type ?? state.records.get(op.uuid)?.typeId);
+      const { fields, general } = serverErrors(data, type?.attributes);
+      showRefusal(op, fields, general);
+    }
     if (op.kind === "create") {
       const record = state.records.get(op.uuid);
       state.records.delete(op.uuid);

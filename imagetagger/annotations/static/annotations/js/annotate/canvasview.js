@@ -4,6 +4,7 @@
 import { ShapeLayer, drawScene, prepareCanvas } from "../draw.js";
 import { fitView, panBy, toImagePixel, zoomAt } from "../geometry.js";
 import { afterEditorChange } from "./editing.js";
+import { colorOf } from "./legend.js";
 import { startEditing } from "./labellist.js";
 import { step } from "./navigation.js";
 import { ZOOM_STEP, canAnnotate, canEdit, canvas, currentType, editor, state, typeById, wrap } from "./page.js";
@@ -60,6 +61,8 @@ export function shapesForDraw() {
       id: record.uuid,
       vectorType: recordType.vector_type,
       points: record.points,
+      color: colorOf(record.typeId),
+      faint: !sameType,
       concealed: record.concealed && recordType.enable_concealed,
       blurred: record.blurred && recordType.enable_blurred,
       machine: record.machine,
@@ -73,6 +76,12 @@ export function shapesForDraw() {
   return shapes;
 }
 
+function selectionWithColor() {
+  const selection = editor.selectionForDraw();
+  const type = currentType();
+  return selection && type ? { ...selection, color: colorOf(type.id) } : selection;
+}
+
 export function drawNow() {
   const shapes = shapesForDraw();
   const nii = $("#not-in-image").prop("checked");
@@ -84,7 +93,7 @@ export function drawNow() {
     imageWidth: state.image.width,
     imageHeight: state.image.height,
     shapes,
-    selection: nii ? null : editor.selectionForDraw(),
+    selection: nii ? null : selectionWithColor(),
     cursor: state.panning ? null : state.cursor,
     layer: shapeLayer,
     layerVersion: state.layerVersion,

@@ -1,6 +1,7 @@
 // Saving, deleting, resetting, undo/redo and "keep selection for the next image".
 
 import { clampPoint, pointsToVector, validateShape, vectorToPoints } from "../geometry.js";
+import { attributesForNew, attributesForType } from "./attrpanel.js";
 import { renderAnnotationList } from "./labellist.js";
 import { step } from "./navigation.js";
 import { canAnnotate, canDelete, canEdit, currentType, editor, newUuid, showMessage, state, typeById } from "./page.js";
@@ -44,6 +45,7 @@ export function save() {
       return false;
     }
     const changed = changedFields(record, fields);
+    if ("annotation_type" in changed) changed.attributes = attributesForType(record.attributes, type);
     if (Object.keys(changed).length) {
       const before = {};
       for (const name of Object.keys(changed)) before[name] = fieldsOf(record)[name];
@@ -51,7 +53,12 @@ export function save() {
       state.history.push({ kind: "update", uuid: record.uuid, before, after: changed });
     }
   } else {
-    const created = { uuid: newUuid(), typeId: type.id, ...fields };
+    const attributes = attributesForNew(type);
+    if (attributes === null) {
+      showMessage(`Fill in the attributes of the new ${type.name} label first (beside the image).`, "warning");
+      return false;
+    }
+    const created = { uuid: newUuid(), typeId: type.id, ...fields, attributes };
     delete created.annotation_type;
     createRecord(created);
     state.history.push({ kind: "create", record: { ...created } });

@@ -1,12 +1,14 @@
 // Keyboard shortcuts of the annotate page (spec §7.1.8; the list is in the shortcuts dialog).
 
 import { isTyping } from "../../../base/js/site.js";
+import { renderAttributes } from "./attrpanel.js";
+import { pickByKey } from "./legend.js";
 import { fitToCanvas, zoomBy, zoomTo } from "./canvasview.js";
 import { modalOpen, toggleShortcuts } from "./dialogs.js";
 import { afterEditorChange, deleteCurrent, redo, reset, save, saveAndGo, undo } from "./editing.js";
 import { step } from "./navigation.js";
 import { ZOOM_STEP, canAnnotate, canEdit, canvas, editor, state } from "./page.js";
-import { onTypeChanged, setNotInImage } from "./typepicker.js";
+import { setNotInImage } from "./typepicker.js";
 
 const $ = window.jQuery;
 
@@ -17,6 +19,7 @@ export function toggleFlag(selector) {
 
 document.addEventListener("keydown", (event) => {
   if (isTyping(event.target)) return;
+  if (event.target instanceof Element && event.target.closest("#attributes-panel")) return;
   const key = event.key;
   if (modalOpen()) {
     const shortcuts = document.getElementById("shortcuts-dialog");
@@ -51,12 +54,12 @@ document.addEventListener("keydown", (event) => {
     return;
   }
   if (/^[0-9]$/.test(key)) {
-    const index = key === "0" ? 9 : Number(key) - 1;
-    const option = $("#annotation-type option").get(index);
-    if (option && option.value) {
-      $("#annotation-type").val(option.value);
-      onTypeChanged();
-    }
+    if (!event.repeat) pickByKey(key);
+    return;
+  }
+  if (key === "Tab" && !event.shiftKey && event.target === canvas && !$("#attributes-panel").prop("hidden")) {
+    event.preventDefault();
+    renderAttributes({ focus: true });
     return;
   }
   if (["i", "j", "k", "l"].includes(lower)) {

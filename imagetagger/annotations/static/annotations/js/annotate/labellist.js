@@ -1,6 +1,11 @@
-// The list of the image's annotations, and choosing one of them for editing.
+// The list of the image's annotations (tags are in the tag bar), each with its type's colour and its
+// attribute values, and choosing one of them for editing.
 
+import { summary } from "../attrform.js";
+import { isTag } from "../schema.js";
 import { afterEditorChange } from "./editing.js";
+import { colorOf, swatch } from "./legend.js";
+import { renderTags } from "./tags.js";
 import { canDelete, canEdit, currentType, describeVector, editor, state, typeById } from "./page.js";
 import { onTypeChanged, renderEditState } from "./typepicker.js";
 import { markDirty } from "./canvasview.js";
@@ -20,7 +25,7 @@ export function renderAnnotationListSoon() {
 }
 
 export function renderAnnotationList() {
-  const records = [...state.records.values()].sort((a, b) => {
+  const records = [...state.records.values()].filter((record) => !isTag(typeById.get(record.typeId))).sort((a, b) => {
     const nameA = typeById.get(a.typeId)?.name ?? "";
     const nameB = typeById.get(b.typeId)?.name ?? "";
     return nameA.localeCompare(nameB) || (a.id ?? Infinity) - (b.id ?? Infinity);
@@ -28,7 +33,15 @@ export function renderAnnotationList() {
   const items = records.map((record) => {
     const type = typeById.get(record.typeId);
     const $item = $("<li>", { class: "list-group-item", "data-uuid": record.uuid, "data-id": record.id ?? "" });
-    $item.append($("<strong>").text(type ? type.name : "inactive type"), " ", $("<span>").text(describeVector(record.vector)));
+    $item.append(
+      swatch(colorOf(record.typeId)),
+      " ",
+      $("<strong>").text(type ? type.name : "inactive type"),
+      " ",
+      $("<span>").text(describeVector(record.vector)),
+    );
+    const values = summary(record.attributes, type?.attributes);
+    if (values) $item.append($("<div>", { class: "attribute-summary text-body-secondary" }).text(values));
     if (record.concealed && type?.enable_concealed) $item.append(" ", $("<span>", { class: "badge text-bg-warning" }).text("concealed"));
     if (record.blurred && type?.enable_blurred) $item.append(" ", $("<span>", { class: "badge text-bg-info" }).text("blurred"));
     if (record.machine) $item.append(" ", $("<span>", { class: "badge text-bg-secondary" }).text("machine"));
@@ -38,6 +51,7 @@ export function renderAnnotationList() {
   $("#annotation-list").empty().append(items);
   $("#annotation-count").text(records.length);
   renderEditState();
+  renderTags();
 }
 
 $("#annotation-list").on("click", ".list-group-item", function onAnnotationClick() {
@@ -48,6 +62,7 @@ export function startEditing(uuid) {
   const record = state.records.get(uuid);
   if (!record) return;
   state.highlight = null;
+  state.tagEdit = null;
   if (!(canEdit || canDelete)) {
     state.highlight = uuid;
     markDirty();

@@ -52,6 +52,8 @@ export async function openImage(meta, { index = null, present = true, mode = "pu
     editor.clear();
     state.niiEdit = null;
     state.highlight = null;
+    state.tagEdit = null;
+    state.attributeErrors = null;
   }
   state.image = meta;
   if (index !== null) {

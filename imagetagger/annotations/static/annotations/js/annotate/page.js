@@ -44,6 +44,9 @@ export const state = {
   layerVersion: 0,
   interacting: false,
   conflictShown: null,
+  draft: null, // {typeId, values}: the attributes the next new label gets (attrpanel.js)
+  tagEdit: null, // uuid of the tag whose attributes the panel shows
+  attributeErrors: null, // {key, values, fields, general}: a refusal shown in the attributes panel
 };
 
 export const editor = new ShapeEditor({

@@ -16,6 +16,7 @@ export function recordFrom(annotation) {
     points: vectorToPoints(annotation.vector),
     concealed: annotation.concealed_flag,
     blurred: annotation.blurred_flag,
+    attributes: annotation.attributes || {},
     machine: isMachineLooking(annotation),
     permissions: annotation.permissions || config.permissions,
     pending: false,
@@ -28,6 +29,7 @@ export function fieldsOf(record) {
     vector: record.vector,
     concealed: record.concealed,
     blurred: record.blurred,
+    attributes: record.attributes || {},
   };
 }
 
@@ -39,6 +41,13 @@ export function applyFields(record, fields) {
   }
   if ("concealed" in fields) record.concealed = fields.concealed;
   if ("blurred" in fields) record.blurred = fields.blurred;
+  if ("attributes" in fields) record.attributes = fields.attributes || {};
+}
+
+/** The image's tag record of ``typeId`` (tags: at most one per image and type), or undefined. */
+export function tagRecord(typeId) {
+  for (const record of state.records.values()) if (record.typeId === typeId && record.vector === null) return record;
+  return undefined;
 }
 
 /** Records of an image: the server's annotations with the queued (unsent) changes applied. */
@@ -80,6 +89,7 @@ export function createRecord(record) {
       vector: copy.vector,
       concealed: copy.concealed,
       blurred: copy.blurred,
+      attributes: copy.attributes || {},
     },
   });
 }

@@ -3,7 +3,9 @@
 
 import { VECTOR_TYPE } from "../geometry.js";
 import { currentType, editor, state } from "./page.js";
+import { renderAttributes } from "./attrpanel.js";
 import { markDirty } from "./canvasview.js";
+import { renderCurrentType } from "./legend.js";
 
 const $ = window.jQuery;
 
@@ -27,6 +29,7 @@ export function onTypeChanged() {
         : "Click each vertex; click the first one (or Enter) to close the polygon.",
   };
   $("#tool-hint").text(type ? hints[type.vector_type] || "" : "");
+  renderCurrentType();
   renderEditState();
   markDirty();
   renderCoordinates();
@@ -78,6 +81,7 @@ export function renderEditState() {
   $("#annotation-list .list-group-item").each(function markActive() {
     $(this).toggleClass("active", this.dataset.uuid === uuid);
   });
+  renderAttributes();
 }
 
 export function renderCoordinates() {
