@@ -5,6 +5,7 @@ similarity, "not in image" and versions. Here the service's exceptions become HT
 ``AnnotationConflict`` → 409, ``StaleVersion`` → 412, ``BulkError`` → 400 with per-item errors.
 """
 
+import math
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -19,7 +20,7 @@ from images.models import Image, ImageSet
 from imagetagger.api import _summarise, id_from_query
 
 from . import selectors, services
-from .models import Annotation, AnnotationType, Origin
+from .models import Annotation, AnnotationType, AttributeKind, Origin
 from .serializers import (
     AnnotationBulkRequestSerializer,
     AnnotationConflictSerializer,
@@ -32,6 +33,12 @@ from .serializers import (
 )
 
 BULK_LIMIT = 1000
+MAX_ATTRIBUTE_FILTERS = 10
+ATTRIBUTE_FILTER_HELP = (
+    "name:value — only annotations whose attribute “name” holds “value” (repeat the parameter: all must "
+    "hold). With annotation_type, the value is read as that type's definition says (checkbox: true/false, "
+    "number, text); without, it matches JSON true/false, a number or the text. The name ends at the first colon."
+)
 _ETAG = re.compile(r'\s*(?:W/)?(?:"(\d{1,10})"|(\d{1,10}))\s*')  # with fullmatch
 
 ERRORS = {
@@ -78,6 +85,79 @@ def _bool_param(params, name):
 def _int_param(params, name, what="an id"):
     value = params.get(name)
     return None if value in (None, "") else id_from_query(value, name, what)
+
+
+def _attribute_filter_error(message):
+    return ValidationError({"attribute": [message]})
+
+
+def _typed_value(annotation_type, definition, text):
+    """``text`` read as a value of ``definition`` (a 400 naming the attribute when it cannot be one)."""
+    name, kind = definition["name"], definition["kind"]
+    if kind == AttributeKind.CHECKBOX:
+        if text.lower() not in ("true", "false"):
+            raise _attribute_filter_error(
+                f"Attribute “{name}” of “{annotation_type.name}” is true or false, not {text!r}."
+            )
+        return text.lower() == "true"
+    if kind == AttributeKind.NUMBER:
+        number = _number(text)
+        if number is None:
+            raise _attribute_filter_error(f"Attribute “{name}” of “{annotation_type.name}” is a number, not {text!r}.")
+        return number
+    return text
+
+
+def _number(text):
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(number):
+        return None
+    return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
+
+
+def _untyped_values(text):
+    """The JSON values ``text`` may stand for: the text itself, a boolean, a number."""
+    values = [text]
+    if text.lower() in ("true", "false"):
+        values.append(text.lower() == "true")
+    number = _number(text)
+    if number is not None:
+        values.append(number)
+    return values
+
+
+def _attribute_filters(user, params, type_id):
+    """``[(name, [values])]`` from the repeatable ``attribute=name:value`` parameters."""
+    raw = params.getlist("attribute")
+    if not raw:
+        return []
+    if len(raw) > MAX_ATTRIBUTE_FILTERS:
+        raise _attribute_filter_error(f"At most {MAX_ATTRIBUTE_FILTERS} attribute filters, not {len(raw)}.")
+    annotation_type = None
+    if type_id is not None:
+        annotation_type = selectors.types_visible_to(user).filter(pk=type_id).first()
+    filters = []
+    for text in raw:
+        name, colon, value = text.partition(":")
+        name = name.strip()
+        if not colon or not name:
+            raise _attribute_filter_error(
+                f"Give each attribute filter as name:value, like colour:red, not {text[:60]!r}."
+            )
+        if annotation_type is None:
+            filters.append((name, _untyped_values(value)))
+            continue
+        definition = annotation_type.attribute_definitions().get(name)
+        if definition is None:
+            known = ", ".join(f"“{known}”" for known in annotation_type.attribute_definitions()) or "none"
+            raise _attribute_filter_error(
+                f"The type “{annotation_type.name}” has no attribute “{name}” (its attributes: {known})."
+            )
+        filters.append((name, [_typed_value(annotation_type, definition, value)]))
+    return filters
 
 
 def _readable_image(user, image_id):
@@ -157,6 +237,7 @@ class AnnotationViewSet(viewsets.GenericViewSet):
             OpenApiParameter("origin", str, enum=Origin.values, description="Only human- or machine-made ones."),
             OpenApiParameter("not_voted_by_me", bool, description="true: only annotations you have not voted on."),
             OpenApiParameter("not_mine", bool, description="true: leave out the annotations you created."),
+            OpenApiParameter("attribute", str, many=True, description=ATTRIBUTE_FILTER_HELP),
             OpenApiParameter(
                 "after", int, description="An annotation id: only those after it in the list's order (keyset paging)."
             ),
@@ -174,11 +255,13 @@ class AnnotationViewSet(viewsets.GenericViewSet):
         origin = params.get("origin") or None
         if origin is not None and origin not in Origin.values:
             raise ValidationError({"origin": ["Give “human” or “machine”."]})
+        type_id = _int_param(params, "annotation_type")
         annotations = selectors.annotation_list(
             request.user,
             image=_int_param(params, "image"),
             image_set=_int_param(params, "image_set"),
-            annotation_type=_int_param(params, "annotation_type"),
+            annotation_type=type_id,
+            attributes=_attribute_filters(request.user, params, type_id),
             not_voted_by_me=_bool_param(params, "not_voted_by_me"),
             not_mine=_bool_param(params, "not_mine"),
             origin=origin,
@@ -244,7 +327,7 @@ class AnnotationViewSet(viewsets.GenericViewSet):
         },
     )
     def partial_update(self, request, pk=None):
-        """Change the vector, type or flags (``edit_annotation``). Name the version you saw, as the
+        """Change the vector, type, flags or attribute values (``edit_annotation``). Name the version you saw, as the
         field ``version`` or the header ``If-Match: "<version>"``; if it is no longer current, nothing
         changes and the answer is 412 with the current annotation."""
         annotation = self.get_object()

@@ -1,6 +1,8 @@
 """Reads for annotations, each a fixed number of queries whatever the number of rows."""
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db import connection
+from django.db.models import CharField, Count, Exists, F, Func, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.fields.json import KeyTransform, compile_json_path
 from django.db.models.functions import Coalesce
 
 from images.models import ImageSet
@@ -49,8 +51,12 @@ def annotation_list(
     origin=None,
     after=None,
     before=None,
+    attributes=(),
 ):
     """The API list: readable annotations of active types, by image name then id, filtered.
+
+    ``attributes``: ``[(name, [values])]``, ANDed: only annotations whose value of each attribute
+    ``name`` is one of its ``values`` (compared as JSON: ``True``, ``3`` and ``"3"`` differ).
 
     ``after`` / ``before`` (annotations) make it a keyset page: only the annotations that come after
     (or before) that one in the list's order, whatever the filters; ``before`` lists the nearest first.
@@ -69,12 +75,44 @@ def annotation_list(
         annotations = annotations.filter(~Exists(Verification.objects.filter(annotation=OuterRef("pk"), user=user)))
     if not_mine:
         annotations = annotations.exclude(user=user)
+    annotations = with_attribute_values(annotations, attributes)
     if after is not None:
         annotations = annotations.filter(_beyond(after, "gt"))
     if before is not None:
         annotations = annotations.filter(_beyond(before, "lt"))
         return annotations.order_by("-image__name", "-image_id", "-id")
     return annotations.order_by("image__name", "image_id", "id")
+
+
+def _json_kinds(value):
+    """The SQLite ``JSON_TYPE`` names of ``value``: SQLite compares ``true`` equal to 1 and to "true",
+    so its key lookups also check the type (PostgreSQL's jsonb comparison already does)."""
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    if isinstance(value, int | float):
+        return ["integer", "real"]
+    return ["text"]
+
+
+def with_attribute_values(annotations, filters):
+    """``annotations`` whose attribute ``name`` holds one of ``values``, for each ``(name, values)`` of
+    ``filters`` (ANDed). Values compare as JSON: ``True``, ``3`` and ``"3"`` differ; ``3 == 3.0``."""
+    sqlite = connection.vendor == "sqlite"
+    for index, (name, values) in enumerate(filters):
+        value_alias, kind_alias = f"attribute_value_{index}", f"attribute_kind_{index}"
+        annotations = annotations.alias(**{value_alias: KeyTransform(name, "attributes")})
+        if sqlite:
+            path = Value(compile_json_path([name]))
+            kind = Func(F("attributes"), path, function="JSON_TYPE", output_field=CharField())
+            annotations = annotations.alias(**{kind_alias: kind})
+        matches = Q()
+        for value in values:
+            match = Q(**{f"{value_alias}__in": [value]})
+            if sqlite:
+                match &= Q(**{f"{kind_alias}__in": _json_kinds(value)})
+            matches |= match
+        annotations = annotations.filter(matches)
+    return annotations
 
 
 def _beyond(anchor, direction):

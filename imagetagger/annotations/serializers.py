@@ -10,7 +10,7 @@ VECTOR_HELP = (
     'Points as {"x1": .., "y1": .., …, "xN": .., "yN": ..}: whole numbers in original-image pixels, origin '
     "top-left, inside the image. Bounding box: 2 points, x1 < x2 and y1 < y2. Point: 1. Line: 2 distinct. "
     "Multi-line: 2 or more. Polygon: 3 or more (exactly the type's node_count when it is above 0). No two "
-    "consecutive points may be equal. null means “not in image”."
+    "consecutive points may be equal. null means “not in image”, and is the only vector of a tag type."
 )
 
 
@@ -72,10 +72,35 @@ class VectorField(serializers.JSONField):
         super().__init__(**kwargs)
 
 
+ATTRIBUTES_HELP = (
+    'The label’s attribute values, {"name": value}, checked against its type’s attribute definitions '
+    "(unknown names, wrong kinds, out-of-range numbers and missing required values answer 400 naming the "
+    "attribute); missing values take the definition's default. On a change, the object replaces all values."
+)
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"oneOf": [{"type": "boolean"}, {"type": "number"}, {"type": "string"}]},
+        "description": ATTRIBUTES_HELP,
+        "example": {"occluded": True, "colour": "red"},
+    }
+)
+class AttributeValuesField(serializers.JSONField):
+    """Any JSON here; ``attributes.clean_values`` (in the service) checks it and names the attribute."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", ATTRIBUTES_HELP)
+        super().__init__(**kwargs)
+
+
 class AnnotationTypeBriefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     vector_type = serializers.ChoiceField(choices=VectorType.choices)
+    color = serializers.CharField(help_text="#rrggbb")
+    is_tag = serializers.BooleanField(help_text="A whole-image tag (its labels have no vector).")
 
 
 class AnnotationSerializer(serializers.ModelSerializer):
@@ -88,7 +113,9 @@ class AnnotationSerializer(serializers.ModelSerializer):
     image_height = serializers.IntegerField(source="image.height")
     annotation_type = AnnotationTypeBriefSerializer()
     vector = VectorField()
-    not_in_image = serializers.BooleanField()
+    attributes = AttributeValuesField()
+    not_in_image = serializers.BooleanField(help_text="No vector and not a tag.")
+    is_tag = serializers.BooleanField(help_text="A whole-image tag: its type is a tag type, its vector null.")
     concealed = serializers.BooleanField(help_text="The flag as it counts: set, enabled for the type, and a shape.")
     blurred = serializers.BooleanField(help_text="The flag as it counts: set, enabled for the type, and a shape.")
     concealed_flag = serializers.BooleanField(help_text="The flag as stored.")
@@ -114,7 +141,9 @@ class AnnotationSerializer(serializers.ModelSerializer):
             "image_height",
             "annotation_type",
             "vector",
+            "attributes",
             "not_in_image",
+            "is_tag",
             "concealed",
             "blurred",
             "concealed_flag",
@@ -178,6 +207,7 @@ class AnnotationCreateSerializer(serializers.Serializer):
     confidence = StrictFloatField(
         required=False, allow_null=True, default=None, min_value=0, max_value=1, help_text="0 to 1, machine-made."
     )
+    attributes = AttributeValuesField(required=False, allow_null=True, default=None)
 
 
 class AnnotationUpdateSerializer(serializers.Serializer):
@@ -193,6 +223,7 @@ class AnnotationUpdateSerializer(serializers.Serializer):
     )
     concealed = StrictBooleanField(required=False)
     blurred = StrictBooleanField(required=False)
+    attributes = AttributeValuesField(required=False, allow_null=True)
 
 
 class BulkCreateSerializer(serializers.Serializer):

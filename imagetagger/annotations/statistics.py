@@ -16,20 +16,23 @@ import datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from images.models import Image, ImageSet
 from users.models import Team, TeamMembership
 
 from .models import Annotation, Origin, Verification
+from .work import label_counters
 
-CACHE_KEY = "annotations.site_statistics.v1"
+CACHE_KEY = "annotations.site_statistics.v2"
 ACTIVE_POINTS = 50
 CHART_DAYS = 90
 # The types with the most labels in the chart's period get a series each; the rest are "other".
 CHART_TOP_TYPES = 5
 OTHER = "other types"
+TEAM_TYPES = "team types"
+SITE_TYPE = Q(annotation_type__team__isnull=True)
 
 
 def site_statistics(*, now=None):
@@ -52,10 +55,14 @@ def compute_site_statistics(*, now=None):
     """Eight aggregate queries::
 
     {"images": {"all", "public"}, "image_sets": {"all", "public"},
-     "annotations": {"all", "shapes", "not_in_image", "human", "machine"},
+     "annotations": {"all", "shapes", "not_in_image", "tags", "human", "machine"},
      "votes": {"accepts", "rejects"}, "users": {"all", "active"}, "teams": {"all", "active"},
-     "top_types": [{"name", "count"}, …],                     # most labels overall, up to 5
-     "daily": {"start", "end", "days": [date, …], "series": [{"name", "counts": [int per day], "total"}, …]},
+     "top_types": [{"name", "color", "count"}, …],            # site types with most labels, up to 5
+     "daily": {"start", "end", "days": [date, …],
+               "series": [{"name", "color", "counts": [int per day], "total"}, …]},
+
+    Only site types are named: a team's types are its own, so their labels count as "team types"
+    (``color`` None) in the chart and are left out of ``top_types``.
      "computed": datetime}
     """
     now = now or timezone.now()
@@ -69,8 +76,7 @@ def compute_site_statistics(*, now=None):
         "image_sets": ImageSet.objects.aggregate(all=Count("pk"), public=Count("pk", filter=Q(public=True))),
         "annotations": Annotation.objects.aggregate(
             all=Count("pk"),
-            shapes=Count("pk", filter=Q(vector__isnull=False)),
-            not_in_image=Count("pk", filter=Q(vector__isnull=True)),
+            **label_counters(),
             human=Count("pk", filter=Q(origin=Origin.HUMAN)),
             machine=Count("pk", filter=Q(origin=Origin.MACHINE)),
         ),
@@ -90,13 +96,14 @@ def compute_site_statistics(*, now=None):
 
 def _top_types(limit=CHART_TOP_TYPES):
     counts = (
-        Annotation.objects.order_by()
+        Annotation.objects.filter(annotation_type__team__isnull=True)
+        .order_by()
         .values("annotation_type")
         .annotate(count=Count("pk"))
         .order_by("-count", "annotation_type")[:limit]
     )
-    rows = list(counts.values_list("annotation_type__name", "count"))
-    return [{"name": name, "count": count} for name, count in rows]
+    rows = list(counts.values_list("annotation_type__name", "annotation_type__color", "count"))
+    return [{"name": name, "color": color, "count": count} for name, color, count in rows]
 
 
 def _day_index(starts, low=0, high=None):
@@ -125,17 +132,22 @@ def _daily(now, days=CHART_DAYS, top=CHART_TOP_TYPES):
         Annotation.objects.filter(time__gte=starts[0])
         .annotate(day=_day_index(starts))
         .order_by()
-        .values_list("day", "annotation_type__name")
+        .annotate(
+            type_name=Case(When(SITE_TYPE, then=F("annotation_type__name")), default=Value(TEAM_TYPES)),
+            type_color=Case(When(SITE_TYPE, then=F("annotation_type__color")), default=Value("")),
+        )
+        .values_list("day", "type_name", "type_color")
         .annotate(count=Count("pk"))
     )
-    per_type = {}
-    for day, name, count in rows:
+    per_type, colors = {}, {}
+    for day, name, color, count in rows:
         per_type.setdefault(name, [0] * days)[day] += count
+        colors[name] = color or None
     ranked = sorted(per_type.items(), key=lambda item: (-sum(item[1]), item[0]))
-    series = [{"name": name, "counts": counts} for name, counts in ranked[:top]]
+    series = [{"name": name, "color": colors[name], "counts": counts} for name, counts in ranked[:top]]
     if len(ranked) > top:
         rest = [sum(values) for values in zip(*(counts for _, counts in ranked[top:]), strict=True)]
-        series.append({"name": OTHER, "counts": rest})
+        series.append({"name": OTHER, "color": None, "counts": rest})
     for entry in series:
         entry["total"] = sum(entry["counts"])
     return {"start": dates[0], "end": end, "days": dates, "series": series}

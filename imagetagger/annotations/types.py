@@ -69,10 +69,11 @@ MAX_SORT_ORDER = 1_000_000
 SHORTCUTS = range(1, 10)
 MIGRATION_NODE_COUNTS = (0, 4)
 UNSET = object()
+COLOR_FORMAT = "Give the colour as #rrggbb (six hexadecimal digits), e.g. #e6194b."
 SITE_STAFF_ONLY = "Only site staff may manage site annotation types."
 
 
-def _team_admins_only(team_name):
+def team_admins_only(team_name):
     return f"Only the admins of the team “{team_name}” may manage its annotation types."
 
 
@@ -84,14 +85,14 @@ def _require_create(actor, team):
         if not may_manage_annotation_types(actor):
             raise PermissionDenied(SITE_STAFF_ONLY)
     elif "manage_annotation_types" not in team_permissions(actor, team):
-        raise PermissionDenied(_team_admins_only(team.name))
+        raise PermissionDenied(team_admins_only(team.name))
 
 
 def _require_manage(actor, annotation_type):
     if "manage" not in annotation_type_permissions(actor, annotation_type):
         if annotation_type.team_id is None:
             raise PermissionDenied(SITE_STAFF_ONLY)
-        raise PermissionDenied(_team_admins_only(annotation_type.team.name))
+        raise PermissionDenied(team_admins_only(annotation_type.team.name))
 
 
 def _owned_like(team_id):
@@ -136,7 +137,7 @@ def _clean_color(color, team_id, *, exclude_pk=None):
     if color is None:
         return next_color(_owned_like(team_id).exclude(pk=exclude_pk).values_list("color", flat=True))
     if not is_color(color):
-        raise ValidationError({"color": "Give the colour as #rrggbb (six hexadecimal digits), e.g. #e6194b."})
+        raise ValidationError({"color": COLOR_FORMAT})
     return normalize_color(color)
 
 

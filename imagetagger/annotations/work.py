@@ -34,7 +34,17 @@ from images.models import Image, ImageSet
 from images.permissions import imageset_permissions, memberships_by_team
 from users.models import TeamMembership
 
-from .models import Annotation, AnnotationHistory, AnnotationType, HistoryAction, ImageLease, Origin, Verification
+from .models import (
+    Annotation,
+    AnnotationHistory,
+    AnnotationType,
+    HistoryAction,
+    ImageLease,
+    Origin,
+    VectorType,
+    Verification,
+)
+from .selectors import types_usable_in_set
 from .services import check_type_active, check_usable, history_entry, snapshot
 
 # How many images one request tries before giving up; each failed try means another annotator
@@ -309,7 +319,21 @@ def annotate_set_not_in_image(*, actor, image_set, annotation_type):
 # An annotation's verification state, as ``_verification_state`` computes it.
 UNVERIFIED = 2
 STATES = {UNVERIFIED: "unverified", 1: "accepted", -1: "rejected", 0: "disputed"}
-COUNTERS = ("annotations", "shapes", "not_in_image", "human", "machine", *STATES.values())
+COUNTERS = ("annotations", "shapes", "not_in_image", "tags", "human", "machine", *STATES.values())
+# A tag (a whole-image label of a tag type) has a null vector like "not in image" but is neither a
+# shape nor a negative: it is counted on its own.
+IS_TAG = Q(annotation_type__vector_type=VectorType.TAG)
+SHAPE = Q(vector__isnull=False) & ~IS_TAG
+NOT_IN_IMAGE = Q(vector__isnull=True) & ~IS_TAG
+
+
+def label_counters():
+    """The aggregates ``shapes``, ``not_in_image`` and ``tags`` over annotations."""
+    return {
+        "shapes": Count("pk", filter=SHAPE),
+        "not_in_image": Count("pk", filter=NOT_IN_IMAGE),
+        "tags": Count("pk", filter=IS_TAG),
+    }
 
 
 def _verification_state():
@@ -331,9 +355,9 @@ def imageset_statistics(image_set):
         {"images": …, "annotated_images": …,            # images with any annotation
          "annotations": {counters},                       # all types together
          "types": [{"annotation_type": AnnotationType, "annotated_images": …, "missing_images": …,
-                    **counters}, …]}                      # every active type, plus inactive ones used here
+                    **counters}, …]}   # the types the set uses (schema order), plus any others used here
 
-    Counters: ``annotations``, ``shapes``, ``not_in_image``, ``human``, ``machine``, and the
+    Counters: ``annotations``, ``shapes``, ``not_in_image``, ``tags``, ``human``, ``machine``, and the
     verification state ``unverified`` (no votes), ``accepted`` (score > 0), ``rejected`` (score < 0),
     ``disputed`` (votes, score 0).
     """
@@ -347,8 +371,7 @@ def imageset_statistics(image_set):
         for row in annotations.values("annotation_type").annotate(
             annotated_images=Count("image", distinct=True),
             annotations=Count("pk"),
-            shapes=Count("pk", filter=Q(vector__isnull=False)),
-            not_in_image=Count("pk", filter=Q(vector__isnull=True)),
+            **label_counters(),
             human=Count("pk", filter=Q(origin=Origin.HUMAN)),
             machine=Count("pk", filter=Q(origin=Origin.MACHINE)),
         )
@@ -362,7 +385,8 @@ def imageset_statistics(image_set):
     for type_id, state, count in states:
         if type_id in by_type:  # an annotation added between the two queries may be missing from the first
             by_type[type_id][STATES[state]] = count
-    types = AnnotationType.objects.filter(Q(active=True) | Q(pk__in=list(by_type))).order_by("name", "pk")
+    usable = types_usable_in_set(image_set).values("pk")
+    types = AnnotationType.objects.filter(Q(pk__in=usable) | Q(pk__in=list(by_type))).in_schema_order()
     zero = dict.fromkeys(("annotated_images", *COUNTERS), 0)
     per_type = []
     for annotation_type in types:
@@ -381,7 +405,7 @@ def imageset_statistics(image_set):
 def user_statistics(user, *, viewer):
     """Counts for one user (three queries)::
 
-        {"annotations": {"total", "shapes", "not_in_image", "human", "machine"},   # made by the user
+        {"annotations": {"total", "shapes", "not_in_image", "tags", "human", "machine"},   # made by the user
          "votes_given": {"total", "accepts", "rejects"},
          "votes_received": {"accepts", "rejects"},            # by others, on the user's annotations
          "points": user.points}
@@ -399,8 +423,7 @@ def user_statistics(user, *, viewer):
         received = received.filter(annotation__image__image_set__in=readable)
     made = annotations.aggregate(
         total=Count("pk"),
-        shapes=Count("pk", filter=Q(vector__isnull=False)),
-        not_in_image=Count("pk", filter=Q(vector__isnull=True)),
+        **label_counters(),
         human=Count("pk", filter=Q(origin=Origin.HUMAN)),
         machine=Count("pk", filter=Q(origin=Origin.MACHINE)),
     )

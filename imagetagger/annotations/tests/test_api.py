@@ -97,7 +97,13 @@ def test_create_answers_201_with_the_annotation(world, api_for):
     assert body["uuid"] == str(key)
     assert body["image"] == world["image"].pk
     assert body["image_name"] == world["image"].name
-    assert body["annotation_type"] == {"id": world["box"].pk, "name": "ball", "vector_type": VectorType.BOUNDING_BOX}
+    assert body["annotation_type"] == {
+        "id": world["box"].pk,
+        "name": "ball",
+        "vector_type": VectorType.BOUNDING_BOX,
+        "color": world["box"].color,
+        "is_tag": False,
+    }
     assert body["vector"] == BOX
     assert body["not_in_image"] is False
     assert (body["concealed"], body["concealed_flag"], body["blurred"], body["blurred_flag"]) == (

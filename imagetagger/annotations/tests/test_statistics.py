@@ -66,11 +66,11 @@ def test_site_statistics_count_everything(world, make_user, make_team):
 
     assert numbers["images"] == {"all": 4, "public": 3}
     assert numbers["image_sets"] == {"all": 3, "public": 2}
-    assert numbers["annotations"] == {"all": 4, "shapes": 3, "not_in_image": 1, "human": 3, "machine": 1}
+    assert numbers["annotations"] == {"all": 4, "shapes": 3, "not_in_image": 1, "tags": 0, "human": 3, "machine": 1}
     assert numbers["votes"] == {"accepts": 1, "rejects": 1}
     assert numbers["users"] == {"all": 5, "active": 1}  # the inactive user is not counted
     assert numbers["teams"] == {"all": 2, "active": 1}  # Robots has ada (50 points)
-    assert numbers["top_types"] == [{"name": world.box.name, "count": 4}]
+    assert numbers["top_types"] == [{"name": world.box.name, "color": world.box.color, "count": 4}]
 
 
 def test_labels_per_day_cover_90_days_with_the_top_types_and_other(world):

@@ -71,6 +71,7 @@ def test_set_statistics(world):
         "annotations": 5,
         "shapes": 4,
         "not_in_image": 1,
+        "tags": 0,
         "human": 4,
         "machine": 1,
         "unverified": 1,
@@ -87,6 +88,7 @@ def test_set_statistics(world):
         "annotations": 4,
         "shapes": 3,
         "not_in_image": 1,
+        "tags": 0,
         "human": 3,
         "machine": 1,
         "unverified": 1,
@@ -140,7 +142,7 @@ def test_user_statistics(world, make_user, make_team):
 
     as_bob = work.user_statistics(world.cara, viewer=world.bob)
     assert as_bob == {
-        "annotations": {"total": 3, "shapes": 3, "not_in_image": 0, "human": 2, "machine": 1},
+        "annotations": {"total": 3, "shapes": 3, "not_in_image": 0, "tags": 0, "human": 2, "machine": 1},
         "votes_given": {"total": 1, "accepts": 1, "rejects": 0},
         "votes_received": {"accepts": 3, "rejects": 1},
         "points": 4,
@@ -157,7 +159,7 @@ def test_user_statistics(world, make_user, make_team):
 
 def test_user_statistics_count_votes_given_and_received(world):
     bob = work.user_statistics(world.bob, viewer=world.bob)
-    assert bob["annotations"] == {"total": 2, "shapes": 1, "not_in_image": 1, "human": 2, "machine": 0}
+    assert bob["annotations"] == {"total": 2, "shapes": 1, "not_in_image": 1, "tags": 0, "human": 2, "machine": 0}
     assert bob["votes_given"] == {"total": 4, "accepts": 3, "rejects": 1}
     assert bob["votes_received"] == {"accepts": 1, "rejects": 1}
 

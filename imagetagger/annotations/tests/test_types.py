@@ -492,6 +492,13 @@ def type_json(annotation_type):
         "node_count": annotation_type.node_count,
         "enable_concealed": annotation_type.enable_concealed,
         "enable_blurred": annotation_type.enable_blurred,
+        "team": annotation_type.team_id,
+        "team_name": annotation_type.team.name if annotation_type.team_id else None,
+        "is_tag": annotation_type.is_tag,
+        "color": annotation_type.color,
+        "sort_order": annotation_type.sort_order,
+        "shortcut": annotation_type.shortcut,
+        "attributes": annotation_type.attributes,
     }
 
 
@@ -522,13 +529,14 @@ def test_staff_may_list_inactive_types_too(api_for, staff):
     assert [row["id"] for row in api_for(staff).get(API, {"all": "false"}).json()["results"]] == [ball.pk]
 
 
-def test_non_staff_asking_for_inactive_types_get_403(api_for, user):
+def test_non_staff_asking_for_inactive_types_get_only_the_active_site_types(api_for, user):
+    ball = make_type("Ball")
     make_type("Old", active=False)
 
     response = api_for(user).get(API, {"all": "true"})
 
-    assert response.status_code == 403
-    assert response.json() == {"detail": "Only site staff may manage annotation types."}
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [ball.pk]
 
 
 def test_a_malformed_all_flag_is_a_400(api_for, staff):
@@ -553,13 +561,14 @@ def test_the_list_runs_a_constant_number_of_queries(api_for, user):
     assert few == many
 
 
-def test_anyone_logged_in_reads_a_type_active_or_not(api_for, user):
+def test_an_inactive_site_type_is_read_by_staff_only(api_for, user, staff):
     old = make_type("Old", active=False)
 
-    response = api_for(user).get(f"{API}{old.pk}/")
+    response = api_for(staff).get(f"{API}{old.pk}/")
 
     assert response.status_code == 200
     assert response.json() == type_json(old)
+    assert api_for(user).get(f"{API}{old.pk}/").status_code == 404
 
 
 @pytest.mark.parametrize("pk", ["0", "999999", "abc", str(2**63), str(10**30)])
