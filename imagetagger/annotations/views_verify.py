@@ -22,6 +22,7 @@ from images.permissions import imageset_permissions
 from . import selectors
 from .models import Annotation, AnnotationType, Verification
 from .serializers import AnnotationSerializer
+from .views_annotate import type_json
 
 NO_VERIFY = "You may not verify the annotations of this image set."
 
@@ -36,7 +37,8 @@ def _checked_set(user, image_set):
 
 
 def types_in_set(image_set):
-    """Active annotation types with at least one annotation in ``image_set``, by name (one query)."""
+    """Active annotation types with at least one annotation in ``image_set``, by name (one query); with
+    their colours and attribute definitions (``views_annotate.type_json``) for the page's script."""
     used = Annotation.objects.filter(image__image_set=image_set, annotation_type=OuterRef("pk"))
     return list(AnnotationType.objects.active().filter(Exists(used)).order_by("name", "id"))
 
@@ -66,8 +68,7 @@ def verify(request, annotation_id):
         "annotation": data,
         "imageSet": {"id": image_set.pk, "name": image_set.name, "url": image_set.get_absolute_url()},
         "types": [
-            {"id": t.pk, "name": t.name, "enableConcealed": t.enable_concealed, "enableBlurred": t.enable_blurred}
-            for t in types
+            {**type_json(t), "enableConcealed": t.enable_concealed, "enableBlurred": t.enable_blurred} for t in types
         ],
         "type": _type_filter(request, types, annotation.annotation_type_id),
         "unvotedOnly": request.GET.get("all") != "1",

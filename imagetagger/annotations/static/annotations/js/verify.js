@@ -17,6 +17,8 @@ import { keepOutboxAlive, renderOutboxStatus } from "./keepalive.js";
 import { Outbox } from "./outbox.js";
 import { sendOp } from "./sendop.js";
 import { VerifyQueue } from "./verifylist.js";
+import { summary } from "./attrform.js";
+import { isTag, normalizeColor } from "./schema.js";
 
 const $ = window.jQuery;
 const config = JSON.parse(document.getElementById("verify-config").textContent);
@@ -53,7 +55,10 @@ function urlFor(template, id) {
 
 function describe(annotation) {
   const type = annotation.annotation_type.name;
-  if (annotation.vector === null) return `${annotation.image_name}: ${type}, not in image`;
+  if (annotation.vector === null) {
+    const tag = isTag(typeById.get(annotation.annotation_type.id) || annotation.annotation_type);
+    return `${annotation.image_name}: ${type}, ${tag ? "image tag" : "not in image"}`;
+  }
   const points = vectorToPoints(annotation.vector);
   const first = points[0] ? ` (${points[0].x}, ${points[0].y})` : "";
   return `${annotation.image_name}: ${type}${first}${points.length > 1 ? ` … ${points.length} points` : ""}`;
@@ -182,6 +187,7 @@ async function showCurrent(mode = "push") {
   }
   $("#verify-empty").prop("hidden", true);
   renderCurrent(); // sets state.annotation: the current one with the queued vote and flags
+  if (!state.others.length || state.others[0].image !== annotation.image) $("#image-tags").text("…");
   if (mode === "push") window.history.pushState({ annotation: annotation.id }, "", pageUrl(annotation.id));
   else if (mode === "replace") window.history.replaceState({ annotation: annotation.id }, "", pageUrl(annotation.id));
   const loading = setTimeout(() => $("#canvas-loading").prop("hidden", false), 150);
@@ -199,6 +205,7 @@ async function showCurrent(mode = "push") {
   if (navigation !== state.navigation) return;
   state.bitmap = bitmap;
   state.others = others;
+  renderImageTags();
   state.view = fitView(annotation.image_width, annotation.image_height, state.size.width, state.size.height, 8);
   drawNow();
   document.body.dataset.verifyAnnotation = String(annotation.id);
@@ -212,7 +219,8 @@ function renderCurrent() {
   $("#accept-button, #reject-button, #edit-button").toggleClass("disabled", !has).prop("disabled", !has);
   if (!has) {
     $("#annotation-id").text("");
-    $("#annotation-type, #annotation-creator, #annotation-score, #my-vote").text("–");
+    $("#annotation-type, #annotation-creator, #annotation-score, #my-vote, #annotation-attributes, #image-tags").text("–");
+    $("#annotation-type-swatch").css("background-color", "transparent");
     $("#image-link").text("–").attr("href", "#");
     $("#annotation-badges").empty();
     $("#concealed, #blurred").prop({ checked: false, disabled: true });
@@ -222,6 +230,8 @@ function renderCurrent() {
   const type = typeById.get(annotation.annotation_type.id);
   $("#annotation-id").text(`#${annotation.id}`);
   $("#annotation-type").text(annotation.annotation_type.name);
+  $("#annotation-type-swatch").css("background-color", colorOf(annotation.annotation_type));
+  renderAttributes(annotation, type);
   $("#image-link")
     .text(annotation.image_name)
     .attr("href", urlFor(config.urls.annotate, annotation.image));
@@ -230,7 +240,8 @@ function renderCurrent() {
   const vote = annotation.my_vote;
   $("#my-vote").text(vote === "accept" ? "accepted" : vote === "reject" ? "rejected" : "none yet");
   const $badges = $("#annotation-badges").empty();
-  if (annotation.vector === null) $badges.append($("<span>", { class: "badge text-bg-dark me-1" }).text("Not in image"));
+  const tag = isTag(type || annotation.annotation_type);
+  if (annotation.vector === null) $badges.append($("<span>", { class: "badge text-bg-dark me-1" }).text(tag ? "Image tag" : "Not in image"));
   if (annotation.origin === "machine") {
     const confidence = annotation.confidence === null ? "" : ` ${Math.round(annotation.confidence * 100)} %`;
     $badges.append($("<span>", { class: "badge text-bg-info me-1", id: "machine-badge" }).text(`Machine: ${annotation.model_name || "model"}${confidence}`));
@@ -246,6 +257,41 @@ function renderCurrent() {
     .toggleClass("disabled", !annotation.permissions.includes("edit_annotation"));
   renderRemaining();
   scheduleDraw();
+}
+
+/** The attribute values of the annotation as a list, in the order its type defines them. */
+function renderAttributes(annotation, type) {
+  const definitions = type?.attributes || [];
+  const values = annotation.attributes || {};
+  const text = summary(values, definitions);
+  const $dd = $("#annotation-attributes").empty();
+  if (!text) {
+    $dd.text(definitions.length ? "none set" : "–");
+    return;
+  }
+  const $list = $("<ul>", { class: "list-unstyled mb-0 attribute-list" });
+  for (const part of text.split(", ")) $list.append($("<li>").text(part));
+  $dd.append($list);
+}
+
+/** The tags of the current image (from its annotations, loaded with the image). */
+function renderImageTags() {
+  const $dd = $("#image-tags").empty();
+  const tags = state.others.filter((other) => isTag(typeById.get(other.annotation_type.id) || other.annotation_type));
+  if (!tags.length) {
+    $dd.text("none");
+    return;
+  }
+  for (const tag of tags) {
+    const type = typeById.get(tag.annotation_type.id);
+    const values = summary(tag.attributes || {}, type?.attributes);
+    const $chip = $("<span>", { class: "badge image-tag me-1 mb-1", title: values || tag.annotation_type.name }).css(
+      "--tag-color",
+      colorOf(tag.annotation_type),
+    );
+    $chip.text(values ? `${tag.annotation_type.name} (${values})` : tag.annotation_type.name);
+    $dd.append($chip);
+  }
 }
 
 function renderRemaining() {
@@ -300,10 +346,15 @@ function shapes() {
   return result;
 }
 
+function colorOf(annotationType) {
+  return normalizeColor(typeById.get(annotationType.id)?.color ?? annotationType.color);
+}
+
 function shapeOf(annotation, extra) {
   const type = typeById.get(annotation.annotation_type.id);
   return {
     id: annotation.id,
+    color: colorOf(annotation.annotation_type),
     vectorType: annotation.annotation_type.vector_type,
     points: vectorToPoints(annotation.vector),
     concealed: annotation.concealed_flag && (!type || type.enableConcealed !== false),
