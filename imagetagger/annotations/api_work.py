@@ -86,6 +86,7 @@ class TypeRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     active = serializers.BooleanField()
+    color = serializers.CharField(help_text="#rrggbb")
 
 
 CountersSerializer = type("CountersSerializer", (serializers.Serializer,), _counters())

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotations.models import Annotation, AnnotationType, VectorType, Verification
+from annotations.palette import next_color
 from annotations.votes import recompute_points
 from base.storage import delete_quietly
 from exports.models import ExportFormat
@@ -47,6 +48,8 @@ from .vectors import LegacyVectorError, repair_vector
 logger = logging.getLogger(__name__)
 
 BATCH = 1000
+# The original's geometries: 1–5 (it had no whole-image tags).
+LEGACY_VECTOR_TYPES = tuple(value for value in VectorType.values if value != VectorType.TAG)
 PROGRESS_EVERY = 5000
 
 USER = "user"
@@ -360,12 +363,15 @@ class LegacyImport:
             ["id", "name", "active", "vector_type", "node_count", "enable_concealed", "enable_blurred"],
             kind=TYPE,
         )
-        ours = list(AnnotationType.objects.values_list("pk", "name", "vector_type", "node_count"))
+        # The original's types were global: they map to site types (names unique among those only).
+        site_types = AnnotationType.objects.site()
+        ours = list(site_types.values_list("pk", "name", "vector_type", "node_count"))
         taken = {name.lower(): pk for pk, name, _, _ in ours}
+        colors = list(site_types.values_list("color", flat=True))
         claimed = set(self.maps[TYPE].values())
-        items = []
+        items, created_only = [], {}
         for row in rows:
-            if row["vector_type"] not in VectorType.values:
+            if row["vector_type"] not in LEGACY_VECTOR_TYPES:
                 self.report.skip(
                     TYPE, f"unknown vector type {row['vector_type']} (its annotations are skipped)", row["id"]
                 )
@@ -386,6 +392,9 @@ class LegacyImport:
                     claimed.add(same[0])
                     self.report.note(TYPE, "same name and geometry as an existing type: merged into it", row["id"])
             own = self.maps[TYPE].get(row["id"])
+            if own is None:  # a new site type: the next palette colour (bulk_create skips save())
+                colors.append(next_color(colors))
+                created_only[row["id"]] = {"color": colors[-1]}
             name = _unique_name(row["name"], taken, own, row["id"], 20)
             if name != row["name"]:
                 self.report.note(TYPE, "name already used (names are unique regardless of case): renamed", row["id"])
@@ -402,7 +411,7 @@ class LegacyImport:
                     },
                 )
             )
-        self._upsert(TYPE, AnnotationType, items)
+        self._upsert(TYPE, AnnotationType, items, created_only=created_only)
 
     def _remember_in_transaction(self, kind, pairs, *, merged=False):
         with transaction.atomic():
