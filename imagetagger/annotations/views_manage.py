@@ -25,6 +25,7 @@ from images.models import ImageSet
 from images.permissions import imageset_permissions
 
 from . import bulk, services
+from .attributes import summary
 from .forms_manage import FILTER_FIELDS, AnnotationFilterForm, error_summary
 from .models import Annotation, AnnotationHistory, AnnotationType, HistoryAction
 from .permissions import annotation_permissions
@@ -75,6 +76,8 @@ def _vector_text(vector):
 
 
 def _content(annotation):
+    if annotation.is_tag:
+        return "Whole image (tag)"
     if annotation.vector is None:
         return "Not in image"
     text = _vector_text(annotation.vector)
@@ -99,7 +102,7 @@ def _manage_url(image_set, query=""):
 @require_GET
 def manage_annotations(request, set_id):
     image_set, permissions = _readable_set(request.user, set_id)
-    form = AnnotationFilterForm(request.GET)
+    form = AnnotationFilterForm(request.GET, image_set=image_set)
     valid = form.is_valid()
     rows, page, query_items = [], None, []
     if valid:
@@ -115,6 +118,7 @@ def manage_annotations(request, set_id):
                 {
                     "annotation": annotation,
                     "content": _content(annotation),
+                    "attributes": summary(annotation.attributes or {}, annotation.annotation_type.attributes),
                     "image_url": annotate_url(annotation.image_id),
                     "edit_url": f"{annotate_url(annotation.image_id)}?{urlencode({'edit': annotation.pk})}",
                     "verify_url": verify_url(annotation.pk),
@@ -150,7 +154,7 @@ def delete_annotations(request, set_id):
     image_set, permissions = _readable_set(request.user, set_id)
     if "delete_annotation" not in permissions:
         raise PermissionDenied(NO_DELETE)
-    form = AnnotationFilterForm(request.POST)
+    form = AnnotationFilterForm(request.POST, image_set=image_set)
     if not form.is_valid():
         messages.error(request, error_summary(form) + " Nothing was deleted.")
         raw = urlencode([(name, request.POST[name]) for name in FILTER_FIELDS if request.POST.get(name)])

@@ -329,7 +329,7 @@ def test_newer_and_older_than_use_the_sites_time_zone(client_for, w):
 @pytest.mark.parametrize(
     ("params", "field", "message"),
     [
-        ({"type": "nope"}, "type", "There is no annotation type named “nope”."),
+        ({"type": "nope"}, "type", "This set has no annotation type named “nope”."),
         ({"editor": "ghost"}, "editor", "There is no user named “ghost”."),
         ({"newer_than": "2026-13-01"}, "newer_than", "Enter a date as YYYY-MM-DD."),
         ({"older_than": "yesterday"}, "older_than", "Enter a date as YYYY-MM-DD."),

@@ -2,6 +2,7 @@
 form on the staff's site-type pages: who sees and changes what, every bad input, constant query counts."""
 
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -421,3 +422,145 @@ def test_team_users_who_are_not_staff_get_403_on_the_site_pages(client_for, tw, 
     assert client.post("/administration/annotation_type/create/", form_data()).status_code == 403
     assert client.post(f"/administration/annotation_type/edit/{tw.site.pk}/", form_data()).status_code == 403
     assert state() == before
+
+
+# --- the manage page: the set's types, swatches, attributes, the attribute filter -------------------
+
+
+def manage(client, tw, **params):
+    response = client.get(f"/annotations/manage/{tw.image_set.pk}/", params)
+    return response, response.content.decode()
+
+
+def manage_rows(html):
+    return [int(pk) for pk in re.findall(r'data-annotation-id="(\d+)"', html)]
+
+
+@pytest.fixture
+def labelled(tw):
+    """Labels of "ball" with attribute values, and one of the site type."""
+    Annotation.objects.all().delete()
+    images = sized_images(tw.image_set, 3)
+    values = [
+        {"occluded": True, "speed": 3, "pose": "front"},
+        {"occluded": False, "speed": 7, "pose": "side"},
+        {"occluded": True, "speed": 7, "pose": "side"},
+    ]
+    tw.labels = [
+        Annotation.objects.create(
+            image=image,
+            annotation_type=tw.ball,
+            user=tw.admin,
+            attributes=value,
+            vector={"x1": 1, "y1": 1, "x2": 5, "y2": 5},
+        )
+        for image, value in zip(images, values, strict=True)
+    ]
+    tw.car = Annotation.objects.create(
+        image=images[0], annotation_type=tw.site, user=tw.admin, vector={"x1": 1, "y1": 1, "x2": 6, "y2": 6}
+    )
+    return tw
+
+
+def test_the_type_filter_offers_only_the_set_types(client_for, labelled):
+    tw = labelled
+    _, html = manage(client_for(tw.member), tw)
+    select = html[html.index('name="type"') : html.index("</select>", html.index('name="type"'))]
+    assert ">ball</option>" in select
+    assert ">SiteCar</option>" in select
+    assert "secret" not in select
+    tw.image_set.annotation_types.set([tw.ball])
+    _, html = manage(client_for(tw.member), tw)
+    select = html[html.index('name="type"') : html.index("</select>", html.index('name="type"'))]
+    assert "SiteCar" not in select
+    response, html = manage(client_for(tw.member), tw, type="secret")
+    assert response.status_code == 400
+    assert "This set has no annotation type named “secret”." in html
+
+
+def test_the_table_shows_swatches_and_attribute_values(client_for, labelled):
+    tw = labelled
+    _, html = manage(client_for(tw.member), tw)
+    row = html[html.index(f'data-annotation-id="{tw.labels[1].pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "background-color:#3cb44b" in row
+    assert "occluded: no, speed: 7, pose: side" in row
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"attribute": "pose = side"}, [1, 2]),
+        ({"attribute": "pose=front"}, [0]),
+        ({"attribute": "occluded = yes"}, [0, 2]),
+        ({"attribute": "occluded = no"}, [1]),
+        ({"attribute": "speed = 7"}, [1, 2]),
+        ({"attribute": "speed = 7.0", "type": "ball"}, [1, 2]),
+        ({"attribute": "speed = 3", "type": "ball"}, [0]),
+    ],
+)
+def test_the_attribute_filter(client_for, labelled, params, expected):
+    tw = labelled
+    response, html = manage(client_for(tw.member), tw, **params)
+    assert response.status_code == 200
+    assert manage_rows(html) == [tw.labels[index].pk for index in expected]
+    assert "attribute " in html[html.index('id="match-summary"') :][:300]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"attribute": "pose"}, "Write the attribute filter as “name = value”"),
+        ({"attribute": "= side"}, "Write the attribute filter as “name = value”"),
+        ({"attribute": "colour = red"}, "No label type of this set has an attribute named “colour”."),
+        ({"attribute": "pose = side", "type": "SiteCar"}, "No label type of “SiteCar” has an attribute named “pose”."),
+        ({"attribute": "pose = back"}, "“back” is no value of the attribute “pose”: it must be one of"),
+        ({"attribute": "speed = 11"}, "“11” is no value of the attribute “speed”: it must be at most 10"),
+        ({"attribute": "speed = fast"}, "it must be a number."),
+        ({"attribute": "occluded = maybe"}, "it must be yes or no."),
+    ],
+)
+def test_bad_attribute_filters_are_a_400_naming_the_attribute(client_for, labelled, params, message):
+    tw = labelled
+    response, html = manage(client_for(tw.member), tw, **params)
+    assert response.status_code == 400
+    assert message in html
+    assert manage_rows(html) == []
+
+
+def test_the_attribute_filter_limits_a_bulk_delete(client_for, labelled):
+    tw = labelled
+    url = f"/annotations/manage/{tw.image_set.pk}/delete/"
+    response = client_for(tw.admin).post(url, {"attribute": "pose = side", "confirm": "1", "expected": "2"})
+    assert response.status_code == 302
+    assert sorted(Annotation.objects.values_list("pk", flat=True)) == [tw.labels[0].pk, tw.car.pk]
+
+
+@pytest.mark.parametrize("params", [{}, {"attribute": "pose = side"}, {"type": "ball", "attribute": "occluded = yes"}])
+def test_the_manage_page_runs_a_constant_number_of_queries_with_types_and_attributes(client_for, labelled, params):
+    tw = labelled
+    client = client_for(tw.admin)
+    manage(client, tw, **params)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            response, _ = manage(client, tw, **params)
+        assert response.status_code == 200
+        return len(queries)
+
+    small = count()
+    for number in range(6):
+        extra = AnnotationType.objects.create(name=f"x{number}", team=tw.team, attributes=ATTRIBUTES)
+        for image in sized_images(tw.image_set, 2):
+            Annotation.objects.create(
+                image=image, annotation_type=extra, user=tw.member, attributes={"pose": "side", "occluded": True},
+                vector={"x1": 1, "y1": 1, "x2": 5, "y2": 5},
+            )  # fmt: skip
+    assert count() == small
+
+
+def test_the_statistics_page_shows_a_swatch_per_type(client_for, labelled):
+    tw = labelled
+    html = client_for(tw.member).get(f"/annotations/imageset/{tw.image_set.pk}/statistics/").content.decode()
+    row = html[html.index('data-type="ball"') :]
+    assert "background-color:#3cb44b" in row[: row.index("</tr>")]
