@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
 FORMATS = {
-    "pipe": "ImageTagger label lines (image|type|vector|flags)",
+    "pipe": "ImageTagger label lines (image|type|vector|flags[|attributes JSON])",
     "coco": "COCO instances JSON",
     "voc": "Pascal VOC XML (one file or a zip of them)",
     "yolo": "YOLO (zip with classes.txt and a txt per image)",
