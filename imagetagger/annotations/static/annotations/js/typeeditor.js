@@ -75,7 +75,7 @@ function setupPreview(form) {
     const group = preview.querySelector(`[data-flag="${flag}"]`);
     if (!input || !group) continue;
     const show = () => {
-      group.hidden = !input.checked;
+      group.toggleAttribute("hidden", !input.checked); // an SVG element: no ``hidden`` property
     };
     input.addEventListener("change", show);
     show();
@@ -83,10 +83,16 @@ function setupPreview(form) {
 
   const name = form.querySelector('input[name="name"]');
   const label = preview.querySelector("#preview-name");
+  const chip = preview.querySelector(".name-chip");
+  const fitChip = () => {
+    if (chip && label.getComputedTextLength) chip.setAttribute("width", String(Math.ceil(label.getComputedTextLength()) + 12));
+  };
   if (name && label) {
     name.addEventListener("input", () => {
       label.textContent = name.value.trim() || "new type";
+      fitChip();
     });
+    fitChip();
   }
   showColor();
 }
