@@ -8,6 +8,8 @@ import zipfile
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotations.attributes import clean_definitions
@@ -441,7 +443,7 @@ def _form_data(team, type_ids):
 
 
 def test_format_pages_offer_only_site_and_own_types(teams, client_for):
-    alice, eve, robots, _, site, own, foreign = teams
+    alice, eve, robots, others, site, own, foreign = teams
     url = reverse("exports:create_format") + f"?team={robots.pk}"
     page = client_for(alice).get(url)
     offered = set(page.context["form"].fields["annotation_types"].queryset)
@@ -459,7 +461,7 @@ def test_format_pages_offer_only_site_and_own_types(teams, client_for):
     assert client_for(alice).post(edit, data).status_code == 400
     assert set(export_format.annotation_types.all()) == {site, own}
     # The other side: Others' admin is offered Others' types, not Robots'.
-    page = client_for(eve).get(reverse("exports:create_format") + f"?team={_.pk}")
+    page = client_for(eve).get(reverse("exports:create_format") + f"?team={others.pk}")
     assert set(page.context["form"].fields["annotation_types"].queryset) == {site, foreign}
 
 
@@ -511,3 +513,37 @@ def test_standard_export_options_refuse_another_teams_type(teams):
     with pytest.raises(ValidationError) as error:
         standard.clean_options(StandardFormat.COCO, {"types": [foreign.pk]}, image_set)
     assert "do not exist" in str(error.value)
+
+
+# --- query counts -----------------------------------------------------------------------------------------------
+
+
+def test_exports_with_attributes_read_a_constant_number_of_queries(make_team):
+    team = make_team()
+    car = _type("car", VectorType.BOUNDING_BOX, team, CAR_ATTRIBUTES)
+    night = _type("night", VectorType.TAG, team, [{"name": "level", "kind": "number"}])
+    export_format = make_format(
+        team, [car, night], annotation_format="%%imagename|%%type|%%attributes|%%attr:colour|%%attr:{truck type}"
+    )
+
+    def build(count):
+        image_set = make_imageset(team)
+        for index, image in enumerate(sized_images(image_set, count)):
+            box = {"x1": 1, "y1": 2, "x2": 30, "y2": 40}
+            Annotation.objects.create(image=image, annotation_type=car, vector=box, attributes=CAR_VALUES[index % 3])
+            Annotation.objects.create(image=image, annotation_type=night, vector=None, attributes={"level": index})
+        return image_set
+
+    counts = {"template": [], "coco": [], "voc": [], "pipe": []}
+    for image_set in (build(2), build(25)):
+        with CaptureQueriesContext(connection) as queries:
+            text, stats = render_to_string(export_format, image_set)
+        counts["template"].append(len(queries))
+        assert stats["annotations"] == 2 * image_set.images.count()
+        assert text.count("|grün|") == len([i for i in range(image_set.images.count()) if i % 3 == 0])
+        for name in ("coco", "voc", "pipe"):
+            with CaptureQueriesContext(connection) as queries:
+                _export(name, image_set)
+            counts[name].append(len(queries))
+    for name, (small, large) in counts.items():
+        assert small == large, (name, counts)
