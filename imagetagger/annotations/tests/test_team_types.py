@@ -303,3 +303,64 @@ def test_free_site_names_stay_within_20_characters():
     assert name == f"{'a' * 14} (Lab)"
     assert len(name) == 20
     assert types._free_site_name("a" * 20, taken | {name.lower()}, "Lab") == f"{'a' * 16} (2)"
+
+
+# --- statistics ------------------------------------------------------------------------------------
+
+
+def test_set_statistics_count_tags_apart_and_list_the_sets_types_with_colours(people):
+    from annotations import work
+
+    image_set = make_imageset(people.robots, creator=people.alice)
+    images = sized_images(image_set, 3)
+    car = make_type("Car", team=people.robots, color="#112233")
+    night = make_type("night", team=people.robots, vector_type=VectorType.TAG)
+    make_type("Cat", team=people.vision)  # another team's: never listed for this set
+    ball = make_type("Ball")
+    Annotation.objects.create(
+        image=images[0], annotation_type=car, user=people.bob, vector={"x1": 1, "y1": 1, "x2": 5, "y2": 5}
+    )
+    Annotation.objects.create(image=images[1], annotation_type=car, user=people.bob, vector=None)
+    Annotation.objects.create(image=images[0], annotation_type=night, user=people.bob, vector=None)
+    Annotation.objects.create(image=images[2], annotation_type=night, user=people.bob, vector=None)
+
+    statistics = work.imageset_statistics(image_set)
+
+    totals = statistics["annotations"]
+    assert (totals["annotations"], totals["shapes"], totals["not_in_image"], totals["tags"]) == (4, 1, 1, 2)
+    rows = {row["annotation_type"].name: row for row in statistics["types"]}
+    assert list(rows) == ["Car", "night", "Ball"]  # team types first, in schema order
+    assert (rows["night"]["tags"], rows["night"]["not_in_image"], rows["night"]["shapes"]) == (2, 0, 0)
+    assert (rows["Car"]["tags"], rows["Car"]["not_in_image"], rows["Car"]["shapes"]) == (0, 1, 1)
+    assert rows["Car"]["annotation_type"].color == "#112233"
+    assert rows["Ball"]["annotations"] == 0
+    assert rows["Ball"]["annotation_type"] == ball
+    user = work.user_statistics(people.bob, viewer=people.bob)["annotations"]
+    assert (user["shapes"], user["not_in_image"], user["tags"]) == (1, 1, 2)
+
+
+def test_site_statistics_name_site_types_only(people):
+    from annotations import statistics
+
+    image_set = make_imageset(people.robots, creator=people.alice)
+    images = sized_images(image_set, 2)
+    secret = make_type("Secret", team=people.robots)
+    ball = make_type("Ball", color="#445566")
+    night = make_type("night", vector_type=VectorType.TAG)
+    for image in images:
+        Annotation.objects.create(image=image, annotation_type=secret, user=people.bob, vector=None)
+    Annotation.objects.create(image=images[0], annotation_type=ball, user=people.bob, vector=None)
+    Annotation.objects.create(image=images[0], annotation_type=night, user=people.bob, vector=None)
+
+    numbers = statistics.compute_site_statistics()
+
+    assert numbers["annotations"]["not_in_image"] == 3
+    assert numbers["annotations"]["tags"] == 1
+    assert numbers["top_types"] == [
+        {"name": "Ball", "color": "#445566", "count": 1},
+        {"name": "night", "color": night.color, "count": 1},
+    ]
+    series = {entry["name"]: entry for entry in numbers["daily"]["series"]}
+    assert set(series) == {"team types", "Ball", "night"}
+    assert (series["team types"]["total"], series["team types"]["color"]) == (2, None)
+    assert series["Ball"]["color"] == "#445566"
