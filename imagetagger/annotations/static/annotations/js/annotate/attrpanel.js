@@ -174,6 +174,7 @@ export function applyAttributes() {
     renderAnnotationList();
     renderTags();
   }
+  rendered = null; // show the values as applied (an emptied field gets its default back)
   renderAttributes();
   return true;
 }
@@ -211,6 +212,20 @@ export function showRefusal(op, fields, general) {
   renderAttributes();
 }
 
+/** Put the values as they are back into the fields (dropping what was typed but not applied). */
+function restoreFields() {
+  const subj = subject();
+  if (!subj) return;
+  const values = subj.kind === "record" ? subj.record.attributes || {} : draftValues(subj.type);
+  (subj.type.attributes || []).forEach((definition, index) => {
+    const input = document.getElementById(fieldId(index));
+    if (!input) return;
+    if (definition.kind === "checkbox") input.checked = formatInput(definition, values[definition.name]);
+    else input.value = formatInput(definition, values[definition.name]);
+  });
+  showErrors(subj.type.attributes || [], {});
+}
+
 $("#attributes-form").on("submit", (event) => event.preventDefault());
 $("#attributes-form").on("change", "input, select", () => applyAttributes());
 $("#attributes-form").on("keydown", "input, select", (event) => {
@@ -220,8 +235,7 @@ $("#attributes-form").on("keydown", "input, select", (event) => {
     applyAttributes();
   } else if (event.key === "Escape") {
     event.preventDefault();
-    rendered = null;
-    renderAttributes();
+    restoreFields();
     canvas.focus({ preventScroll: true });
   }
 });
