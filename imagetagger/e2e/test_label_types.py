@@ -159,6 +159,7 @@ def test_a_team_admin_defines_a_type_with_colour_and_attributes(page, live_serve
     expect(page.locator(".alert-success")).to_contain_text("Label type “Car” saved.")
     car.refresh_from_db()
     assert (car.name, car.color, car.attributes[0]["default"]) == ("Car", "#911eb4", True)
+    shoot(page, "type-edit")
 
     # The list, with the new type's swatch and attributes.
     page.goto(f"/users/team/{team.pk}/types/")
@@ -171,6 +172,7 @@ def test_a_team_admin_defines_a_type_with_colour_and_attributes(page, live_serve
     # The set chooses its types: only "Car".
     page.goto(f"/images/imageset/{image_set.pk}/edit/")
     page.get_by_label("Car").check()
+    shoot(page, "set-edit")
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".alert-success")).to_contain_text("The image set has been saved.")
     assert list(image_set.annotation_types.values_list("name", flat=True)) == ["Car"]

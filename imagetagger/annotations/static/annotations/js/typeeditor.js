@@ -62,10 +62,8 @@ function setupPreview(form) {
     if (!shape) return;
     preview.dataset.shape = shape.value;
     const counted = shape.value === "4" || shape.value === "5";
-    if (nodes && !shape.disabled) {
-      nodes.hidden = !counted;
-      if (!counted && nodeInput) nodeInput.value = "0";
-    }
+    if (nodes) nodes.hidden = !counted; // only polygons and multi-lines have a node count
+    if (!counted && nodeInput && !shape.disabled) nodeInput.value = "0";
   };
   if (shape) shape.addEventListener("change", showShape);
   showShape();
