@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import Lower
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -10,6 +11,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from annotations.models import Annotation, AnnotationType
+from annotations.permissions import type_owners_of_set
+from annotations.selectors import types_visible_to
 from imagetagger.api import id_from_query
 from users.models import Team
 
@@ -29,19 +32,32 @@ from .serializers import (
 )
 
 
-def _annotations_of_type(type_id):
-    """Annotations of the image in ``OuterRef("pk")`` with this type (given as a query parameter)."""
+def _annotations_of_type(image_set, type_id):
+    """Annotations of the image in ``OuterRef("pk")`` with this type (given as a query parameter);
+    a type the set may not use (another team's) is as unknown as a missing one."""
     type_id = id_from_query(type_id, "missing_annotation_type", "an annotation type id")
-    if not AnnotationType.objects.filter(pk=type_id).exists():
+    owners = type_owners_of_set(image_set)
+    if not AnnotationType.objects.usable_by_teams(owners).filter(pk=type_id).exists():
         raise ValidationError({"missing_annotation_type": ["There is no annotation type with this id."]})
     return Annotation.objects.filter(image=OuterRef("pk"), annotation_type_id=type_id)
+
+
+def _types_by_id(user, type_ids):
+    """The annotation types with these ids that ``user`` can see; an unknown or unseen id is a 400."""
+    found = {annotation_type.pk: annotation_type for annotation_type in types_visible_to(user).filter(pk__in=type_ids)}
+    missing = sorted(set(type_ids) - set(found))
+    if missing:
+        raise ValidationError(
+            {"annotation_types": [f"There is no annotation type with the id(s) {', '.join(map(str, missing))}."]}
+        )
+    return [found[type_id] for type_id in dict.fromkeys(type_ids)]
 
 
 def readable_sets(user):
     return (
         ImageSet.objects.visible_to(user)
         .select_related("team", "creator")
-        .prefetch_related("set_tags")
+        .prefetch_related("set_tags", "annotation_types")
         .annotate(image_count=Count("images"))
     )
 
@@ -108,7 +124,15 @@ class ImageSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         image_set = self._set()
         data = ImageSetUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        image_set = services.update_imageset(actor=request.user, image_set=image_set, **data.validated_data)
+        changes = dict(data.validated_data)
+        type_ids = changes.pop("annotation_types", None)
+        with transaction.atomic():
+            if changes or type_ids is None:
+                image_set = services.update_imageset(actor=request.user, image_set=image_set, **changes)
+            if type_ids is not None:
+                services.set_annotation_types(
+                    actor=request.user, image_set=image_set, annotation_types=_types_by_id(request.user, type_ids)
+                )
         return self._respond(image_set)
 
     @extend_schema(responses={204: None})
@@ -165,7 +189,8 @@ class ImageSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         image_set = self._set()
         images = image_set.images.order_by("name", "id")
         if request.query_params.get("missing_annotation_type"):
-            images = images.filter(~Exists(_annotations_of_type(request.query_params["missing_annotation_type"])))
+            missing = request.query_params["missing_annotation_type"]
+            images = images.filter(~Exists(_annotations_of_type(image_set, missing)))
         page = self.paginate_queryset(images)
         return self.get_paginated_response(ImageSerializer(page, many=True, context={"request": request}).data)
 

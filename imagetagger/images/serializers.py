@@ -2,6 +2,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from base.ids import ID_MAX
 from users.models import display_name
 
 from .models import Image, ImageSet, Priority, SetTag
@@ -20,6 +21,10 @@ class ImageSetSerializer(serializers.ModelSerializer):
     permissions = serializers.SerializerMethodField()
     zip_state = serializers.SerializerMethodField()
     zip_url = serializers.SerializerMethodField()
+    annotation_types = serializers.SerializerMethodField(
+        help_text="Ids of the annotation types the set chose to use; empty: every type it may use "
+        "(site types and its team's: GET /api/v1/annotation-types/?image_set=<id> lists them)."
+    )
 
     class Meta:
         model = ImageSet
@@ -42,8 +47,12 @@ class ImageSetSerializer(serializers.ModelSerializer):
             "permissions",
             "zip_state",
             "zip_url",
+            "annotation_types",
         ]
         read_only_fields = fields
+
+    def get_annotation_types(self, image_set) -> list[int]:
+        return sorted(annotation_type.pk for annotation_type in image_set.annotation_types.all())
 
     def get_creator(self, image_set) -> str:
         return display_name(image_set.creator)
@@ -87,6 +96,12 @@ class ImageSetUpdateSerializer(serializers.Serializer):
     public_collaboration = serializers.BooleanField(required=False)
     image_lock = serializers.BooleanField(required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    annotation_types = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+        required=False,
+        max_length=1000,
+        help_text="Ids of the annotation types the set uses (site types and its team's); [] = all of them.",
+    )
 
 
 class TagSerializer(serializers.Serializer):
