@@ -564,3 +564,11 @@ def test_the_statistics_page_shows_a_swatch_per_type(client_for, labelled):
     html = client_for(tw.member).get(f"/annotations/imageset/{tw.image_set.pk}/statistics/").content.decode()
     row = html[html.index('data-type="ball"') :]
     assert "background-color:#3cb44b" in row[: row.index("</tr>")]
+
+
+@pytest.mark.parametrize("huge", [2**63, 10**30])
+def test_ids_beyond_64_bits_are_404(client_for, tw, huge):
+    client = client_for(tw.admin)
+    assert client.get(f"/users/team/{huge}/types/").status_code == 404
+    assert client.get(f"/users/team/{tw.team.pk}/types/{huge}/").status_code == 404
+    assert client.post(f"/users/team/{tw.team.pk}/types/{huge}/deactivate/").status_code == 404
