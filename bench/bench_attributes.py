@@ -78,7 +78,7 @@ def main():
     args = parser.parse_args()
     images = args.rounds * args.per_round * 2
     key, image_ids, plain, rich = make_world(images)
-    client = Client(HTTP_AUTHORIZATION=f"Token {key}")
+    client = Client(SERVER_NAME="localhost", HTTP_AUTHORIZATION=f"Token {key}")
     create_round(client, image_ids[-50:], plain, None, 20, 0)  # warm-up (connections, caches, imports)
     timings = {"plain": [], "attributes": []}
     offset = 0
