@@ -97,7 +97,7 @@ function setupPreview(form) {
 
 // --- the attribute editor ------------------------------------------------------------------------
 
-function rowFromDefinition(definition) {
+export function rowFromDefinition(definition) {
   const shown = (value) => (value === null || value === undefined ? "" : String(value));
   return {
     uid: nextUid++,
@@ -119,7 +119,7 @@ function asNumber(text) {
   return Number.isFinite(number) ? number : text; // the server names what is wrong with it
 }
 
-function definitionOf(row) {
+export function definitionOf(row) {
   const definition = { name: row.name.trim(), kind: row.kind, required: row.required };
   if (row.kind === "checkbox") {
     definition.default = row.default === true;
@@ -136,7 +136,7 @@ function definitionOf(row) {
   return definition;
 }
 
-function valuesOf(row) {
+export function valuesOf(row) {
   return row.values
     .split("\n")
     .map((value) => value.trim())
@@ -383,13 +383,7 @@ class AttributeEditor {
     this.errors.id ||= "attribute-errors";
     const messages = [...this.errors.children].map((child) => child.textContent);
     for (const message of messages) {
-      const named = message.match(/Attribute “([^”]+)”/);
-      const numbered = message.match(/Attribute (\d+)/);
-      const row = named
-        ? this.rows.find((candidate) => candidate.name.trim() === named[1])
-        : numbered
-          ? this.rows[Number(numbered[1]) - 1]
-          : null;
+      const row = rowNamedIn(message, this.rows);
       if (!row) continue;
       const fieldset = this.list.querySelector(`[data-uid="${row.uid}"]`);
       fieldset.classList.add("is-invalid");
@@ -401,6 +395,14 @@ class AttributeEditor {
   }
 }
 
+// The row a server message names ("Attribute “pose”: …" or "Attribute 2: …"), or undefined.
+export function rowNamedIn(message, rows) {
+  const named = message.match(/Attribute “([^”]+)”/);
+  if (named) return rows.find((row) => row.name.trim() === named[1]);
+  const numbered = message.match(/Attribute (\d+)/);
+  return numbered ? rows[Number(numbered[1]) - 1] : undefined;
+}
+
 export function setupTypeForm(form) {
   setupPreview(form);
   if (form.querySelector('textarea[name="attributes"]') && form.querySelector("[data-attribute-editor]")) {
@@ -408,4 +410,6 @@ export function setupTypeForm(form) {
   }
 }
 
-for (const form of document.querySelectorAll("[data-type-form]")) setupTypeForm(form);
+if (typeof document !== "undefined") {
+  for (const form of document.querySelectorAll("[data-type-form]")) setupTypeForm(form);
+}
