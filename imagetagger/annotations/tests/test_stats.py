@@ -192,7 +192,12 @@ def test_api_set_statistics(world, api_for):
     assert body["images"] == 5
     assert body["annotations"]["disputed"] == 1
     ball = next(row for row in body["types"] if row["annotation_type"]["name"] == "stat-ball")
-    assert ball["annotation_type"] == {"id": world.ball.pk, "name": "stat-ball", "active": True}
+    assert ball["annotation_type"] == {
+        "id": world.ball.pk,
+        "name": "stat-ball",
+        "active": True,
+        "color": world.ball.color,
+    }
     assert ball["shapes"] == 3
     assert ball["missing_images"] == 2
 
