@@ -238,7 +238,8 @@ def delete_page(request, scope, type_id):
 @login_required
 @require_GET
 def team_types(request, team_id):
-    return list_page(request, team_scope(request.user, team_id))
+    site_types = list(AnnotationType.objects.site().active().in_schema_order())
+    return list_page(request, team_scope(request.user, team_id), extra={"site_types": site_types})
 
 
 @login_required

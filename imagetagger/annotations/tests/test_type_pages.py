@@ -137,7 +137,9 @@ def test_members_see_the_list_without_management_controls(client_for, tw):
     assert 'data-type-name="ball"' in html
     assert 'data-type-name="goal"' in html
     assert "secret" not in html
-    assert "SiteCar" not in html
+    assert 'data-type-name="SiteCar"' not in html
+    site = html[html.index('id="site-types"') :]
+    assert "SiteCar" in site  # the site's types are named, read-only, below the team's
     assert "Only the team's admins can change them." in html
     assert 'id="new-type"' not in html
     assert "Deactivate" not in html
