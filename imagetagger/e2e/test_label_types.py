@@ -179,3 +179,25 @@ def test_a_team_admin_defines_a_type_with_colour_and_attributes(page, live_serve
     legend = page.locator("#type-legend")
     expect(legend).to_contain_text("Car")
     expect(legend).not_to_contain_text("ball")
+
+
+def test_without_javascript_the_attributes_are_a_json_field(browser, live_server, make_user, make_team):
+    admin = make_user("ada")
+    team = make_team("Robots", admins=[admin])
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        log_in(page, live_server, admin)
+        page.goto(f"/users/team/{team.pk}/types/create/")
+        expect(page.locator("#palette")).to_be_hidden()
+        expect(page.locator("#attribute-editor")).to_be_hidden()
+        page.get_by_label("Name", exact=True).fill("night")
+        page.get_by_label("Shape").select_option("Tag (whole image)")
+        page.get_by_label("Attributes (JSON)").fill('[{"name": "moon", "kind": "checkbox", "default": true}]')
+        page.get_by_role("button", name="Create type").click()
+        expect(page.locator(".alert-success")).to_contain_text("Label type “night” created.")
+        night = AnnotationType.objects.get(name="night")
+        assert night.is_tag
+        assert night.attributes == [{"name": "moon", "kind": "checkbox", "required": False, "default": True}]
+    finally:
+        context.close()
