@@ -20,7 +20,7 @@ from images.models import ImageSet
 from images.permissions import imageset_permissions
 
 from . import selectors
-from .models import Annotation, AnnotationType, Verification
+from .models import Annotation, Verification
 from .serializers import AnnotationSerializer
 from .views_annotate import type_json
 
@@ -37,10 +37,11 @@ def _checked_set(user, image_set):
 
 
 def types_in_set(image_set):
-    """Active annotation types with at least one annotation in ``image_set``, by name (one query); with
-    their colours and attribute definitions (``views_annotate.type_json``) for the page's script."""
+    """The set's usable types (``selectors.types_usable_in_set``, in schema order) with at least one
+    annotation in ``image_set`` (one query); with their colours and attribute definitions
+    (``views_annotate.type_json``) for the page's script."""
     used = Annotation.objects.filter(image__image_set=image_set, annotation_type=OuterRef("pk"))
-    return list(AnnotationType.objects.active().filter(Exists(used)).order_by("name", "id"))
+    return list(selectors.types_usable_in_set(image_set).filter(Exists(used)))
 
 
 def _type_filter(request, types, default):

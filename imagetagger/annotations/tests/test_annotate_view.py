@@ -2,7 +2,10 @@
 them and what they answer."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from annotations.attributes import clean_definitions
 from annotations.models import Annotation, AnnotationType, VectorType
 from images.tests.factories import add_image_rows, make_imageset
 
@@ -100,3 +103,68 @@ def test_position_refuses_bad_input_and_outsiders(setup, client_for, make_team):
     foreign = add_image_rows(other, 1)[0]
     assert client.get(url, {"image": foreign.pk}).status_code == 400
     assert client_for(setup["outsider"]).get(url, {"image": setup["images"][0].pk}).status_code == 404
+
+
+def _schema(team, other_team):
+    """Two types of ``team`` (one a tag) and one of another team."""
+    car = AnnotationType.objects.create(
+        team=team,
+        name="car",
+        color="#3cb44b",
+        sort_order=2,
+        shortcut=3,
+        attributes=clean_definitions([{"name": "colour", "kind": "select", "values": ["red", "blue"]}]),
+    )
+    night = AnnotationType.objects.create(team=team, name="night", vector_type=VectorType.TAG, sort_order=1)
+    foreign = AnnotationType.objects.create(team=other_team, name="secret")
+    return car, night, foreign
+
+
+def test_the_page_carries_the_sets_usable_types_in_schema_order_with_colours_keys_and_attributes(
+    setup, client_for, make_team
+):
+    car, night, foreign = _schema(setup["set"].team, make_team("Others"))
+    response = client_for(setup["member"]).get(f"/annotations/{setup['images'][0].pk}/")
+    types = response.context["config"]["types"]
+    assert [t["name"] for t in types] == ["night", "car", "box"], "team types first (by order), then site types"
+    assert foreign.pk not in [t["id"] for t in types], "another team's type is never offered"
+    by_name = {t["name"]: t for t in types}
+    assert by_name["car"] == {
+        "id": car.pk,
+        "name": "car",
+        "color": "#3cb44b",
+        "vector_type": VectorType.BOUNDING_BOX,
+        "node_count": 0,
+        "is_tag": False,
+        "shortcut": 3,
+        "enable_concealed": True,
+        "enable_blurred": True,
+        "attributes": car.attributes,
+    }
+    assert by_name["night"]["is_tag"] is True
+    content = response.content.decode()
+    assert 'id="tag-bar"' in content
+    assert f'<option value="{night.pk}"' not in content, "tags are toggled in the tag bar, not drawn"
+    assert f'<option value="{car.pk}"' in content
+    assert 'id="show-all-types" checked' in content, "every type's labels are drawn by default"
+
+
+def test_a_set_that_chose_its_types_offers_only_those(setup, client_for, make_team):
+    car, _night, _foreign = _schema(setup["set"].team, make_team("Others"))
+    setup["set"].annotation_types.set([car])
+    config = client_for(setup["member"]).get(f"/annotations/{setup['images'][0].pk}/").context["config"]
+    assert [t["name"] for t in config["types"]] == ["car"]
+    assert config["mainType"] is None, "the main type is not among them"
+
+
+def test_the_page_reads_the_types_in_constant_queries(setup, client_for):
+    client = client_for(setup["member"])
+    url = f"/annotations/{setup['images'][0].pk}/"
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for index in range(8):
+        AnnotationType.objects.create(team=setup["set"].team, name=f"t{index}", attributes=[])
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert len(response.context["config"]["types"]) == 9
+    assert len(many) == len(few)

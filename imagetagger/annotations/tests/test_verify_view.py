@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from annotations.attributes import clean_definitions
 from annotations.models import AnnotationType, Verification
 from images.tests.factories import make_imageset
 
@@ -124,3 +125,21 @@ def test_the_page_runs_the_same_number_of_queries_whatever_the_set_size(w, clien
         label(image, w.ada, w.box)
         label(image, w.cara, AnnotationType.objects.get_or_create(name="other")[0])
     assert queries() == few
+
+
+def test_the_types_carry_colours_and_attributes_and_only_the_sets_usable_ones(w, client_for, make_team):
+    team_type = AnnotationType.objects.create(
+        team=w.team,
+        name="car",
+        color="#4363d8",
+        attributes=clean_definitions([{"name": "doors", "kind": "number", "min": 0}]),
+    )
+    foreign = AnnotationType.objects.create(team=make_team("Others"), name="secret")
+    image = w.image(w.private)
+    annotation = label(image, w.ada, team_type)
+    label(image, w.ada, foreign)  # written directly: a label the set may not use (e.g. an old import)
+    config = client_for(w.bob).get(verify_url(annotation)).context["config"]
+    assert [t["id"] for t in config["types"]] == [team_type.pk], "another team's type is not offered"
+    shown = config["types"][0]
+    assert (shown["color"], shown["attributes"][0]["name"], shown["is_tag"]) == ("#4363d8", "doors", False)
+    assert (shown["enableConcealed"], shown["enableBlurred"]) == (True, True)

@@ -22,11 +22,12 @@ let rendered = null;
 
 /** What the panel shows: {kind: "record", record, type}, {kind: "draft", type} or null. */
 export function subject() {
-  const uuid = editingUuid() || state.tagEdit;
+  // Readers see the values of the label they clicked (highlighted), read-only.
+  const uuid = editingUuid() || state.tagEdit || (canEdit ? null : state.highlight);
   const record = uuid ? state.records.get(uuid) : null;
   if (record && typeById.has(record.typeId)) return { kind: "record", record, type: typeById.get(record.typeId) };
   const type = currentType();
-  return type ? { kind: "draft", type } : null;
+  return type && canAnnotate ? { kind: "draft", type } : null;
 }
 
 function subjectKey(subj) {

@@ -32,6 +32,7 @@ export function showNextConflict() {
         `vector: ${describeVector(current.vector)}`,
         `concealed: ${current.concealed_flag}`,
         `blurred: ${current.blurred_flag}`,
+        `attributes: ${JSON.stringify(current.attributes || {})}`,
         `version ${current.version}, last edited by ${current.last_editor || current.creator}`,
       ].join("\n")
     : "(deleted)";

@@ -66,6 +66,7 @@ export function startEditing(uuid) {
   if (!(canEdit || canDelete)) {
     state.highlight = uuid;
     markDirty();
+    renderEditState();
     return;
   }
   if (record.typeId !== currentType()?.id && typeById.has(record.typeId)) {
