@@ -38,7 +38,7 @@ from images.models import Image
 from images.zips import entry_names
 
 from .models import StandardFormat
-from .template import attribute_text, ordered_attributes
+from .template import COMPACT_JSON, attribute_text, ordered_attributes
 
 CHUNK = 2000
 TYPE_WORDS = {
@@ -450,7 +450,7 @@ class CocoWriter(Writer):
 
 
 def _dumps(value):
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return COMPACT_JSON.encode(value)
 
 
 class _ZipWriter(Writer):

@@ -437,6 +437,10 @@ def to_format_string(tokens, flags=None):
     return "".join(parts)
 
 
+# One encoder for all (``json.dumps`` with options builds a new one per call): compact, UTF-8 as is.
+COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def value_key(name):
     """The ``format_map`` key of a placeholder: its name, or for ``attr:NAME`` (any characters) a key
     made of the name's UTF-8 bytes in hex, which ``str.format`` reads as one plain field name."""
@@ -455,7 +459,7 @@ def attribute_text(value):
         return value
     if isinstance(value, int | float):
         return json.dumps(value)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return COMPACT_JSON.encode(value)
 
 
 def ordered_attributes(values, order):
@@ -473,7 +477,7 @@ def attributes_json(values, order=()):
     """``%%attributes``: the values as compact JSON in definition order; ``{}`` when there are none."""
     if not values:
         return "{}"
-    return json.dumps(ordered_attributes(values, order), ensure_ascii=False, separators=(",", ":"))
+    return COMPACT_JSON.encode(ordered_attributes(values, order))
 
 
 def _flags(blurred, concealed):
