@@ -440,3 +440,20 @@ def test_what_was_deleted_here_is_imported_again(world, storage_dir):
     assert legacy("annotation", 7) == box.pk  # the duplicate is merged into the new one again
     assert Verification.objects.filter(annotation=box).count() == 2
     assert "image sets: 1 imported, 0 updated, 2 unchanged" in output
+
+
+def test_the_originals_types_become_site_types_whatever_teams_call_theirs(world, storage_dir, make_team):
+    team = make_team("Here")
+    theirs = AnnotationType.objects.create(name="ball", team=team)  # a team's own "ball": not the original's
+    AnnotationType.objects.create(name="Field", team=team, vector_type=VectorType.POLYGON)
+
+    run(world)
+
+    imported = AnnotationType.objects.filter(pk__in=[legacy("annotation type", pk) for pk in (1, 2, 3, 4)])
+    assert {annotation_type.name for annotation_type in imported} == {"ball", "field", "robot", "line"}
+    assert all(annotation_type.team_id is None for annotation_type in imported)
+    assert theirs.pk not in {annotation_type.pk for annotation_type in imported}
+    colors = [annotation_type.color for annotation_type in imported]
+    assert all(color.startswith("#") and len(color) == 7 for color in colors)
+    assert len(set(colors)) == 4  # distinct palette colours
+    assert AnnotationType.objects.filter(team=team).count() == 2
