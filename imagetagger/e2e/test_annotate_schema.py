@@ -312,3 +312,35 @@ def test_screenshots(page, live_server, world, size):
     page.goto(f"/annotations/{other.pk}/verify/")
     expect(page.locator("body")).to_have_attribute("data-verify-annotation", str(other.pk))
     page.screenshot(path=str(SHOTS / f"verify-{size[0]}x{size[1]}.png"), full_page=True)
+
+
+def test_attribute_changes_and_tags_made_offline_wait_and_arrive_after_a_reload(page, live_server, world):
+    car = _label(world, world["car"], _box(40, 40, 160, 140))
+    state = {"down": True}
+
+    def server(route):
+        if route.request.method == "GET" or not state["down"]:
+            route.continue_()
+        else:
+            route.abort()
+
+    page.route("**/api/v1/annotations/**", server)
+    open_annotate(page, live_server, world)
+    page.locator("#annotation-list .list-group-item", has_text="car").click()
+    page.locator("#attribute-field-2").select_option("red")
+    page.locator("#annotate-canvas").focus()
+    page.keyboard.press("5")
+    expect(page.locator("#save-status")).to_contain_text("2 unsent changes")
+    expect(page.locator("#annotation-list .attribute-summary")).to_have_text("occluded: no, doors: 4, colour: red")
+    page.evaluate("() => window.annotatePage.outbox.flush()")
+    car.refresh_from_db()
+    assert "colour" not in car.attributes
+    page.once("dialog", lambda dialog: dialog.accept())
+    state["down"] = False
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-annotate-image", str(world["images"][0].pk))
+    wait_saved(page)
+    car.refresh_from_db()
+    assert car.attributes == {"occluded": False, "doors": 4, "colour": "red"}
+    assert Annotation.objects.filter(annotation_type=world["night"], vector__isnull=True).count() == 1
+    expect(page.locator("#tag-bar .tag-toggle", has_text="night")).to_have_attribute("aria-pressed", "true")
