@@ -79,6 +79,7 @@ class TypeChoiceField(forms.ModelChoiceField):
         )
 
     def label_from_instance(self, obj):
+        self._types()
         label = obj.name if obj.team_id is None or obj.name not in self._shared else f"{obj.name} ({obj.team.name})"
         return label if obj.active else f"{label} (inactive)"
 

@@ -574,3 +574,21 @@ def test_ids_beyond_64_bits_are_404(client_for, tw, huge):
     assert client.get(f"/users/team/{huge}/types/").status_code == 404
     assert client.get(f"/users/team/{tw.team.pk}/types/{huge}/").status_code == 404
     assert client.post(f"/users/team/{tw.team.pk}/types/{huge}/deactivate/").status_code == 404
+
+
+def test_two_set_types_of_one_name_are_filtered_by_id(client_for, labelled):
+    tw = labelled
+    team_car = AnnotationType.objects.create(name="SiteCar", team=tw.team, color="#000075")
+    mine = Annotation.objects.create(
+        image=tw.labels[1].image, annotation_type=team_car, user=tw.admin, vector={"x1": 1, "y1": 1, "x2": 6, "y2": 6}
+    )
+    client = client_for(tw.member)
+    _, html = manage(client, tw)
+    assert f'<option value="{team_car.pk}">SiteCar (Robots)</option>' in html
+    assert f'<option value="{tw.site.pk}">SiteCar</option>' in html
+    _, html = manage(client, tw, type=str(team_car.pk))
+    assert manage_rows(html) == [mine.pk]
+    _, html = manage(client, tw, type=str(tw.site.pk))
+    assert manage_rows(html) == [tw.car.pk]
+    response, _ = manage(client, tw, type="SiteCar")
+    assert response.status_code == 400
