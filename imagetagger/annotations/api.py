@@ -115,7 +115,7 @@ def _number(text):
         return None
     if not math.isfinite(number):
         return None
-    return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
+    return int(number) if number.is_integer() else number  # JSON compares 5 and 5.0 equal anyway
 
 
 def _untyped_values(text):
