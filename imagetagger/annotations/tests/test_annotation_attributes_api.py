@@ -378,3 +378,26 @@ def test_the_list_runs_a_constant_number_of_queries_with_attributes_and_tags(api
         response = api.get(URL, {"page_size": 500})
     assert response.json()["count"] == 54
     assert len(captured) == few
+
+
+# --- another team's types --------------------------------------------------------------------------
+
+
+def test_another_teams_member_can_neither_use_nor_filter_by_the_teams_types(api_for, lab, make_user, make_team):
+    carol = make_user("carol")
+    vision = make_team("Vision", admins=[carol])
+    her_images = sized_images(make_imageset(vision, creator=carol), 1)
+    body = {"image": her_images[0].pk, "annotation_type": lab.car.pk, "vector": BOX, "attributes": {"colour": "red"}}
+    Annotation.objects.create(image=lab.images[0], annotation_type=lab.car, user=lab.bob, vector=BOX)
+
+    single = api_for(carol).post(URL, body, format="json")
+    bulk = api_for(carol).post(f"{URL}bulk/", {"annotations": [body]}, format="json")
+    listed_for_her = api_for(carol).get(URL, {"annotation_type": lab.car.pk, "attribute": "colour:red"})
+
+    assert single.status_code == 400
+    assert single.json()["errors"]["annotation_type"] == ["There is no annotation type with this id."]
+    assert bulk.status_code == 400
+    assert bulk.json()["errors"] == {"0": "There is no annotation type with this id."}
+    assert Annotation.objects.filter(image=her_images[0]).count() == 0
+    assert listed_for_her.status_code == 200
+    assert listed_for_her.json()["results"] == []
