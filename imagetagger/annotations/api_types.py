@@ -1,7 +1,7 @@
 """REST API for annotation types (/api/v1/annotation-types/): site types and team types.
 
 Who sees and manages what is ``permissions.annotation_type_permissions``: everybody logged in reads
-the active site types, a team's members read its types; staff manage site types, a team's admins
+the site types (lists hold the active ones), a team's members read its types; staff manage site types, a team's admins
 manage its types. A type the caller may not read answers 404; one they read but may not manage
 answers 403 to a change. The views only translate HTTP to the services of ``annotations.types``,
 which check every rule.

@@ -39,7 +39,7 @@ def annotation_type_permissions(user, annotation_type, *, membership=_UNKNOWN):
     pickers), ``use`` (label with it, in a set that may use it: see ``type_usable_in_set``) and
     ``manage`` (change, deactivate, delete, migrate).
 
-    Site types: every logged-in user reads and uses the active ones; staff read all and manage them.
+    Site types: every logged-in user reads them and uses the active ones; staff manage them.
     Team types: the team's members read and use them; its admins manage them (creating one is the
     team permission ``manage_annotation_types``). Nobody else sees them
     (staff included: a team's schema is the team's). ``membership`` (the user's membership of the
@@ -50,7 +50,8 @@ def annotation_type_permissions(user, annotation_type, *, membership=_UNKNOWN):
     if annotation_type.team_id is None:
         if user.is_staff:
             return ANNOTATION_TYPE_PERMISSIONS
-        return frozenset({"read", "use"}) if annotation_type.active else frozenset()
+        # An inactive site type is still read: the labels made with it refer to it.
+        return frozenset({"read", "use"}) if annotation_type.active else frozenset({"read"})
     if membership is _UNKNOWN:
         from users.models import TeamMembership
 

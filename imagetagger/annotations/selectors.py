@@ -161,8 +161,9 @@ def history_of(annotation):
 
 
 def types_visible_to(user):
-    """Annotation types ``user`` reads (``annotation_type_permissions``' ``read``): active site types
-    (all of them for staff) and every type of the user's teams, in schema order."""
+    """Annotation types ``user`` finds in lists and pickers: active site types (all of them for staff)
+    and every type of the user's teams, in schema order. (An inactive site type is still readable one
+    by one: ``annotation_type_permissions``.)"""
     from .models import AnnotationType
 
     if not user.is_authenticated:
