@@ -7,20 +7,24 @@
 //   drawShapes(ctx, view, shapes, options) only the shapes (batched by style, culled to the viewport)
 //   drawSelection(ctx, view, selection)    the shape being drawn or edited, with vertex handles
 //   drawCrosshair(ctx, view, cursor, imageW, imageH, cssW, cssH)  lines through the cursor + label
-//   shapeStyle(shape)                      -> {stroke, width, dash, fill} of one shape
+//   shapeStyle(shape, fillAlpha?)          -> {stroke, width, dash, fill} of one shape (fillAlpha: the
+//                                          fill's opacity 0…1, FILL_ALPHA by default; 0 = outline only)
 //   ShapeLayer                             the shapes rendered once into an offscreen canvas, then
 //                                          copied while panning and zooming (scene.layer)
 //
 // scene = {
-//   view: {scale, x, y},                   see geometry.js
+//   view: {scale, x, y, rotation?},        see geometry.js (the image is drawn turned with the view)
 //   width, height,                         canvas size in CSS pixels
 //   image: HTMLImageElement|ImageBitmap|null, imageWidth, imageHeight,
+//   imageFilter: optional CSS filter string for the image only (brightness, contrast, saturation),
+//   fillAlpha: optional opacity of the fills (0 = outlines only), see shapeStyle,
 //   shapes: [{id, vectorType, points: [{x, y}], color, concealed, blurred, machine, highlighted, current,
-//             dimmed, faint}],
+//             dimmed, faint, z}],
 //           color: the type's "#rrggbb" (stroke, a translucent fill for boxes and polygons);
 //           highlighted: on top in the highlight colour; current: on top, wider (the verification
 //           page's annotation); dimmed: drawn transparent (the others around it); faint: thinner,
-//           lighter fill (labels of the types other than the one being drawn)
+//           lighter fill (labels of the types other than the one being drawn); z: draw order
+//           (default 0: drawn batched by style; below 0 before them, above 0 after them, by z)
 //   selection: null | {vectorType, points, closed, cursor: {x, y}|null, handles: "vertices"|"box"|null,
 //              color},
 //   cursor: null | {x, y} (image pixels, for the crosshair),
@@ -30,7 +34,7 @@
 // Markings independent of the colour: machine-made (while no human accepted or edited it, see
 // isMachineLooking) is dashed, concealed is dotted (both: dash-dot), blurred has a soft wide halo.
 
-import { VECTOR_TYPE, boxHandles, boundsOf, imageToScreen, normalizeBox } from "./geometry.js";
+import { VECTOR_TYPE, boxHandles, boundsOf, imageToScreen, normalizeBox, visibleImageRect } from "./geometry.js";
 import { normalizeColor, withAlpha } from "./schema.js";
 
 export const COLORS = Object.freeze({
@@ -79,7 +83,7 @@ function isClosed(vectorType) {
   return vectorType === VECTOR_TYPE.BOX || vectorType === VECTOR_TYPE.POLYGON;
 }
 
-export function shapeStyle(shape) {
+export function shapeStyle(shape, fillAlpha = FILL_ALPHA) {
   const color = shape.color ? normalizeColor(shape.color) : COLORS.shape;
   let dash = [];
   if (shape.machine && shape.concealed) dash = MACHINE_CONCEALED_DASH;
@@ -91,7 +95,10 @@ export function shapeStyle(shape) {
     width: strong ? 3 : shape.faint ? 1.5 : 2,
     dash,
     alpha: shape.dimmed ? DIMMED_ALPHA : 1,
-    fill: isClosed(shape.vectorType) ? withAlpha(color, shape.faint ? FAINT_FILL_ALPHA : FILL_ALPHA) : null,
+    fill:
+      isClosed(shape.vectorType) && fillAlpha > 0
+        ? withAlpha(color, shape.faint ? (fillAlpha * FAINT_FILL_ALPHA) / FILL_ALPHA : fillAlpha)
+        : null,
     halo: shape.blurred ? withAlpha(color, HALO_ALPHA) : null,
   };
 }
@@ -154,21 +161,15 @@ function cachedBounds(points) {
 
 /**
  * Draws many shapes quickly: shapes outside the viewport are skipped and the rest are stroked in
- * one path per style. ``options``: {width, height} of the viewport in CSS pixels.
+ * one path per style. ``options``: {width, height} of the viewport in CSS pixels, margin, fillAlpha.
  */
 export function drawShapes(ctx, view, shapes, options = {}) {
-  const extra = options.margin || 0;
-  const viewport = options.width
-    ? {
-        minX: (-extra - view.x) / view.scale,
-        minY: (-extra - view.y) / view.scale,
-        maxX: (options.width + extra - view.x) / view.scale,
-        maxY: (options.height + extra - view.y) / view.scale,
-      }
-    : null;
+  const fillAlpha = options.fillAlpha ?? FILL_ALPHA;
+  const viewport = options.width ? visibleImageRect(view, options.width, options.height, options.margin || 0) : null;
   const margin = (POINT_RADIUS + 3) / view.scale;
   const groups = new Map();
   const highlighted = [];
+  const ordered = []; // shapes with a z of their own (brought to the front or sent to the back)
   for (const shape of shapes) {
     if (!shape.points || shape.points.length === 0) continue;
     if (viewport) {
@@ -186,13 +187,26 @@ export function drawShapes(ctx, view, shapes, options = {}) {
       highlighted.push(shape);
       continue;
     }
-    const style = shapeStyle(shape);
+    if (shape.z) {
+      ordered.push(shape);
+      continue;
+    }
+    const style = shapeStyle(shape, fillAlpha);
     const key = styleKey(style);
     if (!groups.has(key)) groups.set(key, { style, shapes: [] });
     groups.get(key).shapes.push(shape);
   }
+  ordered.sort((a, b) => a.z - b.z);
+  const drawOne = (shape) => {
+    const style = shapeStyle(shape, fillAlpha);
+    ctx.globalAlpha = style.alpha;
+    ctx.beginPath();
+    tracePath(ctx, view, shape.vectorType, shape.points, shape.vectorType === VECTOR_TYPE.POLYGON);
+    paint(ctx, style);
+  };
   ctx.save();
   ctx.lineJoin = "round";
+  for (const shape of ordered) if (shape.z < 0) drawOne(shape);
   for (const { style, shapes: group } of groups.values()) {
     ctx.globalAlpha = style.alpha;
     // Moderate batches: one path per shape costs a call each, one path for thousands of shapes
@@ -205,10 +219,11 @@ export function drawShapes(ctx, view, shapes, options = {}) {
       paint(ctx, style);
     }
   }
+  for (const shape of ordered) if (shape.z > 0) drawOne(shape);
   // The current shape last, so that it lies on top.
   ctx.globalAlpha = 1;
   for (const shape of highlighted) {
-    const style = shapeStyle(shape);
+    const style = shapeStyle(shape, fillAlpha);
     ctx.beginPath();
     tracePath(ctx, view, shape.vectorType, shape.points, shape.vectorType === VECTOR_TYPE.POLYGON);
     ctx.strokeStyle = COLORS.crosshairShadow;
@@ -315,13 +330,19 @@ export class ShapeLayer {
     this.version = null;
   }
 
-  draw(ctx, view, shapes, { width, height, version, quick = false, ratio = 1 }) {
-    const fresh = this.version === version && this.view && this.width === width && this.height === height;
+  draw(ctx, view, shapes, { width, height, version, quick = false, ratio = 1, fillAlpha }) {
+    const fresh =
+      this.version === version &&
+      this.view &&
+      this.width === width &&
+      this.height === height &&
+      (this.view.rotation || 0) === (view.rotation || 0) &&
+      this.fillAlpha === fillAlpha;
     const sameScale = fresh && this.view.scale === view.scale;
     const dx = fresh ? view.x - this.view.x : 0;
     const dy = fresh ? view.y - this.view.y : 0;
     const covered = sameScale && Math.abs(dx) <= this.margin && Math.abs(dy) <= this.margin;
-    if (!covered && !(fresh && quick)) this.render(view, shapes, width, height, version, ratio);
+    if (!covered && !(fresh && quick)) this.render(view, shapes, width, height, version, ratio, fillAlpha);
     const k = view.scale / this.view.scale;
     const left = (-this.margin - this.view.x) * k + view.x;
     const top = (-this.margin - this.view.y) * k + view.y;
@@ -341,7 +362,7 @@ export class ShapeLayer {
     ctx.restore();
   }
 
-  render(view, shapes, width, height, version, ratio) {
+  render(view, shapes, width, height, version, ratio, fillAlpha) {
     this.margin = Math.round(Math.max(width, height) / 4);
     if (!this.canvas) this.canvas = this.createCanvas();
     const w = Math.max(1, Math.round((width + 2 * this.margin) * ratio));
@@ -352,8 +373,8 @@ export class ShapeLayer {
     layer.setTransform(1, 0, 0, 1, 0, 0);
     layer.clearRect(0, 0, w, h);
     layer.setTransform(ratio, 0, 0, ratio, this.margin * ratio, this.margin * ratio);
-    drawShapes(layer, view, shapes, { width, height, margin: this.margin });
-    Object.assign(this, { view: { ...view }, version, width, height });
+    drawShapes(layer, view, shapes, { width, height, margin: this.margin, fillAlpha });
+    Object.assign(this, { view: { ...view }, version, width, height, fillAlpha });
     this.renders += 1;
   }
 }
@@ -366,7 +387,15 @@ export function drawScene(ctx, scene) {
   ctx.fillRect(0, 0, width, height);
   if (scene.image) {
     ctx.imageSmoothingEnabled = view.scale < 2;
-    ctx.drawImage(scene.image, view.x, view.y, scene.imageWidth * view.scale, scene.imageHeight * view.scale);
+    // Only the image is filtered: the shapes (and their offscreen layer) never are.
+    if (scene.imageFilter && scene.imageFilter !== "none") ctx.filter = scene.imageFilter;
+    if (view.rotation) {
+      ctx.translate(view.x, view.y);
+      ctx.rotate((view.rotation * Math.PI) / 180);
+      ctx.drawImage(scene.image, 0, 0, scene.imageWidth * view.scale, scene.imageHeight * view.scale);
+    } else {
+      ctx.drawImage(scene.image, view.x, view.y, scene.imageWidth * view.scale, scene.imageHeight * view.scale);
+    }
   }
   ctx.restore();
   if (scene.layer) {
@@ -377,9 +406,10 @@ export function drawScene(ctx, scene) {
       version: scene.layerVersion,
       quick: scene.quick,
       ratio,
+      fillAlpha: scene.fillAlpha,
     });
   } else {
-    drawShapes(ctx, view, scene.shapes || [], { width, height });
+    drawShapes(ctx, view, scene.shapes || [], { width, height, fillAlpha: scene.fillAlpha });
   }
   drawSelection(ctx, view, scene.selection);
   drawCrosshair(ctx, view, scene.cursor, scene.imageWidth, scene.imageHeight, width, height);

@@ -2,11 +2,17 @@
 //
 // Every coordinate a shape holds is in ORIGINAL IMAGE PIXELS (origin top-left, 0 ≤ x ≤ width,
 // 0 ≤ y ≤ height, whole numbers once placed). The screen is the canvas in CSS pixels.
-// A view is a plain object {scale, x, y}: screen = image × scale + (x, y).
+// A view is a plain object {scale, x, y, rotation?}: screen = R(image) × scale + (x, y), where R turns
+// the image clockwise on the screen by ``rotation`` degrees (0, 90, 180 or 270; absent = 0). Every
+// conversion between image and screen goes through imageToScreen / screenToImage, so hit tests, the
+// drawing tools and the crosshair work on a rotated view unchanged; saved vectors stay image pixels.
 //
 // Stable exports (the verification page imports them; do not rename):
 //   VECTOR_TYPE                         {BOX: 1, POINT: 2, LINE: 3, MULTI_LINE: 4, POLYGON: 5}
-//   fitView(imageW, imageH, canvasW, canvasH, margin?) -> view that shows the whole image, centred
+//   fitView(imageW, imageH, canvasW, canvasH, margin?, rotation?) -> view that shows the whole image, centred
+//   rotatePoint(p, rotation)  the point turned clockwise about the origin by 0/90/180/270 degrees
+//   rotateView(view, degrees, screenPoint) -> view turned by ±90° steps about a fixed screen point
+//   visibleImageRect(view, canvasW, canvasH, margin?) -> {minX, minY, maxX, maxY} image area on screen
 //   imageToScreen(view, p) -> {x, y} screen      screenToImage(view, p) -> {x, y} (fractional)
 //   toImagePixel(view, screenPoint, imageW, imageH) -> {x, y} rounded to integers, clamped inside
 //   clampPoint(p, imageW, imageH)  roundPoint(p)
@@ -22,7 +28,8 @@
 //   hitVertex(points, view, screenPoint, radiusPx) -> index | -1
 //   hitBoxHandle(points, view, screenPoint, radiusPx) -> handle name | null
 //   hitShape(vectorType, points, view, screenPoint, tolerancePx) -> bool (inside or near)
-//   pickShape(shapes, view, screenPoint, tolerancePx) -> index | -1  (shapes: [{vectorType, points}])
+//   pickShape(shapes, view, screenPoint, tolerancePx) -> index | -1  (shapes: [{vectorType, points, z?}];
+//                                             a higher z wins, then the smallest)
 //   boundsOf(points) -> {minX, minY, maxX, maxY}
 //   distanceToSegment(p, a, b)   pointInPolygon(p, points)   samePoint(a, b)
 
@@ -33,19 +40,48 @@ export const MAX_SCALE = 64;
 
 // --- views ---------------------------------------------------------------------------------------
 
-export function fitView(imageW, imageH, canvasW, canvasH, margin = 0) {
+/** The rotation in {0, 90, 180, 270} (any multiple of 90, negative ones too). */
+export function normalizeRotation(rotation) {
+  return ((Math.round((rotation || 0) / 90) * 90) % 360 + 360) % 360;
+}
+
+/** ``p`` turned clockwise on the screen (y points down) about the origin. */
+export function rotatePoint(p, rotation) {
+  switch (rotation) {
+    case 90:
+      return { x: -p.y, y: p.x };
+    case 180:
+      return { x: -p.x, y: -p.y };
+    case 270:
+      return { x: p.y, y: -p.x };
+    default:
+      return { x: p.x, y: p.y };
+  }
+}
+
+export function fitView(imageW, imageH, canvasW, canvasH, margin = 0, rotation = 0) {
+  const turned = normalizeRotation(rotation);
+  const sideways = turned === 90 || turned === 270;
+  const shownW = Math.max(1, sideways ? imageH : imageW);
+  const shownH = Math.max(1, sideways ? imageW : imageH);
   const availableW = Math.max(1, canvasW - 2 * margin);
   const availableH = Math.max(1, canvasH - 2 * margin);
-  const scale = Math.min(availableW / Math.max(1, imageW), availableH / Math.max(1, imageH));
-  return { scale, x: (canvasW - imageW * scale) / 2, y: (canvasH - imageH * scale) / 2 };
+  const scale = Math.min(availableW / shownW, availableH / shownH);
+  if (!turned) return { scale, x: (canvasW - imageW * scale) / 2, y: (canvasH - imageH * scale) / 2 };
+  // The image centre on the canvas centre.
+  const centre = rotatePoint({ x: (imageW * scale) / 2, y: (imageH * scale) / 2 }, turned);
+  return { scale, x: canvasW / 2 - centre.x, y: canvasH / 2 - centre.y, rotation: turned };
 }
 
 export function imageToScreen(view, p) {
-  return { x: p.x * view.scale + view.x, y: p.y * view.scale + view.y };
+  if (!view.rotation) return { x: p.x * view.scale + view.x, y: p.y * view.scale + view.y };
+  const r = rotatePoint(p, view.rotation);
+  return { x: r.x * view.scale + view.x, y: r.y * view.scale + view.y };
 }
 
 export function screenToImage(view, p) {
-  return { x: (p.x - view.x) / view.scale, y: (p.y - view.y) / view.scale };
+  const q = { x: (p.x - view.x) / view.scale, y: (p.y - view.y) / view.scale };
+  return view.rotation ? rotatePoint(q, (360 - view.rotation) % 360) : q;
 }
 
 export function roundPoint(p) {
@@ -61,14 +97,38 @@ export function toImagePixel(view, screenPoint, imageW, imageH) {
   return clampPoint(roundPoint(screenToImage(view, screenPoint)), imageW, imageH);
 }
 
+/** A view like ``view`` with another scale and rotation that keeps image point ``anchor`` at ``screenPoint``. */
+function viewKeeping(scale, rotation, anchor, screenPoint) {
+  const r = rotatePoint(anchor, rotation);
+  const view = { scale, x: screenPoint.x - r.x * scale, y: screenPoint.y - r.y * scale };
+  if (rotation) view.rotation = rotation;
+  return view;
+}
+
 export function zoomAt(view, factor, screenPoint, minScale = MIN_SCALE, maxScale = MAX_SCALE) {
   const scale = Math.min(maxScale, Math.max(minScale, view.scale * factor));
-  const anchor = screenToImage(view, screenPoint);
-  return { scale, x: screenPoint.x - anchor.x * scale, y: screenPoint.y - anchor.y * scale };
+  return viewKeeping(scale, view.rotation || 0, screenToImage(view, screenPoint), screenPoint);
 }
 
 export function panBy(view, dx, dy) {
-  return { scale: view.scale, x: view.x + dx, y: view.y + dy };
+  return { ...view, x: view.x + dx, y: view.y + dy };
+}
+
+/** The view turned by ``degrees`` (a multiple of 90; positive = clockwise) about a fixed screen point. */
+export function rotateView(view, degrees, screenPoint) {
+  const rotation = normalizeRotation((view.rotation || 0) + degrees);
+  return viewKeeping(view.scale, rotation, screenToImage(view, screenPoint), screenPoint);
+}
+
+/** The part of the image plane (image pixels, unclamped) the canvas shows, grown by ``margin`` screen pixels. */
+export function visibleImageRect(view, canvasW, canvasH, margin = 0) {
+  const corners = [
+    { x: -margin, y: -margin },
+    { x: canvasW + margin, y: -margin },
+    { x: -margin, y: canvasH + margin },
+    { x: canvasW + margin, y: canvasH + margin },
+  ].map((corner) => screenToImage(view, corner));
+  return boundsOf(corners);
 }
 
 // --- vectors -------------------------------------------------------------------------------------
@@ -294,8 +354,9 @@ function areaOf(vectorType, points) {
 }
 
 /**
- * The shape under the screen point; when several are, the smallest (a box lying inside another
- * wins), then the one whose left edge lies further left, then the higher one.
+ * The shape under the screen point; when several are, the one brought to the front (highest z,
+ * default 0), then the smallest (a box lying inside another wins), then the one whose left edge
+ * lies further left, then the higher one.
  */
 export function pickShape(shapes, view, screenPoint, tolerancePx) {
   let best = -1;
@@ -303,11 +364,18 @@ export function pickShape(shapes, view, screenPoint, tolerancePx) {
   shapes.forEach((shape, index) => {
     if (!shape.points || !hitShape(shape.vectorType, shape.points, view, screenPoint, tolerancePx)) return;
     const { minX, minY } = boundsOf(shape.points);
-    const key = [areaOf(shape.vectorType, shape.points), minX, minY];
-    if (bestKey === null || key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) {
+    const key = [-(shape.z || 0), areaOf(shape.vectorType, shape.points), minX, minY];
+    if (bestKey === null || keyBefore(key, bestKey)) {
       best = index;
       bestKey = key;
     }
   });
   return best;
+}
+
+function keyBefore(a, b) {
+  for (let index = 0; index < a.length; index += 1) {
+    if (a[index] !== b[index]) return a[index] < b[index];
+  }
+  return false;
 }

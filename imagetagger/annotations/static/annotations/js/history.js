@@ -9,6 +9,8 @@
 //   {kind: "create", record}                      a saved new annotation (undo deletes it)
 //   {kind: "update", uuid, before, after}         a saved change of vector/type/flags
 //   {kind: "delete", record}                      a deleted annotation (undo creates it again)
+//   {kind: "batch", entries}                      several of the above made at once (labels moved
+//                                                 together): undone and redone as one step
 // undo() returns the entry to revert; redo() the entry to apply again.
 
 export class UndoStack {

@@ -27,6 +27,10 @@
 //   polygon    clicks add vertices; a fixed node count closes by itself; otherwise a click on the
 //              first vertex (≥ 3 vertices), Enter or a double click closes it.
 //   finished shapes: drag a vertex to move it, drag the outline/inside to move the whole shape.
+//   snapping: while drawing, placing a vertex or dragging a vertex/handle, the point is pulled onto a
+//   vertex of another label or an image edge (snapping.js) when ``snapSource`` is set and the event
+//   has ``snap`` not false (the page sends false while Alt is held); ``snapTarget`` is what it
+//   snapped to (for the page to show), null otherwise. Moving a whole shape does not snap.
 //   i/j/k/l nudge by 1 px; with Shift a box is resized (see geometry.resizeBox). Backspace removes
 //   the last vertex while drawing. Esc cancels a drawing, or drops the selection.
 
@@ -43,6 +47,7 @@ import {
   samePoint,
   validateShape,
 } from "./geometry.js";
+import { snapPoint } from "./snapping.js";
 
 export const CLICK_SLOP = 3;
 export const VERTEX_RADIUS = 7;
@@ -60,7 +65,9 @@ export class ShapeEditor {
     this.original = null; // points of the edited annotation as loaded (for reset)
     this.drag = null;
     this.cursor = null;
-    this.shapes = []; // existing annotations of this type: [{key, points}]
+    this.shapes = []; // existing annotations of this type: [{key, points, z?}]
+    this.snapSource = null; // () -> [{x, y, key}]: the vertices to snap to (the page's labels)
+    this.snapTarget = null; // {kind, x, y} the last point snapped to, or null
     this.committed = this.snapshot();
   }
 
@@ -156,8 +163,19 @@ export class ShapeEditor {
 
   // --- pointer -------------------------------------------------------------------------------------
 
+  /** The event's image point, snapped (see the header) unless the event says ``snap: false``. */
+  _snap(event) {
+    this.snapTarget = null;
+    if (!this.snapSource || event.snap === false) return event.image;
+    const exclude = this.selection ? this.selection.key : null;
+    const result = snapPoint(event.image, event.view, this.snapSource(), this.imageWidth, this.imageHeight, undefined, exclude);
+    this.snapTarget = result.target;
+    return result.point;
+  }
+
   pointerDown(event) {
-    const { image, screen, view } = event;
+    const { screen, view } = event;
+    const image = this._snap(event);
     this.cursor = image;
     const selection = this.selection;
     const start = { image, screen };
@@ -180,21 +198,25 @@ export class ShapeEditor {
         }
       }
       if (hitShape(this.vectorType, selection.points, view, screen, SHAPE_TOLERANCE)) {
-        this.drag = { kind: "move", start, from: copyPoints(selection.points) };
+        this.snapTarget = null;
+        this.drag = { kind: "move", start: { image: event.image, screen }, from: copyPoints(selection.points) };
         return { redraw: true };
       }
     }
     const others = this.shapes.filter((shape) => !selection || shape.key !== selection.key);
-    const typed = others.map((shape) => ({ key: shape.key, points: shape.points, vectorType: this.vectorType }));
+    const typed = others.map((shape) => ({ key: shape.key, points: shape.points, vectorType: this.vectorType, z: shape.z }));
     const picked = pickShape(typed, view, screen, SHAPE_TOLERANCE);
     this.drag = { kind: "new", start, pick: picked >= 0 ? others[picked].key : null, before: this.snapshot() };
     return { redraw: false };
   }
 
   pointerMove(event) {
-    const { image, screen } = event;
-    this.cursor = image;
+    const { screen } = event;
     const drag = this.drag;
+    const snapping = drag ? drag.kind !== "move" : this.drawing;
+    const image = snapping ? this._snap(event) : event.image;
+    if (!snapping) this.snapTarget = null;
+    this.cursor = image;
     if (!drag) return { redraw: true };
     const moved = Math.hypot(screen.x - drag.start.screen.x, screen.y - drag.start.screen.y) > CLICK_SLOP;
     if (drag.kind === "new" && moved && !drag.started) {
@@ -220,9 +242,11 @@ export class ShapeEditor {
   }
 
   pointerUp(event) {
-    const { image, screen, view } = event;
-    this.cursor = image;
+    const { screen, view } = event;
     const drag = this.drag;
+    const image = drag && drag.kind !== "move" ? this._snap(event) : event.image;
+    this.snapTarget = null;
+    this.cursor = image;
     this.drag = null;
     if (!drag) return { redraw: false };
     const moved = Math.hypot(screen.x - drag.start.screen.x, screen.y - drag.start.screen.y) > CLICK_SLOP;
