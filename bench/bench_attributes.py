@@ -20,12 +20,12 @@ import _setup
 
 _setup.setup_django()
 
-from django.test import Client
+from django.test import Client  # noqa: E402
 
-from annotations import types
-from images.services import create_imageset
-from users.models import User
-from users.services import create_api_token, create_team
+from annotations import types  # noqa: E402
+from images.services import create_imageset  # noqa: E402
+from users.models import User  # noqa: E402
+from users.services import create_api_token, create_team  # noqa: E402
 
 ATTRIBUTES = [
     {"name": "occluded", "kind": "checkbox"},
