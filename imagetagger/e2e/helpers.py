@@ -29,3 +29,23 @@ def png_bytes(width, height, index=0):
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
+
+
+def team_with_set(make_user, make_team, *, images=2, width=400, height=300):
+    """A team "Cars" with an admin "labeler" and a member "colleague", and the team's set "Street" of
+    ``images`` plain PNGs (img0.png, img1.png, …); returns {user, other, team, set, images}."""
+    from images.ingest import add_image_file
+    from images.models import Image
+    from images.tests.factories import make_imageset
+
+    user = make_user("labeler")
+    other = make_user("colleague")
+    team = make_team("Cars", admins=[user], members=[other])
+    image_set = make_imageset(team, name="Street")
+    for index in range(images):
+        result = add_image_file(
+            image_set, name=f"img{index}.png", fileobj=io.BytesIO(png_bytes(width, height, index)), uploader=user
+        )
+        assert result.status == "added", result
+    files = list(Image.objects.filter(image_set=image_set).order_by("name"))
+    return {"user": user, "other": other, "team": team, "set": image_set, "images": files}

@@ -5,7 +5,6 @@ click, and attribute values and tags on the verification page. Screenshots of bo
 sizes go to /tmp/shots/ (IT_SHOTS overrides) for a person to look at.
 """
 
-import io
 import os
 from pathlib import Path
 
@@ -15,10 +14,8 @@ from playwright.sync_api import expect
 from annotations import services
 from annotations.attributes import clean_definitions
 from annotations.models import Annotation, AnnotationType, VectorType
-from e2e.helpers import log_in, png_bytes
-from images.ingest import add_image_file
+from e2e.helpers import log_in, team_with_set
 from images.models import Image
-from images.tests.factories import make_imageset
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,15 +31,8 @@ def _box(x1, y1, x2, y2):
 @pytest.fixture
 def world(storage_dir, make_user, make_team):
     """A team admin, a set of 2 images of the team, two box types and an image tag of the team."""
-    user = make_user("labeler")
-    other = make_user("colleague")
-    team = make_team("Cars", admins=[user], members=[other])
-    image_set = make_imageset(team, name="Street")
-    for index in range(2):
-        result = add_image_file(
-            image_set, name=f"img{index}.png", fileobj=io.BytesIO(png_bytes(WIDTH, HEIGHT, index)), uploader=user
-        )
-        assert result.status == "added", result
+    base = team_with_set(make_user, make_team, images=2, width=WIDTH, height=HEIGHT)
+    user, other, team, image_set = base["user"], base["other"], base["team"], base["set"]
     car = AnnotationType.objects.create(
         team=team,
         name="car",
@@ -306,7 +296,11 @@ def test_screenshots(page, live_server, world, size):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": size[0], "height": size[1]})
     open_annotate(page, live_server, world)
+    if size[0] < 768:  # on phones the object panel is a drawer, opened from the bottom bar
+        page.locator("#bottom-objects").click()
     page.locator("#annotation-list .list-group-item").first.click()
+    if size[0] < 768:
+        expect(page.locator("#object-panel")).to_be_hidden()  # choosing a label closes the drawer
     page.evaluate("() => window.annotatePage.drawSettled()")
     page.screenshot(path=str(SHOTS / f"annotate-{size[0]}x{size[1]}.png"), full_page=True)
     page.goto(f"/annotations/{other.pk}/verify/")

@@ -12,6 +12,9 @@
 //   editing.js     save, delete, undo, keep selection keyboard.js  the shortcuts
 //   legend.js      colour legend, number keys         tags.js      the image's tags (toggle buttons)
 //   attrpanel.js   the attributes panel of the selected label (attrform.js checks the values)
+//   layout.js      the workspace at every size: collapsible image list, drawers, the phone's bottom bar
+//   labellist.js   the object panel (labels by type; hide, lock, hover)   proposal.js a kept selection
+//   overlays.js    hover and proposal drawn over the scene                 toasts.js   "Undo" notices
 //
 // Nothing is shown as saved before the server confirmed it: every change goes through the outbox,
 // which keeps it in localStorage until then (and sends it again after a failure or a reload).
@@ -22,10 +25,11 @@ import { annotationCache, imageList, images, outbox, renderSaveStatus } from "./
 import { drawNow, interacting, resizeCanvas } from "./annotate/canvasview.js";
 import { showNextConflict } from "./annotate/dialogs.js";
 import "./annotate/keyboard.js";
+import "./annotate/layout.js";
 import { startEditing } from "./annotate/labellist.js";
 import { renderLegend } from "./annotate/legend.js";
 import { openImage } from "./annotate/navigation.js";
-import { canvas, config, editor, showMessage, state, typeById, types } from "./annotate/page.js";
+import { canvas, config, editor, isInteractive, isVisible, showMessage, state, typeById, types } from "./annotate/page.js";
 import { onTypeChanged } from "./annotate/typepicker.js";
 
 const $ = window.jQuery;
@@ -65,6 +69,8 @@ window.annotatePage = {
   editor,
   outbox,
   imageList,
+  isVisible, // a label is drawn (neither it nor its type hidden)
+  isInteractive, // a label may be hit on the canvas (drawn and not locked)
   get view() {
     return state.view;
   },

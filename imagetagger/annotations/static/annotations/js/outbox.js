@@ -88,6 +88,7 @@ export class Outbox {
     this.failures = 0;
     this.timer = null;
     this.lastError = null;
+    this.lastStatus = null;
     this.stopped = false;
   }
 
@@ -240,6 +241,7 @@ export class Outbox {
       if (outcome === "retry") {
         this.failures += 1;
         this.lastError = (data && data.detail) || (status ? `The server answered ${status}.` : "No connection to the server.");
+        this.lastStatus = status; // 0: no answer (offline, refused, cut)
         this.onChange();
         const delay = this.retryDelays[Math.min(this.failures - 1, this.retryDelays.length - 1)];
         this.timer = this.setTimer(() => {
@@ -250,6 +252,7 @@ export class Outbox {
       }
       this.failures = 0;
       this.lastError = null;
+      this.lastStatus = null;
     }
   }
 

@@ -9,7 +9,7 @@ import { Outbox } from "../outbox.js";
 import { sendOp } from "../sendop.js";
 import { serverErrors } from "../attrform.js";
 import { showRefusal } from "./attrpanel.js";
-import { showNextConflict } from "./dialogs.js";
+import { showNextConflict, showSimilar } from "./dialogs.js";
 import { renderAnnotationList, renderAnnotationListSoon } from "./labellist.js";
 import { CACHE_TTL_MS, config, currentType, describeVector, editor, showMessage, state, typeById } from "./page.js";
 import { recordFrom } from "./records.js";
@@ -57,6 +57,7 @@ export const outbox = new Outbox({
       if (onThisImage && other) {
         state.highlight = other.uuid;
         text += ` It is highlighted: ${typeById.get(other.typeId)?.name ?? "?"} ${describeVector(other.vector)}.`;
+        showSimilar(op, other);
       }
     }
     const attributeReasons = status === 400 && data && data.attributes;

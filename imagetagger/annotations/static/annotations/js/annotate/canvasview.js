@@ -7,7 +7,8 @@ import { afterEditorChange } from "./editing.js";
 import { colorOf } from "./legend.js";
 import { startEditing } from "./labellist.js";
 import { step } from "./navigation.js";
-import { ZOOM_STEP, canAnnotate, canEdit, canvas, currentType, editor, state, typeById, wrap } from "./page.js";
+import { ZOOM_STEP, canAnnotate, canEdit, canvas, currentType, editor, isInteractive, isVisible, state, typeById, wrap } from "./page.js";
+import { drawOverlays } from "./overlays.js";
 import { renderCoordinates, setNotInImage } from "./typepicker.js";
 
 const $ = window.jQuery;
@@ -53,8 +54,9 @@ export function shapesForDraw() {
     if (!record.points) continue;
     const recordType = typeById.get(record.typeId);
     if (!recordType) continue;
+    if (!isVisible(record)) continue; // hidden labels: not drawn, not hit-testable
     const sameType = type && record.typeId === type.id;
-    if (sameType) editable.push({ key: record.uuid, points: record.points });
+    if (sameType && isInteractive(record)) editable.push({ key: record.uuid, points: record.points });
     if (!sameType && !showAll) continue;
     if (record.uuid === editing) continue;
     shapes.push({
@@ -99,6 +101,7 @@ export function drawNow() {
     layerVersion: state.layerVersion,
     quick: state.interacting,
   });
+  drawOverlays(ctx);
   $("#zoom-level").text(`${Math.round(state.view.scale * 100)}%`);
 }
 

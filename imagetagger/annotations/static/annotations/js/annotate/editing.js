@@ -1,19 +1,22 @@
 // Saving, deleting, resetting, undo/redo and "keep selection for the next image".
 
-import { clampPoint, pointsToVector, validateShape, vectorToPoints } from "../geometry.js";
+import { pointsToVector, vectorToPoints } from "../geometry.js";
 import { attributesForNew, attributesForType } from "./attrpanel.js";
 import { renderAnnotationList } from "./labellist.js";
 import { step } from "./navigation.js";
 import { canAnnotate, canDelete, canEdit, currentType, editor, newUuid, showMessage, state, typeById } from "./page.js";
+import { acceptProposal, dropProposal, keepSelection, offerProposal } from "./proposal.js";
+import { showToast } from "./toasts.js";
 import { changedFields, createRecord, deleteRecord, fieldsOf, updateRecord } from "./records.js";
-import { editingUuid, onTypeChanged, renderCoordinates, renderEditState, renderUndoButtons, setNotInImage } from "./typepicker.js";
+import { editingUuid, renderCoordinates, renderEditState, renderUndoButtons, setNotInImage } from "./typepicker.js";
 import { markDirty } from "./canvasview.js";
 
 const $ = window.jQuery;
 
 // --- saving, deleting, undo --------------------------------------------------------------------------
 
-export function save() {
+/** ``proposal``: whether a proposal (a kept selection) is saved when nothing else is (v: yes; f, a: no). */
+export function save({ proposal = false } = {}) {
   if (!canAnnotate) return true;
   const type = currentType();
   if (!type) {
@@ -25,7 +28,10 @@ export function save() {
   const record = uuid ? state.records.get(uuid) : null;
   let vector = null;
   if (!nii) {
-    if (!editor.selection) return true; // nothing to save
+    if (!editor.selection) {
+      if (proposal) acceptProposal(); // a kept selection shown as a proposal: v saves it
+      return true; // nothing (else) to save
+    }
     const problem = editor.problem();
     if (problem) {
       showMessage(problem, "warning");
@@ -63,7 +69,7 @@ export function save() {
     createRecord(created);
     state.history.push({ kind: "create", record: { ...created } });
   }
-  state.lastSaved = { typeId: type.id, points: vector ? vectorToPoints(vector) : null };
+  state.lastSaved = { typeId: type.id, points: vector ? vectorToPoints(vector) : null, concealed: fields.concealed, blurred: fields.blurred };
   editor.clear();
   state.niiEdit = null;
   $("#not-in-image").prop("checked", false);
@@ -81,12 +87,13 @@ export function deleteCurrent() {
     showMessage("Choose an annotation to delete first (click it).", "info");
     return;
   }
-  if (!window.confirm("Do you really want to delete the annotation?")) return;
   const snapshot = { uuid: record.uuid, ...fieldsOf(record) };
   snapshot.typeId = record.typeId;
   delete snapshot.annotation_type;
   deleteRecord(uuid);
-  state.history.push({ kind: "delete", record: snapshot });
+  const entry = { kind: "delete", record: snapshot };
+  state.history.push(entry);
+  offerUndo(entry, typeById.get(record.typeId)?.name ?? "label");
   editor.clear();
   state.niiEdit = null;
   $("#not-in-image").prop("checked", false);
@@ -94,7 +101,31 @@ export function deleteCurrent() {
   renderAnnotationList();
 }
 
+/** The "Label deleted — Undo" toast: its button takes this very deletion back (while on the image). */
+function offerUndo(entry, name) {
+  const imageId = state.image.id;
+  showToast({
+    text: `The ${name} label was deleted.`,
+    action: "Undo",
+    hint: "or Ctrl+Z",
+    onAction() {
+      if (state.image.id !== imageId) return;
+      const done = state.history.done;
+      const index = done.lastIndexOf(entry);
+      if (index < 0) return; // already undone
+      if (index === done.length - 1) {
+        undo();
+      } else {
+        done.splice(index, 1);
+        revert(entry, "undo");
+      }
+    },
+    closeOn: "image",
+  });
+}
+
 export function reset() {
+  dropProposal();
   editor.clear();
   state.niiEdit = null;
   state.highlight = null;
@@ -137,7 +168,7 @@ export function redo() {
   else showMessage("Nothing to redo on this image.", "info");
 }
 
-$("#save-button").on("click", () => save());
+$("#save-button").on("click", () => save({ proposal: true }));
 $("#save-next-button").on("click", () => saveAndGo(1));
 $("#save-previous-button").on("click", () => saveAndGo(-1));
 $("#next-button").on("click", () => step(1));
@@ -147,35 +178,20 @@ $("#delete-button").on("click", deleteCurrent);
 $("#undo-button").on("click", undo);
 $("#redo-button").on("click", redo);
 export function saveAndGo(delta) {
-  state.lastSaved = null;
-  if (!save()) return;
-  state.keep = $("#keep-selection").prop("checked") && state.lastSaved ? state.lastSaved : null;
+  if (!save()) return; // moving on drops a proposal, unsaved
+  // What was saved last on this image (drawn, or a proposal accepted) is offered on the next one.
+  state.keep = keepSelection() && state.lastSaved ? state.lastSaved : null;
   step(delta);
 }
 
-/** "Keep selection for next image": the saved geometry (or "not in image") as a new, unsaved selection. */
+/** On a newly opened image: flags back to off; what was kept from the last image becomes a proposal. */
 export function applyKeptSelection() {
   const keep = state.keep;
   state.keep = null;
-  if (!$("#keep-selection").prop("checked")) $("#concealed, #blurred").prop("checked", false);
-  if (!keep || !canAnnotate) {
-    setNotInImage(false);
-    return;
-  }
-  if (keep.typeId !== currentType()?.id && typeById.has(keep.typeId)) {
-    $("#annotation-type").val(String(keep.typeId));
-    onTypeChanged();
-  }
-  if (!keep.points) {
-    setNotInImage(true);
-    return;
-  }
+  state.lastSaved = null;
+  $("#concealed, #blurred").prop("checked", false);
   setNotInImage(false);
-  const type = currentType();
-  const points = keep.points.map((p) => clampPoint(p, state.image.width, state.image.height));
-  if (type && !validateShape(type.vector_type, type.node_count, points, state.image.width, state.image.height)) {
-    editor.place(points);
-  }
+  offerProposal(keep);
 }
 
 export function afterEditorChange({ record = true } = {}) {

@@ -8,6 +8,7 @@ import { modalOpen, toggleShortcuts } from "./dialogs.js";
 import { afterEditorChange, deleteCurrent, redo, reset, save, saveAndGo, undo } from "./editing.js";
 import { step } from "./navigation.js";
 import { ZOOM_STEP, canAnnotate, canEdit, canvas, editor, state } from "./page.js";
+import { acceptProposal } from "./proposal.js";
 import { setNotInImage } from "./typepicker.js";
 
 const $ = window.jQuery;
@@ -88,12 +89,14 @@ document.addEventListener("keydown", (event) => {
       afterEditorChange();
     } else if (key === "Escape") {
       reset();
+    } else if (key === "Enter" && state.proposal && acceptProposal()) {
+      event.preventDefault(); // Enter saves a kept selection shown as a proposal
     }
     return;
   }
   if (event.repeat) return;
   const actions = {
-    v: () => save(),
+    v: () => save({ proposal: true }),
     f: () => saveAndGo(1),
     a: () => saveAndGo(-1),
     d: () => step(1),

@@ -3,12 +3,15 @@
 
 import { apiFetch } from "../../../base/js/site.js";
 import { preloadWindow } from "../imagelist.js";
+import { errorSentence } from "../keepalive.js";
 import { annotationCache, imageList, images, loadAnnotations, loadImage } from "./api.js";
 import { drawNow, fitToCanvas, markDirty } from "./canvasview.js";
 import { applyKeptSelection } from "./editing.js";
 import { renderAnnotationList } from "./labellist.js";
 import { ROW_HEIGHT, book, config, currentType, editor, showMessage, state } from "./page.js";
+import { dropProposal } from "./proposal.js";
 import { buildRecords } from "./records.js";
+import { closeImageToasts } from "./toasts.js";
 import { onTypeChanged, renderCoordinates, renderUndoButtons } from "./typepicker.js";
 
 const $ = window.jQuery;
@@ -54,6 +57,9 @@ export async function openImage(meta, { index = null, present = true, mode = "pu
     state.highlight = null;
     state.tagEdit = null;
     state.attributeErrors = null;
+    state.hover = null;
+    dropProposal(); // moving on drops a proposal that was not saved
+    closeImageToasts();
   }
   state.image = meta;
   if (index !== null) {
@@ -75,7 +81,7 @@ export async function openImage(meta, { index = null, present = true, mode = "pu
     clearTimeout(loading);
     if (navigation === state.navigation) {
       $("#canvas-loading").prop("hidden", true);
-      showMessage(`Could not load the image: ${error.message}`, "danger");
+      showMessage(errorSentence(error, "load the image"), "danger");
     }
     return;
   }
@@ -110,7 +116,7 @@ export async function locateCurrent() {
     renderImageList(true);
     preloadAround();
   } catch (error) {
-    showMessage(`Could not load the image list: ${error.message}`, "danger");
+    showMessage(errorSentence(error, "load the image list"), "danger");
   }
 }
 
@@ -139,7 +145,7 @@ export async function openById(imageId, mode) {
       const data = await apiFetch(config.urls.image.replace(/0\/$/, `${imageId}/`));
       meta = { id: data.id, name: data.name, width: data.width, height: data.height, url: data.url };
     } catch (error) {
-      showMessage(`Could not open the image: ${error.message}`, "danger");
+      showMessage(errorSentence(error, "open the image"), "danger");
       return;
     }
   }
@@ -252,7 +258,7 @@ export async function applyFilter({ switchType = true } = {}) {
     renderImageList(true);
     preloadAround();
   } catch (error) {
-    showMessage(`Could not filter the images: ${error.message}`, "danger");
+    showMessage(errorSentence(error, "filter the images"), "danger");
   }
 }
 

@@ -47,7 +47,22 @@ export const state = {
   draft: null, // {typeId, values}: the attributes the next new label gets (attrpanel.js)
   tagEdit: null, // uuid of the tag whose attributes the panel shows
   attributeErrors: null, // {key, values, fields, general}: a refusal shown in the attributes panel
+  hidden: new Set(), // uuids of labels hidden in the object panel (not drawn, not hit-testable)
+  locked: new Set(), // uuids of locked labels (drawn, but not selectable, editable or movable on the canvas)
+  hiddenTypes: new Set(), // type ids hidden from the legend or the object panel's group header
+  hover: null, // uuid of the label under the pointer (canvas) or the mouse (object panel)
+  proposal: null, // {typeId, points|null, concealed, blurred}: a kept selection shown dashed, not saved
 };
+
+/** Whether a label is drawn: neither it nor its type is hidden. */
+export function isVisible(record) {
+  return Boolean(record) && !state.hidden.has(record.uuid) && !state.hiddenTypes.has(record.typeId);
+}
+
+/** Whether a label may be hit on the canvas (selected, edited, moved): drawn and not locked. */
+export function isInteractive(record) {
+  return isVisible(record) && !state.locked.has(record.uuid);
+}
 
 export const editor = new ShapeEditor({
   vectorType: VECTOR_TYPE.BOX,

@@ -18,6 +18,11 @@ export function recordFrom(annotation) {
     blurred: annotation.blurred_flag,
     attributes: annotation.attributes || {},
     machine: isMachineLooking(annotation),
+    origin: annotation.origin || "human",
+    accepts: annotation.accepts ?? 0,
+    rejects: annotation.rejects ?? 0,
+    score: annotation.score ?? (annotation.accepts ?? 0) - (annotation.rejects ?? 0),
+    creator: annotation.creator ?? null,
     permissions: annotation.permissions || config.permissions,
     pending: false,
   };
