@@ -12,6 +12,8 @@
 //   editing.js     save, delete, undo, keep selection keyboard.js  the shortcuts
 //   legend.js      colour legend, number keys         tags.js      the image's tags (toggle buttons)
 //   attrpanel.js   the attributes panel of the selected label (attrform.js checks the values)
+//   viewtools.js   fill, image filters, rotation, full screen, minimap (viewmath.js: their maths)
+//   arrange.js     snapping (snapping.js), z-order, duplicate, several labels at once, Tab through labels
 //   layout.js      the workspace at every size: collapsible image list, drawers, the phone's bottom bar
 //   labellist.js   the object panel (labels by type; hide, lock, hover)   proposal.js a kept selection
 //   overlays.js    hover and proposal drawn over the scene                 toasts.js   "Undo" notices
@@ -20,11 +22,14 @@
 // which keeps it in localStorage until then (and sends it again after a failure or a reload).
 // For tests and the verification page, ``window.annotatePage`` exposes the live state.
 
+import { imageToScreen } from "./geometry.js";
 import { keepOutboxAlive } from "./keepalive.js";
 import { annotationCache, imageList, images, outbox, renderSaveStatus } from "./annotate/api.js";
-import { drawNow, interacting, resizeCanvas } from "./annotate/canvasview.js";
+import { drawNow, interacting, resizeCanvas, shapeLayer } from "./annotate/canvasview.js";
 import { showNextConflict } from "./annotate/dialogs.js";
 import "./annotate/keyboard.js";
+import "./annotate/viewtools.js";
+import "./annotate/arrange.js";
 import "./annotate/layout.js";
 import { startEditing } from "./annotate/labellist.js";
 import { renderLegend } from "./annotate/legend.js";
@@ -74,13 +79,18 @@ window.annotatePage = {
   get view() {
     return state.view;
   },
+  /** How often the shape layer was rendered (a filter or a pan within its margin must not add any). */
+  get layerRenders() {
+    return shapeLayer.renders;
+  },
   get canvasRect() {
     const rect = canvas.getBoundingClientRect();
     return { left: rect.left, top: rect.top, width: rect.width, height: rect.height };
   },
   imageToClient(x, y) {
     const rect = canvas.getBoundingClientRect();
-    return { x: rect.left + x * state.view.scale + state.view.x, y: rect.top + y * state.view.scale + state.view.y };
+    const screen = imageToScreen(state.view, { x, y }); // rotated views too
+    return { x: rect.left + screen.x, y: rect.top + screen.y };
   },
   /** Forget the preloaded images and annotations (for the benchmark's cold switches). */
   dropCaches() {

@@ -2,7 +2,7 @@
 // pointer input that drives the shape editor (tools.js).
 
 import { ShapeLayer, drawScene, prepareCanvas } from "../draw.js";
-import { fitView, panBy, toImagePixel, zoomAt } from "../geometry.js";
+import { fitView, panBy, rotateView, toImagePixel, zoomAt } from "../geometry.js";
 import { afterEditorChange } from "./editing.js";
 import { colorOf } from "./legend.js";
 import { startEditing } from "./labellist.js";
@@ -56,9 +56,11 @@ export function shapesForDraw() {
     if (!recordType) continue;
     if (!isVisible(record)) continue; // hidden labels: not drawn, not hit-testable
     const sameType = type && record.typeId === type.id;
-    if (sameType && isInteractive(record)) editable.push({ key: record.uuid, points: record.points });
+    const z = state.zOrder.get(record.uuid) || 0; // z-order of this page session (arrange.js)
+    if (sameType && isInteractive(record)) editable.push({ key: record.uuid, points: record.points, z });
     if (!sameType && !showAll) continue;
     if (record.uuid === editing) continue;
+    if (state.groupDrag && state.group.has(record.uuid)) continue; // drawn moved by arrange.js
     shapes.push({
       id: record.uuid,
       vectorType: recordType.vector_type,
@@ -69,6 +71,7 @@ export function shapesForDraw() {
       blurred: record.blurred && recordType.enable_blurred,
       machine: record.machine,
       highlighted: record.uuid === state.highlight,
+      z,
     });
   }
   editor.setShapes(canAnnotate || canEdit ? editable : []);
@@ -86,12 +89,15 @@ function selectionWithColor() {
 
 export function drawNow() {
   const shapes = shapesForDraw();
+  // The image with brightness/contrast/saturation applied once (viewtools.js), else filtered live.
+  const copy = state.filteredImage;
+  const filtered = copy && copy.source === state.bitmap && copy.filter === state.imageFilter ? copy.image : null;
   const nii = $("#not-in-image").prop("checked");
   drawScene(ctx, {
     view: state.view,
     width: state.size.width,
     height: state.size.height,
-    image: state.bitmap,
+    image: filtered || state.bitmap,
     imageWidth: state.image.width,
     imageHeight: state.image.height,
     shapes,
@@ -100,13 +106,20 @@ export function drawNow() {
     layer: shapeLayer,
     layerVersion: state.layerVersion,
     quick: state.interacting,
+    fillAlpha: state.fillAlpha,
+    imageFilter: filtered ? "none" : state.imageFilter,
   });
   drawOverlays(ctx);
+  for (const hook of frameHooks) hook(ctx);
   $("#zoom-level").text(`${Math.round(state.view.scale * 100)}%`);
 }
 
+/** Functions called with the context after each frame (the view tools' snap mark, group, minimap). */
+export const frameHooks = [];
+
 export function fitToCanvas() {
-  state.view = fitView(state.image.width, state.image.height, state.size.width, state.size.height, 8);
+  const rotation = state.view.rotation || 0; // a rotated view stays rotated from image to image
+  state.view = fitView(state.image.width, state.image.height, state.size.width, state.size.height, 8, rotation);
   state.fitted = true;
   scheduleDraw();
 }
@@ -134,6 +147,26 @@ export function zoomTo(scale) {
   zoomBy(scale / state.view.scale);
 }
 
+/** Turn the view by a multiple of 90° (positive: clockwise) about the canvas centre; a fitted view stays fitted. */
+export function rotateBy(degrees) {
+  if (state.fitted) {
+    state.view = { ...state.view, rotation: (state.view.rotation || 0) + degrees };
+    fitToCanvas();
+  } else {
+    state.view = rotateView(state.view, degrees, { x: state.size.width / 2, y: state.size.height / 2 });
+  }
+  $("#annotate-canvas").attr("data-rotation", state.view.rotation || 0);
+  scheduleDraw();
+}
+
+/** Show ``view`` (as one step of a pan: e.g. the minimap). */
+export function showView(view) {
+  state.view = view;
+  state.fitted = false;
+  interacting();
+  scheduleDraw();
+}
+
 $("#zoom-in").on("click", () => zoomBy(ZOOM_STEP));
 $("#zoom-out").on("click", () => zoomBy(1 / ZOOM_STEP));
 $("#zoom-fit").on("click", fitToCanvas);
@@ -148,7 +181,8 @@ export function screenPoint(event) {
 
 export function toolEvent(event) {
   const screen = screenPoint(event);
-  return { screen, view: state.view, image: toImagePixel(state.view, screen, state.image.width, state.image.height) };
+  const image = toImagePixel(state.view, screen, state.image.width, state.image.height);
+  return { screen, view: state.view, image, snap: state.snap && !event.altKey }; // Alt held: no snapping
 }
 
 export function updateCursor(event) {

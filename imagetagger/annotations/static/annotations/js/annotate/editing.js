@@ -135,6 +135,12 @@ export function reset() {
 
 export function revert(entry, direction) {
   const undoing = direction === "undo";
+  if (entry.kind === "batch") {
+    // Several changes made as one (labels moved together, arrange.js): one undo step.
+    const parts = undoing ? [...entry.entries].reverse() : entry.entries;
+    for (const part of parts) revert(part, direction);
+    return;
+  }
   if (entry.kind === "selection") {
     editor.restore(undoing ? entry.before : entry.after);
     state.niiEdit = null;

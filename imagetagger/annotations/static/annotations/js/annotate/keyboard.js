@@ -10,6 +10,8 @@ import { step } from "./navigation.js";
 import { ZOOM_STEP, canAnnotate, canEdit, canvas, editor, state } from "./page.js";
 import { acceptProposal } from "./proposal.js";
 import { setNotInImage } from "./typepicker.js";
+import { arrangeKey } from "./arrange.js";
+import { viewKey } from "./viewtools.js";
 
 const $ = window.jQuery;
 
@@ -31,6 +33,11 @@ document.addEventListener("keydown", (event) => {
     return;
   }
   const lower = key.length === 1 ? key.toLowerCase() : key;
+  // The view tools' keys (Shift+R/E/F/O) and arranging (Tab, [, ], Ctrl+D, Esc of a group) come first.
+  if (viewKey(event) || arrangeKey(event)) {
+    event.preventDefault();
+    return;
+  }
   if ((event.ctrlKey || event.metaKey) && !event.altKey) {
     if (lower === "z") {
       event.preventDefault();
@@ -58,8 +65,8 @@ document.addEventListener("keydown", (event) => {
     if (!event.repeat) pickByKey(key);
     return;
   }
-  if (key === "Tab" && !event.shiftKey && event.target === canvas && !$("#attributes-panel").prop("hidden")) {
-    event.preventDefault();
+  if (lower === "e" && !event.shiftKey && !$("#attributes-panel").prop("hidden")) {
+    event.preventDefault(); // into the attribute fields (Tab on the canvas goes through the labels)
     renderAttributes({ focus: true });
     return;
   }

@@ -227,7 +227,7 @@ export function labelAt(screen) {
   for (const record of state.records.values()) {
     if (!record.points || !isInteractive(record)) continue;
     const type = typeById.get(record.typeId);
-    if (type) candidates.push({ key: record.uuid, points: record.points, vectorType: type.vector_type });
+    if (type) candidates.push({ key: record.uuid, points: record.points, vectorType: type.vector_type, z: state.zOrder.get(record.uuid) || 0 });
   }
   const index = pickShape(candidates, state.view, screen, 5);
   return index >= 0 ? candidates[index].key : null;

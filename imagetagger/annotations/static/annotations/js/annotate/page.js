@@ -52,6 +52,15 @@ export const state = {
   hiddenTypes: new Set(), // type ids hidden from the legend or the object panel's group header
   hover: null, // uuid of the label under the pointer (canvas) or the mouse (object panel)
   proposal: null, // {typeId, points|null, concealed, blurred}: a kept selection shown dashed, not saved
+  // View tools (viewtools.js, arrange.js): per browser session, never saved on the server.
+  look: null, // {fill, outline, brightness, contrast, saturation, snap}: the display settings (sessionStorage)
+  fillAlpha: undefined, // opacity of the label fills (0: outlines only); undefined = draw.js's default
+  imageFilter: "none", // CSS filter of the image only (brightness, contrast, saturation)
+  filteredImage: null, // {source, filter, image}: the image with imageFilter applied once (viewtools.js)
+  snap: true, // snap to vertices of other labels and to the image edges (Alt held: off)
+  zOrder: new Map(), // uuid -> z (bring to front > 0, send to back < 0) for this page session only
+  group: new Set(), // uuids of the labels selected together (Shift+click), moved together
+  groupDrag: null, // {start, from: Map uuid -> points, moved: Map uuid -> points} while dragging them
 };
 
 /** Whether a label is drawn: neither it nor its type is hidden. */
