@@ -357,16 +357,14 @@ def test_several_labels_chosen_with_shift_click_move_together_in_one_undo_step(p
     assert page.evaluate("() => window.annotatePage.state.group.size") == 2
     _drag(page, (50, 50), (70, 60))
     _wait_saved(page)
-    first.refresh_from_db()
-    second.refresh_from_db()
-    assert first.vector == _box(40, 30, 100, 90)
-    assert second.vector == _box(140, 130, 200, 190)
-    page.keyboard.press("Control+z")
+
+    def saved():
+        return [Annotation.objects.get(pk=label.pk).vector for label in (first, second)]
+
+    assert saved() == [_box(40, 30, 100, 90), _box(140, 130, 200, 190)]
+    page.keyboard.press("Control+z")  # one step takes both back
     _wait_saved(page)
-    first.refresh_from_db()
-    second.refresh_from_db()
-    assert first.vector == _box(20, 20, 80, 80)
-    assert second.vector == _box(120, 120, 180, 180)
+    assert saved() == [_box(20, 20, 80, 80), _box(120, 120, 180, 180)]
     page.keyboard.press("Escape")
     assert page.evaluate("() => window.annotatePage.state.group.size") == 0
 
