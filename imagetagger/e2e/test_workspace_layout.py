@@ -479,6 +479,9 @@ def test_the_conflict_dialog_draws_both_versions_and_lists_every_field(page, liv
         canvas_box = page.locator("#annotate-canvas").bounding_box()
         assert box["width"] < canvas_box["width"], "the dialog leaves part of the canvas visible"
     shoot(page, f"annotate-conflict-{size[0]}x{size[1]}")
+    page.keyboard.press("Escape")  # a choice is needed: Esc does not close it
+    page.wait_for_timeout(400)
+    expect(dialog).to_be_visible()
     page.locator("#conflict-theirs-button").click()
     expect(dialog).to_be_hidden()
     wait_saved(page)
@@ -499,7 +502,8 @@ def test_a_similar_label_is_shown_beside_yours(page, live_server, workspace):
     expect(page.locator("#conflict-theirs-title")).to_have_text(f"The existing one #{other.pk}")
     expect(page.locator("#conflict-mine-canvas")).to_have_attribute("data-drawn", "2")
     expect(page.locator("#conflict-mine-button")).to_be_hidden()
-    page.locator("#conflict-close-button").click()
+    expect(page.locator("#conflict-close-button")).to_be_visible()
+    page.keyboard.press("Escape")  # a notice: Esc closes it
     expect(dialog).to_be_hidden()
     expect(page.locator("#coordinates")).not_to_have_text("–")  # the drawing is back as the selection
     assert Annotation.objects.count() == 1

@@ -134,6 +134,7 @@ export function showComparison({ title, intro, mine, theirs, imageId, mineTitle 
   const dialog = document.getElementById("conflict-dialog");
   dialog.dataset.mode = choice ? "conflict" : "similar";
   const modal = window.bootstrap.Modal.getOrCreateInstance(dialog);
+  modal._config.keyboard = !choice; // a conflict waits for a choice; Esc closes the "similar" notice
   modal.show();
   const draw = () => {
     drawVersion(document.getElementById("conflict-mine-canvas"), mine, theirs, MINE_COLOR, imageId);
@@ -184,6 +185,10 @@ export function showSimilar(op, other) {
 $("#conflict-close-button").on("click", () => {
   window.bootstrap.Modal.getOrCreateInstance(document.getElementById("conflict-dialog")).hide();
 });
+// The Esc that closes the dialog is not for the image (the page's shortcuts would drop the selection).
+document.getElementById("conflict-dialog").addEventListener("keydown", (event) => {
+  if (event.key === "Escape") event.stopPropagation();
+});
 document.getElementById("conflict-dialog").addEventListener("hidden.bs.modal", (event) => {
   event.target.dataset.mode = "";
   if (outbox.conflicts().length) setTimeout(showNextConflict, 0);
@@ -211,9 +216,9 @@ export function resolveConflict(choice) {
 
 // --- keyboard --------------------------------------------------------------------------------------------
 
-/** Whether a dialog or a drawer is open (the page's shortcuts then wait). */
+/** Whether a dialog or a drawer is open, or still closing (the page's shortcuts then wait: the Esc that closes one is not for the image). */
 export function modalOpen() {
-  return document.querySelector(".modal.show, .offcanvas-xl.show, .offcanvas-xl.showing, .offcanvas-md.show, .offcanvas-md.showing") !== null;
+  return document.querySelector('.modal.show, .modal[aria-modal="true"], .offcanvas-xl.showing, .offcanvas-md.showing, [aria-modal="true"].offcanvas-xl, [aria-modal="true"].offcanvas-md') !== null;
 }
 
 export function toggleShortcuts() {

@@ -72,7 +72,13 @@ for (const drawer of [imageDrawer, document.getElementById("object-panel")]) {
   });
 }
 
-// Esc closes a drawer even while it slides in (before the focus has moved into it).
+// The Esc that closes a drawer is not for the image; Esc closes a drawer even while it slides in
+// (before the focus has moved into it).
+for (const drawer of [imageDrawer, document.getElementById("object-panel")]) {
+  drawer.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") event.stopPropagation();
+  });
+}
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;
   for (const drawer of [imageDrawer, document.getElementById("object-panel")]) {
