@@ -276,6 +276,13 @@ def test_a_new_box_corner_snaps_onto_another_labels_vertex_unless_alt_is_held(pa
     page.keyboard.press("v")
     _wait_saved(page)
     assert Annotation.objects.filter(annotation_type=world["car"], vector=_box(300, 150, 400, 300)).exists()
+    # A hidden label offers nothing to snap to.
+    person = Annotation.objects.get(annotation_type=world["person"])
+    page.locator(f'#annotation-list .object-hide[data-uuid="{person.uuid}"]').click()
+    _drag(page, (60, 260), (102, 198))
+    page.keyboard.press("v")
+    _wait_saved(page)
+    assert Annotation.objects.filter(annotation_type=world["car"], vector=_box(60, 198, 102, 260)).exists()
 
 
 def test_tab_and_shift_tab_go_through_the_labels_skipping_locked_ones(page, live_server, world):
@@ -355,6 +362,7 @@ def test_several_labels_chosen_with_shift_click_move_together_in_one_undo_step(p
     page.mouse.click(*_client(page, 150, 150))
     page.keyboard.up("Shift")
     assert page.evaluate("() => window.annotatePage.state.group.size") == 2
+    expect(page.locator("#annotation-list .list-group-item.grouped")).to_have_count(2)
     _drag(page, (50, 50), (70, 60))
     _wait_saved(page)
 
@@ -362,6 +370,7 @@ def test_several_labels_chosen_with_shift_click_move_together_in_one_undo_step(p
         return [Annotation.objects.get(pk=label.pk).vector for label in (first, second)]
 
     assert saved() == [_box(40, 30, 100, 90), _box(140, 130, 200, 190)]
+    expect(page.locator("#annotation-list .list-group-item.grouped")).to_have_count(2)  # the list was rendered anew
     page.keyboard.press("Control+z")  # one step takes both back
     _wait_saved(page)
     assert saved() == [_box(20, 20, 80, 80), _box(120, 120, 180, 180)]

@@ -127,6 +127,11 @@ function renderGroupState() {
   }
 }
 
+// The object list is rendered anew on every change: mark the group's rows again each time.
+new MutationObserver(() => {
+  if (state.group.size) renderGroupState();
+}).observe(document.getElementById("annotation-list"), { childList: true });
+
 /** Shift+click: the label under the pointer joins (or leaves) the group; the edited label joins too. */
 function toggleInGroup(uuid) {
   const editing = editor.editingKey;
