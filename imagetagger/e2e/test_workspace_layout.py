@@ -147,7 +147,11 @@ def test_object_panel_is_on_the_first_screen_and_groups_labels_by_type(page, liv
     expect(row(page, person).locator(".object-score")).to_have_text("score +1")
     expect(row(page, car).locator(".object-score")).to_have_text("score 0")
     assert row(page, car).evaluate("el => getComputedStyle(el).borderLeftColor") == "rgb(230, 25, 75)"
-    # A click on a row selects the label for editing.
+    # Enter on a focused row (or a click) selects the label for editing.
+    row(page, machine).focus()
+    expect(page.locator("body")).to_have_attribute("data-hover", str(machine.uuid))  # focus highlights it
+    page.keyboard.press("Enter")
+    expect(page.locator("#edit-banner")).to_contain_text(f"#{machine.pk}")
     row(page, person).click()
     expect(page.locator("#edit-banner")).to_contain_text(f"#{person.pk}")
     expect(page.locator("#annotation-list .list-group-item.active")).to_have_attribute("data-id", str(person.pk))

@@ -14,7 +14,7 @@ import { colorOf, entries, renderLegendState, swatch } from "./legend.js";
 import { renderTags } from "./tags.js";
 import { canDelete, canEdit, canvas, currentType, describeVector, editor, isInteractive, isVisible, showMessage, state, typeById } from "./page.js";
 import { onTypeChanged, renderEditState } from "./typepicker.js";
-import { markDirty, scheduleDraw, screenPoint } from "./canvasview.js";
+import { markDirty, scheduleDraw, screenPoint, shapesForDraw } from "./canvasview.js";
 
 const $ = window.jQuery;
 
@@ -68,6 +68,8 @@ function row(record, type) {
     "data-uuid": record.uuid,
     "data-id": record.id ?? "",
     "data-type-id": record.typeId,
+    tabindex: "0", // Enter or Space chooses it, like a click; focus highlights it like the mouse
+    "aria-label": `${type ? type.name : "inactive type"} ${record.id ? `#${record.id}` : "(unsent)"}: ${describeVector(record.vector)}`,
   }).css("--row-color", colorOf(record.typeId));
   const $line = $("<div>", { class: "object-line" }).append(
     swatch(colorOf(record.typeId)),
@@ -152,6 +154,7 @@ function mark(set, uuid, on) {
     set.delete(uuid);
   }
   markDirty();
+  shapesForDraw(); // the editor's hit list at once, not at the next frame
   renderAnnotationList();
 }
 
@@ -166,6 +169,7 @@ export function setTypeHidden(typeId, hidden) {
     state.hiddenTypes.delete(typeId);
   }
   markDirty();
+  shapesForDraw();
   renderAnnotationList();
   renderLegendState();
 }
@@ -216,10 +220,16 @@ function setHover(uuid) {
   scheduleDraw();
 }
 
-$list.on("mouseenter", ".list-group-item", function onRowEnter() {
+$list.on("mouseenter focusin", ".list-group-item", function onRowEnter() {
   setHover(this.dataset.uuid);
 });
-$list.on("mouseleave", ".list-group-item", () => setHover(null));
+$list.on("mouseleave focusout", ".list-group-item", () => setHover(null));
+$list.on("keydown", ".list-group-item", function onRowKey(event) {
+  if (event.target !== this || (event.key !== "Enter" && event.key !== " ")) return;
+  event.preventDefault();
+  event.stopPropagation(); // not the page's Enter (proposal) or Space (pan)
+  $(this).trigger("click");
+});
 
 /** The interactive label under a point of the canvas (the smallest one), or null. */
 export function labelAt(screen) {
