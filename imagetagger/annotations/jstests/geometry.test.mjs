@@ -133,3 +133,32 @@ test("pickShape prefers the box lying inside another", () => {
   assert.equal(pickShape(shapes, view, P(50, 50), 2), 0);
   assert.equal(pickShape(shapes, view, P(150, 150), 2), -1);
 });
+
+test("pinchView zooms by the fingers' distance and keeps the image point under their midpoint", async () => {
+  const { pinchView, screenToImage } = await import("../static/annotations/js/geometry.js");
+  const view = { scale: 2, x: 10, y: 20 };
+  const start = [{ x: 100, y: 100 }, { x: 200, y: 100 }];
+  const midpoint = screenToImage(view, { x: 150, y: 100 });
+  // the fingers spread to twice the distance around the same midpoint: twice the scale, same point under it
+  const spread = pinchView(view, start, [{ x: 50, y: 100 }, { x: 250, y: 100 }]);
+  assert.equal(spread.scale, 4);
+  assert.deepEqual(screenToImage(spread, { x: 150, y: 100 }), midpoint);
+  // both fingers move by (30, -40) at the same distance: a pan only
+  const moved = pinchView(view, start, [{ x: 130, y: 60 }, { x: 230, y: 60 }]);
+  assert.equal(moved.scale, 2);
+  assert.deepEqual(screenToImage(moved, { x: 180, y: 60 }), midpoint);
+  // fingers on one spot (distance 0) never divide by zero
+  assert.equal(pinchView(view, [start[0], start[0]], start).scale, 2);
+});
+
+test("pinchView works on a rotated view", async () => {
+  const { pinchView, screenToImage } = await import("../static/annotations/js/geometry.js");
+  const view = { scale: 1, x: 300, y: 0, rotation: 90 };
+  const start = [{ x: 100, y: 100 }, { x: 100, y: 200 }];
+  const midpoint = screenToImage(view, { x: 100, y: 150 });
+  const after = pinchView(view, start, [{ x: 100, y: 50 }, { x: 100, y: 250 }]);
+  assert.equal(after.rotation, 90);
+  assert.equal(after.scale, 2);
+  const back = screenToImage(after, { x: 100, y: 150 });
+  assert.ok(Math.abs(back.x - midpoint.x) < 1e-9 && Math.abs(back.y - midpoint.y) < 1e-9);
+});

@@ -178,3 +178,37 @@ test("takeChange reports each finished gesture once, for undo", () => {
   assert.equal(editor.selection, null);
   assert.equal(editor.takeChange(), null, "restoring is not a new change");
 });
+
+test("a finger grabs vertices and handles from further away than the mouse", async () => {
+  const { TOUCH_VERTEX_RADIUS, VERTEX_RADIUS, grabRadius } = await import("../static/annotations/js/tools.js");
+  assert.equal(grabRadius({ touch: true }), TOUCH_VERTEX_RADIUS);
+  assert.equal(grabRadius({ touch: false }), VERTEX_RADIUS);
+  assert.equal(grabRadius(undefined), VERTEX_RADIUS);
+  assert.ok(TOUCH_VERTEX_RADIUS >= 3 * VERTEX_RADIUS);
+});
+
+test("a finger 20 screen px off a box corner still grabs its handle; the mouse does not", () => {
+  const touch = (x, y) => ({ ...ev(x, y), touch: true });
+  for (const [pointer, grabs] of [
+    [ev, false],
+    [touch, true],
+  ]) {
+    const editor = make(VECTOR_TYPE.BOX);
+    dragPath(editor, [10, 10], [40, 40]);
+    editor.pointerDown(pointer(47, 47)); // outside the box, ~20 screen px from its se corner
+    editor.pointerMove(pointer(60, 50));
+    editor.pointerUp(pointer(60, 50));
+    if (grabs) assert.deepEqual(editor.finishedPoints(), [P(10, 10), P(60, 50)], "resized by the handle");
+    else assert.deepEqual(editor.finishedPoints(), [P(47, 47), P(60, 50)], "a new box drawn instead");
+  }
+});
+
+test("cancelDrag drops a move in progress (a second finger turned it into a pinch)", () => {
+  const editor = make(VECTOR_TYPE.BOX);
+  dragPath(editor, [10, 10], [20, 20]);
+  editor.pointerDown(ev(15, 15));
+  editor.pointerMove(ev(25, 25));
+  assert.equal(editor.cancelDrag(), true);
+  assert.deepEqual(editor.finishedPoints(), [P(10, 10), P(20, 20)]);
+  assert.equal(editor.cancelDrag(), false, "nothing left to cancel");
+});

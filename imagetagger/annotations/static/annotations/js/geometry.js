@@ -18,6 +18,7 @@
 //   clampPoint(p, imageW, imageH)  roundPoint(p)
 //   zoomAt(view, factor, screenPoint, minScale?, maxScale?) -> view keeping screenPoint fixed
 //   panBy(view, dx, dy) -> view
+//   pinchView(startView, [a0, b0], [a1, b1]) -> view after a pinch/two-finger pan (screen points)
 //   vectorToPoints(vector) -> [{x, y}, …] | null         pointsToVector(points) -> {x1, y1, …}
 //   normalizeBox(points) -> [{x: min, y: min}, {x: max, y: max}]
 //   validateShape(vectorType, nodeCount, points, imageW, imageH) -> null | "reason" (as vectors.py)
@@ -112,6 +113,18 @@ export function zoomAt(view, factor, screenPoint, minScale = MIN_SCALE, maxScale
 
 export function panBy(view, dx, dy) {
   return { ...view, x: view.x + dx, y: view.y + dy };
+}
+
+/** The view after a two-finger gesture that began on ``startView`` with the fingers at screen points
+ * ``[a0, b0]`` and has them now at ``[a1, b1]``: zoomed by the change of their distance, and moved so
+ * that the image point first under their midpoint stays under it (pinch to zoom, two fingers to pan). */
+export function pinchView(startView, [a0, b0], [a1, b1], minScale = MIN_SCALE, maxScale = MAX_SCALE) {
+  const before = Math.hypot(b0.x - a0.x, b0.y - a0.y);
+  const after = Math.hypot(b1.x - a1.x, b1.y - a1.y);
+  const factor = before > 0 && after > 0 ? after / before : 1;
+  const m0 = { x: (a0.x + b0.x) / 2, y: (a0.y + b0.y) / 2 };
+  const m1 = { x: (a1.x + b1.x) / 2, y: (a1.y + b1.y) / 2 };
+  return panBy(zoomAt(startView, factor, m0, minScale, maxScale), m1.x - m0.x, m1.y - m0.y);
 }
 
 /** The view turned by ``degrees`` (a multiple of 90; positive = clockwise) about a fixed screen point. */

@@ -51,6 +51,13 @@ import { snapPoint } from "./snapping.js";
 
 export const CLICK_SLOP = 3;
 export const VERTEX_RADIUS = 7;
+// A fingertip covers far more than a mouse pointer: with touch, vertices and handles are grabbed from further.
+export const TOUCH_VERTEX_RADIUS = 22;
+
+/** The grab radius for ``event`` (``event.touch``: the pointer is a finger). */
+export function grabRadius(event) {
+  return event && event.touch ? TOUCH_VERTEX_RADIUS : VERTEX_RADIUS;
+}
 const SHAPE_TOLERANCE = 5;
 
 const copyPoints = (points) => points.map((p) => ({ x: p.x, y: p.y }));
@@ -185,13 +192,13 @@ export class ShapeEditor {
     }
     if (selection && selection.closed) {
       if (this.vectorType === VECTOR_TYPE.BOX) {
-        const handle = hitBoxHandle(selection.points, view, screen, VERTEX_RADIUS);
+        const handle = hitBoxHandle(selection.points, view, screen, grabRadius(event));
         if (handle) {
           this.drag = { kind: "handle", handle, start, from: copyPoints(selection.points) };
           return { redraw: true };
         }
       } else {
-        const vertex = hitVertex(selection.points, view, screen, VERTEX_RADIUS);
+        const vertex = hitVertex(selection.points, view, screen, grabRadius(event));
         if (vertex >= 0) {
           this.drag = { kind: "vertex", vertex, start, from: copyPoints(selection.points) };
           return { redraw: true };
@@ -250,7 +257,7 @@ export class ShapeEditor {
     this.drag = null;
     if (!drag) return { redraw: false };
     const moved = Math.hypot(screen.x - drag.start.screen.x, screen.y - drag.start.screen.y) > CLICK_SLOP;
-    if (drag.kind === "place") return this._addVertex(image, screen, view);
+    if (drag.kind === "place") return this._addVertex(image, screen, view, grabRadius(event));
     if (drag.kind === "new") {
       if (drag.started) {
         const points = this.selection.points;
@@ -290,11 +297,11 @@ export class ShapeEditor {
     return this._finish();
   }
 
-  _addVertex(image, screen, view) {
+  _addVertex(image, screen, view, radius = VERTEX_RADIUS) {
     const points = this.selection.points;
     const type = this.vectorType;
     if (type === VECTOR_TYPE.POLYGON && !this.nodeCount && points.length >= 3) {
-      if (hitVertex([points[0]], view, screen, VERTEX_RADIUS) === 0) return this._finish();
+      if (hitVertex([points[0]], view, screen, radius) === 0) return this._finish();
     }
     if (samePoint(points[points.length - 1], image)) return { redraw: false };
     points.push(image);
@@ -317,18 +324,24 @@ export class ShapeEditor {
     return { redraw: true, finished: true };
   }
 
+  /** Drop the drag in progress as if it had not begun (Esc, or a second finger that turns it into a
+   * pinch); false when there is none. A polygon or multi-line being drawn keeps its placed vertices. */
+  cancelDrag() {
+    const drag = this.drag;
+    if (!drag) return false;
+    this.drag = null;
+    this.snapTarget = null;
+    if (drag.from) this.selection.points = drag.from;
+    else if (drag.before !== undefined && drag.started) this.restore(drag.before);
+    return true;
+  }
+
   // --- keys ----------------------------------------------------------------------------------------
 
   /** ``key``: "Escape", "Enter", "Backspace", or "i"/"j"/"k"/"l" (lower case) with {shift}. */
   key(key, { shift = false } = {}) {
     if (key === "Escape") {
-      if (this.drag) {
-        const drag = this.drag;
-        this.drag = null;
-        if (drag.from) this.selection.points = drag.from;
-        else if (drag.before !== undefined && drag.started) this.restore(drag.before);
-        return { redraw: true, handled: true };
-      }
+      if (this.cancelDrag()) return { redraw: true, handled: true };
       if (this.drawing) {
         if (this.vectorType === VECTOR_TYPE.MULTI_LINE) {
           const result = this._finish();

@@ -2,7 +2,7 @@
 // pointer input that drives the shape editor (tools.js).
 
 import { ShapeLayer, drawScene, prepareCanvas } from "../draw.js";
-import { fitView, panBy, rotateView, toImagePixel, zoomAt } from "../geometry.js";
+import { fitView, panBy, pinchView, rotateView, toImagePixel, zoomAt } from "../geometry.js";
 import { afterEditorChange } from "./editing.js";
 import { colorOf } from "./legend.js";
 import { startEditing } from "./labellist.js";
@@ -182,7 +182,8 @@ export function screenPoint(event) {
 export function toolEvent(event) {
   const screen = screenPoint(event);
   const image = toImagePixel(state.view, screen, state.image.width, state.image.height);
-  return { screen, view: state.view, image, snap: state.snap && !event.altKey }; // Alt held: no snapping
+  // Alt held: no snapping. touch: a finger, grabbing vertices and handles from further away.
+  return { screen, view: state.view, image, snap: state.snap && !event.altKey, touch: event.pointerType === "touch" };
 }
 
 export function updateCursor(event) {
@@ -206,8 +207,42 @@ export function handleToolResult(result) {
   else scheduleDraw();
 }
 
+// Fingers on the canvas (pointerId → screen point). One finger draws and edits like the mouse; a second
+// one turns the gesture into a pinch (zoom about the fingers' midpoint) and two-finger pan, dropping
+// what the first finger had begun; the editor hears nothing more until every finger is lifted.
+const touches = new Map();
+let pinch = null; // {view, start: [a, b]} while two fingers are down
+
+function startPinch() {
+  editor.cancelDrag();
+  const [a, b] = [...touches.values()];
+  pinch = { view: state.view, start: [a, b] };
+  state.pinching = true;
+  scheduleDraw();
+}
+
+function endTouch(event) {
+  if (event.pointerType !== "touch") return false;
+  touches.delete(event.pointerId);
+  if (!pinch) return false;
+  if (touches.size === 0) {
+    pinch = null;
+    state.pinching = false;
+  }
+  return true; // the editor does not hear about fingers of a pinch
+}
+
 canvas.addEventListener("pointerdown", (event) => {
   canvas.focus({ preventScroll: true });
+  if (event.pointerType === "touch") {
+    touches.set(event.pointerId, screenPoint(event));
+    canvas.setPointerCapture(event.pointerId);
+    if (pinch) return;
+    if (touches.size === 2) {
+      startPinch();
+      return;
+    }
+  }
   if (event.button === 1 || (event.button === 0 && state.spaceDown)) {
     event.preventDefault();
     state.panning = { x: event.clientX, y: event.clientY };
@@ -223,6 +258,17 @@ canvas.addEventListener("pointerdown", (event) => {
 });
 
 canvas.addEventListener("pointermove", (event) => {
+  if (pinch) {
+    if (!touches.has(event.pointerId)) return;
+    touches.set(event.pointerId, screenPoint(event));
+    const [a, b] = [...touches.values()];
+    state.view = pinchView(pinch.view, pinch.start, [a, b]);
+    state.fitted = false;
+    interacting();
+    scheduleDraw();
+    return;
+  }
+  if (event.pointerType === "touch" && touches.has(event.pointerId)) touches.set(event.pointerId, screenPoint(event));
   if (state.panning) {
     state.view = panBy(state.view, event.clientX - state.panning.x, event.clientY - state.panning.y);
     state.panning = { x: event.clientX, y: event.clientY };
@@ -239,8 +285,14 @@ canvas.addEventListener("pointermove", (event) => {
   scheduleDraw();
 });
 
+canvas.addEventListener("pointercancel", (event) => {
+  if (endTouch(event)) return;
+  if (editor.cancelDrag()) afterEditorChange();
+});
+
 canvas.addEventListener("pointerup", (event) => {
   if (canvas.hasPointerCapture(event.pointerId)) canvas.releasePointerCapture(event.pointerId);
+  if (endTouch(event)) return;
   if (state.panning) {
     state.panning = null;
     canvas.classList.remove("panning");

@@ -38,6 +38,7 @@ export const state = {
   keep: null, // {typeId, points|null} carried to the next image
   navigation: 0,
   panning: null,
+  pinching: false, // two fingers zoom and pan the view (canvasview.js)
   spaceDown: false,
   shapesDirty: true,
   shapes: [],
