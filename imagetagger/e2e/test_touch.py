@@ -180,3 +180,30 @@ def test_a_second_finger_turns_a_drawing_drag_into_a_pinch(phone, live_server, w
     expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
     page.wait_for_timeout(500)
     assert not Annotation.objects.exists()
+
+
+def test_two_fingers_pinch_on_the_verification_page(phone, live_server, world):
+    from annotations import services
+
+    label, _ = services.create_annotation(
+        actor=world["other"],
+        image=world["images"][0],
+        annotation_type=world["box"],
+        vector={"x1": 40, "y1": 40, "x2": 160, "y2": 140},
+    )
+    page = phone
+    log_in(page, live_server, world["user"])
+    page.goto(f"/annotations/{label.pk}/verify/")
+    expect(page.locator("body")).to_have_attribute("data-verify-annotation", str(label.pk))
+    page.wait_for_function("() => window.verifyPage.view && window.verifyPage.view.scale > 0")
+    before = page.evaluate("() => ({...window.verifyPage.view})")
+    box = page.locator("#verify-canvas").bounding_box()
+    a = {"x": box["x"] + box["width"] / 2 - 40, "y": box["y"] + box["height"] / 2}
+    b = {"x": box["x"] + box["width"] / 2 + 40, "y": box["y"] + box["height"] / 2}
+    fingers = Fingers(page)
+    fingers.send("touchStart", [a, b])
+    fingers.send("touchMove", [{"x": a["x"] - 40, "y": a["y"]}, {"x": b["x"] + 40, "y": b["y"]}])
+    fingers.send("touchEnd", [])
+    after = page.evaluate("() => ({...window.verifyPage.view})")
+    assert after["scale"] == pytest.approx(before["scale"] * 2, rel=0.02)
+    assert not label.verifications.exists(), "a gesture casts no vote"

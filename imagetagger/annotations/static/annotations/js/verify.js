@@ -13,6 +13,7 @@ import { apiFetch, apiFetchAll, csrfToken, isTyping, showAlert } from "../../bas
 import { drawScene, isMachineLooking, prepareCanvas } from "./draw.js";
 import { fitView, panBy, vectorToPoints, zoomAt } from "./geometry.js";
 import { ImageCache } from "./imagecache.js";
+import { TwoFingers } from "./pinch.js";
 import { keepOutboxAlive, renderOutboxStatus } from "./keepalive.js";
 import { Outbox } from "./outbox.js";
 import { sendOp } from "./sendop.js";
@@ -416,17 +417,42 @@ canvas.addEventListener(
   },
   { passive: false },
 );
+// One finger (or the mouse) drags the image; two fingers pinch to zoom and pan.
+const fingers = new TwoFingers();
+
+function canvasPoint(event) {
+  const rect = canvas.getBoundingClientRect();
+  return { x: event.clientX - rect.left, y: event.clientY - rect.top };
+}
+
 canvas.addEventListener("pointerdown", (event) => {
-  state.dragging = { x: event.clientX, y: event.clientY };
   canvas.setPointerCapture(event.pointerId);
+  if (event.pointerType === "touch" && (fingers.down(event.pointerId, canvasPoint(event), state.view) || fingers.active)) {
+    state.dragging = null;
+    return;
+  }
+  state.dragging = { x: event.clientX, y: event.clientY };
 });
 canvas.addEventListener("pointermove", (event) => {
+  if (event.pointerType === "touch") {
+    const view = fingers.move(event.pointerId, canvasPoint(event));
+    if (view) {
+      state.view = view;
+      scheduleDraw();
+    }
+    if (fingers.active) return;
+  }
   if (!state.dragging) return;
   state.view = panBy(state.view, event.clientX - state.dragging.x, event.clientY - state.dragging.y);
   state.dragging = { x: event.clientX, y: event.clientY };
   scheduleDraw();
 });
-for (const type of ["pointerup", "pointercancel"]) canvas.addEventListener(type, () => (state.dragging = null));
+for (const type of ["pointerup", "pointercancel"]) {
+  canvas.addEventListener(type, (event) => {
+    if (event.pointerType === "touch") fingers.up(event.pointerId);
+    state.dragging = null;
+  });
+}
 
 // --- actions --------------------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 // pointer input that drives the shape editor (tools.js).
 
 import { ShapeLayer, drawScene, prepareCanvas } from "../draw.js";
-import { fitView, panBy, pinchView, rotateView, toImagePixel, zoomAt } from "../geometry.js";
+import { fitView, panBy, rotateView, toImagePixel, zoomAt } from "../geometry.js";
+import { TwoFingers } from "../pinch.js";
 import { afterEditorChange } from "./editing.js";
 import { colorOf } from "./legend.js";
 import { startEditing } from "./labellist.js";
@@ -207,41 +208,29 @@ export function handleToolResult(result) {
   else scheduleDraw();
 }
 
-// Fingers on the canvas (pointerId → screen point). One finger draws and edits like the mouse; a second
-// one turns the gesture into a pinch (zoom about the fingers' midpoint) and two-finger pan, dropping
-// what the first finger had begun; the editor hears nothing more until every finger is lifted.
-const touches = new Map();
-let pinch = null; // {view, start: [a, b]} while two fingers are down
-
-function startPinch() {
-  editor.cancelDrag();
-  const [a, b] = [...touches.values()];
-  pinch = { view: state.view, start: [a, b] };
-  state.pinching = true;
-  scheduleDraw();
-}
+// Fingers on the canvas: one draws and edits like the mouse; a second one turns the gesture into a pinch
+// (zoom about the fingers' midpoint) and two-finger pan, dropping what the first finger had begun; the
+// editor hears nothing more until every finger is lifted.
+const fingers = new TwoFingers();
 
 function endTouch(event) {
   if (event.pointerType !== "touch") return false;
-  touches.delete(event.pointerId);
-  if (!pinch) return false;
-  if (touches.size === 0) {
-    pinch = null;
-    state.pinching = false;
-  }
-  return true; // the editor does not hear about fingers of a pinch
+  const pinched = fingers.up(event.pointerId);
+  state.pinching = fingers.active;
+  return pinched; // the editor does not hear about fingers of a pinch
 }
 
 canvas.addEventListener("pointerdown", (event) => {
   canvas.focus({ preventScroll: true });
   if (event.pointerType === "touch") {
-    touches.set(event.pointerId, screenPoint(event));
     canvas.setPointerCapture(event.pointerId);
-    if (pinch) return;
-    if (touches.size === 2) {
-      startPinch();
-      return;
+    const wasActive = fingers.active;
+    if (fingers.down(event.pointerId, screenPoint(event), state.view)) {
+      editor.cancelDrag();
+      state.pinching = true;
+      scheduleDraw();
     }
+    if (wasActive || fingers.active) return;
   }
   if (event.button === 1 || (event.button === 0 && state.spaceDown)) {
     event.preventDefault();
@@ -258,17 +247,16 @@ canvas.addEventListener("pointerdown", (event) => {
 });
 
 canvas.addEventListener("pointermove", (event) => {
-  if (pinch) {
-    if (!touches.has(event.pointerId)) return;
-    touches.set(event.pointerId, screenPoint(event));
-    const [a, b] = [...touches.values()];
-    state.view = pinchView(pinch.view, pinch.start, [a, b]);
-    state.fitted = false;
-    interacting();
-    scheduleDraw();
-    return;
+  if (event.pointerType === "touch") {
+    const view = fingers.move(event.pointerId, screenPoint(event));
+    if (view) {
+      state.view = view;
+      state.fitted = false;
+      interacting();
+      scheduleDraw();
+    }
+    if (fingers.active) return;
   }
-  if (event.pointerType === "touch" && touches.has(event.pointerId)) touches.set(event.pointerId, screenPoint(event));
   if (state.panning) {
     state.view = panBy(state.view, event.clientX - state.panning.x, event.clientY - state.panning.y);
     state.panning = { x: event.clientX, y: event.clientY };
