@@ -44,7 +44,7 @@ export const outbox = new Outbox({
         Object.assign(record, fresh);
       }
       markDirty();
-      renderAnnotationList();
+      renderAnnotationListSoon(); // after the save state: the answer is shown "saved" at once
     }
   },
   onRejected(op, status, data, dropped) {
