@@ -170,7 +170,7 @@ SWITCH = """async ({cold, ms}) => {
       if (document.body.dataset.annotateImage !== before) { observer.disconnect(); resolve(); }
     });
     observer.observe(document.body, {attributes: true, attributeFilter: ["data-annotate-image"]});
-  }), ms, "next image after the key d").finally(() => observer.disconnect());
+  }), ms, `next image after the key d (${cold ? "cold" : "preloaded"}, from image ${before})`).finally(() => observer.disconnect());
   const started = performance.now();
   document.dispatchEvent(new KeyboardEvent("keydown", {key: "d", bubbles: true}));
   await drawn;
@@ -323,9 +323,10 @@ def main():
     _setup.setup_django()
     user, images, big, empty, box, polygon = make_world(args.polygons)
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
-    servers, results = {}, {repo: {} for repo in repos}
+    servers, results, failures = {}, {repo: {} for repo in repos}, []
     saved_so_far = itertools.count()
     try:
         for repo in repos:
@@ -345,7 +346,13 @@ def main():
                     page = context.new_page()
                     page.on("pageerror", lambda error: print(f"  page error: {error}"))
                     page.on("console", lambda message: message.type == "error" and print(f"  console: {message.text}"))
-                    found = measure(page, args, images, big, empty, box, polygon, saved_so_far)
+                    try:
+                        found = measure(page, args, images, big, empty, box, polygon, saved_so_far)
+                    except PlaywrightError as error:  # a wait that timed out: said, and the round left out
+                        failures.append(f"round {round_number + 1} of {repo}: {str(error).splitlines()[0]}")
+                        progress(f"  failed: {failures[-1]}")
+                        context.close()
+                        continue
                     for key, values in found.items():
                         if isinstance(values, list):
                             results[repo].setdefault(key, []).extend(values)
@@ -359,8 +366,15 @@ def main():
             server.wait(timeout=30)
 
     print(f"annotate page in headless Chromium ({CHROMIUM}), runserver + SQLite, on {_setup.machine()}")
+    if failures:
+        print(f"  {len(failures)} round(s) failed and are left out:")
     print(f"  {args.rounds} round(s) per checkout, alternating; medians and p95 over all rounds")
+    for failure in failures:
+        print(f"  FAILED (left out): {failure}")
     for repo, found in results.items():
+        if not found:
+            print(f"- {repo}: no round completed")
+            continue
         commit = subprocess.run(
             ["git", "-C", str(repo), "log", "-1", "--format=%h %s"], capture_output=True, text=True, timeout=30
         ).stdout.strip()[:70]
