@@ -79,8 +79,9 @@ def add_image_rows(image_set, count, name_of, batch=10_000):
     return list(Image.objects.filter(image_set=image_set).order_by("id").values_list("id", flat=True))
 
 
-def wait_until_healthy(process, port, what="the server", seconds=30):
-    """Wait until ``/healthz`` on ``port`` answers 200; else stop ``process`` and exit with its error output."""
+def wait_until_healthy(process, port, what="the server", seconds=30, log=None):
+    """Wait until ``/healthz`` on ``port`` answers 200; else stop ``process`` and exit with its error output
+    (its stderr pipe, or the file ``log`` it writes to)."""
     import time
     import urllib.request
 
@@ -93,4 +94,5 @@ def wait_until_healthy(process, port, what="the server", seconds=30):
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit(f"{what} did not start: {process.stderr.read().decode()[-2000:]}")
+    output = Path(log).read_text(errors="replace") if log else process.stderr.read().decode()
+    raise SystemExit(f"{what} did not start: {output[-2000:]}")
