@@ -176,7 +176,8 @@ SWITCH = """async ({cold, ms}) => {
       if (document.body.dataset.annotateImage !== before) { observer.disconnect(); resolve(); }
     });
     observer.observe(document.body, {attributes: true, attributeFilter: ["data-annotate-image"]});
-  }), ms, `next image after the key d (${cold ? "cold" : "preloaded"}, from image ${before})`).finally(() => observer.disconnect());
+  }), ms, `next image after the key d (${cold ? "cold" : "preloaded"}, from image ${before})`)
+    .finally(() => observer.disconnect());
   const started = performance.now();
   document.dispatchEvent(new KeyboardEvent("keydown", {key: "d", bubbles: true}));
   await drawn;
