@@ -240,11 +240,12 @@ SAVE = """async ({ms}) => {
 
 BARE_SAVE = """async ({image, type, n, ms}) => {
   const token = document.cookie.match(/csrftoken=([^;]+)/)[1];
+  const x = 10 + (n % 90) * 20, y = 900 + Math.floor(n / 90) * 60;
   const started = performance.now();
   const response = await fetch("/api/v1/annotations/", {
     method: "POST", credentials: "same-origin", signal: AbortSignal.timeout(ms),
     headers: {"Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token},
-    body: JSON.stringify({image, annotation_type: type, vector: {x1: 10 + n * 20, y1: 900, x2: 25 + n * 20, y2: 950},
+    body: JSON.stringify({image, annotation_type: type, vector: {x1: x, y1: y, x2: x + 15, y2: y + 50},
                           uuid: crypto.randomUUID()}),
   });
   await response.json();
