@@ -243,6 +243,9 @@ canvas.addEventListener("pointerdown", (event) => {
   if ($("#not-in-image").prop("checked")) setNotInImage(false);
   canvas.setPointerCapture(event.pointerId);
   updateCursor(event);
+  // The editor hit-tests its shapes, which are refreshed when a frame is drawn: a press that comes
+  // before the next frame (a z-order change, a hidden label) must not see the previous ones.
+  shapesForDraw();
   handleToolResult(editor.pointerDown(toolEvent(event)));
 });
 
