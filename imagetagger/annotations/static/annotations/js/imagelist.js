@@ -4,9 +4,9 @@
 // Exports:
 //   ImageList     new ImageList({fetchJson, imagesUrl, positionUrl, pageSize})
 //                 setFilter(typeId|null); locate(imageId) -> {index, count, present};
-//                 ensure(index) -> image|null (loads its page); get(index) -> image|undefined;
-//                 neighbours(index, present, before, after) -> indexes to preload, nearest first
-//   preloadWindow(index, present, count, before = 2, after = 5) -> [index, …]
+//                 ensure(index) -> image|null (loads its page); get(index) -> image|undefined
+//   preloadWindow(index, present, count, before = 2, after = 5) -> [index, …] to preload, nearest
+//                 first: the next ``after`` then the previous ``before``, round the ends of the list
 //
 // An image is {id, name, width, height, url} as /api/v1/imagesets/<id>/images/ lists it.
 
@@ -14,10 +14,16 @@ export const PAGE_SIZE = 100;
 
 /** List positions to preload around the current one: the next ``after``, then the previous ``before``. */
 export function preloadWindow(index, present, count, before = 2, after = 5) {
+  // Next and previous go round the list (after the last image comes the first), and so does this.
   const result = [];
+  const add = (i) => {
+    const wrapped = ((i % count) + count) % count;
+    if (!(present && wrapped === index) && !result.includes(wrapped)) result.push(wrapped);
+  };
+  if (count <= 0) return result;
   const nextStart = present ? index + 1 : index;
-  for (let i = nextStart; i < Math.min(count, nextStart + after); i += 1) result.push(i);
-  for (let i = index - 1; i >= Math.max(0, index - before); i -= 1) result.push(i);
+  for (let i = nextStart; i < nextStart + Math.min(after, count); i += 1) add(i);
+  for (let i = index - 1; i >= index - Math.min(before, count); i -= 1) add(i);
   return result;
 }
 

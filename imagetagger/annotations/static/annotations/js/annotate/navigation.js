@@ -71,7 +71,9 @@ export async function openImage(meta, { index = null, present = true, mode = "pu
   $("#image-name").text(meta.name);
   $("#image-size").text(`${meta.width} × ${meta.height}`);
   document.title = `Annotate ${meta.name} · ${document.title.split(" · ").pop()}`;
-  renderImageList(true);
+  // The list is rendered in the next frame: rendering it now would force a layout of the whole page
+  // (it reads the list's size) before the image is drawn — most of a preloaded switch's time.
+  renderImageListSoon(true);
   const loading = setTimeout(() => $("#canvas-loading").prop("hidden", false), 150);
   let img;
   let annotations;
@@ -101,7 +103,7 @@ export async function openImage(meta, { index = null, present = true, mode = "pu
   renderAnnotationList();
   renderCoordinates();
   renderUndoButtons();
-  renderImageList(true);
+  renderImageListSoon(true);
   document.body.dataset.annotateImage = String(meta.id);
   preloadAround();
 }
@@ -217,15 +219,21 @@ export function renderImageList(scrollToCurrent = false) {
   }
 }
 
-export function renderImageListSoon() {
+let listScrollPending = false;
+
+/** Render the list in the next frame (once however often asked); ``scrollToCurrent`` as renderImageList. */
+export function renderImageListSoon(scrollToCurrent = false) {
+  listScrollPending = listScrollPending || scrollToCurrent;
   if (listFrame) return;
   listFrame = requestAnimationFrame(() => {
     listFrame = null;
-    renderImageList();
+    const scroll = listScrollPending;
+    listScrollPending = false;
+    renderImageList(scroll);
   });
 }
 
-listEl.addEventListener("scroll", renderImageListSoon, { passive: true });
+listEl.addEventListener("scroll", () => renderImageListSoon(), { passive: true });
 $(listEl).on("click", ".image-list-row[data-image-id]", function onRowClick() {
   const index = Number(this.dataset.index);
   const meta = imageList.get(index);
