@@ -1,19 +1,12 @@
 // Images fetched and decoded ahead of need, by id (the annotate and verification pages' preloading).
 //
 //   ImageCache   new ImageCache(createImage = () => new Image())
-//                load(id, url) -> Promise<decoded image> (once per id; a failure is forgotten): an
-//                ImageBitmap where the browser makes them, else the decoded <img>
+//                load(id, url) -> Promise<decoded image> (once per id; a failure is forgotten)
 //                keepOnly(ids) drops the others; clear(); decodedIds() -> [id, …] sorted
-//
-// Why bitmaps: the browser may drop the decoded pixels of an <img> from its cache whenever it likes, and
-// drawing such an image decodes it again on the spot; an ImageBitmap keeps its pixels while it is used.
-
-const defaultToBitmap = typeof createImageBitmap === "function" ? (img) => createImageBitmap(img) : null;
 
 export class ImageCache {
-  constructor(createImage = () => new Image(), toBitmap = defaultToBitmap) {
+  constructor(createImage = () => new Image()) {
     this.createImage = createImage;
-    this.toBitmap = toBitmap;
     this.images = new Map(); // id -> Promise<image>
     this.decoded = new Set();
   }
@@ -24,19 +17,16 @@ export class ImageCache {
       const img = this.createImage();
       img.decoding = "async";
       img.src = url;
-      promise = img
-        .decode()
-        .then(() => (this.toBitmap ? this.toBitmap(img).catch(() => img) : img))
-        .then(
-          (decoded) => {
-            if (this.images.get(id) === promise) this.decoded.add(id);
-            return decoded;
-          },
-          (error) => {
-            if (this.images.get(id) === promise) this.images.delete(id);
-            throw error;
-          },
-        );
+      promise = img.decode().then(
+        () => {
+          if (this.images.get(id) === promise) this.decoded.add(id);
+          return img;
+        },
+        (error) => {
+          if (this.images.get(id) === promise) this.images.delete(id);
+          throw error;
+        },
+      );
       this.images.set(id, promise);
     }
     return promise;
