@@ -78,9 +78,9 @@ export function renderEditState() {
   $("#edit-banner").prop("hidden", !record);
   $("#edit-banner-id").text(record ? (record.id ? `#${record.id}` : "(unsent)") : "");
   $("#delete-button").prop("disabled", !record);
-  $("#annotation-list .list-group-item").each(function markActive() {
-    $(this).toggleClass("active", this.dataset.uuid === uuid);
-  });
+  for (const item of document.querySelectorAll("#annotation-list .list-group-item")) {
+    item.classList.toggle("active", Boolean(uuid) && item.dataset.uuid === uuid);
+  }
   renderAttributes();
 }
 
