@@ -19,7 +19,10 @@ Prints, with the baseline measured in the same run:
   rasterizer). While a gesture lasts, frames copy the shapes rendered before (draw.ShapeLayer); the
   frame after it renders them anew, printed as well;
 - from pressing ``v`` to "All changes saved" on the page, against the bare API request (fetch) the
-  save makes.
+  save makes. The labels a round saved are deleted after it, so that every round and checkout saves
+  onto the same image with the same labels (they piled up before, and later rounds saved slower).
+- key to drawn means the canvas is drawn with the image and its labels; the image list beside it
+  follows in the next frame.
 
 Every wait has a timeout (``--timeout``, seconds): a wait that times out is reported with what it was
 waiting for and its round is left out, instead of the run hanging. (The earlier version hung for two
@@ -334,6 +337,8 @@ def main():
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
+    from annotations.models import Annotation
+
     servers, results, failures = {}, {repo: {} for repo in repos}, []
     saved_so_far = itertools.count()
     try:
@@ -354,6 +359,7 @@ def main():
                     page = context.new_page()
                     page.on("pageerror", lambda error: print(f"  page error: {error}"))
                     page.on("console", lambda message: message.type == "error" and print(f"  console: {message.text}"))
+                    last_before = Annotation.objects.order_by("-id").values_list("id", flat=True).first() or 0
                     try:
                         found = measure(page, args, images, big, empty, box, polygon, saved_so_far)
                     except PlaywrightError as error:  # a wait that timed out: said, and the round left out
@@ -361,6 +367,8 @@ def main():
                         progress(f"  failed: {failures[-1]}")
                         context.close()
                         continue
+                    finally:  # every round saves onto the same labels
+                        Annotation.objects.filter(id__gt=last_before).delete()
                     for key, values in found.items():
                         if isinstance(values, list):
                             results[repo].setdefault(key, []).extend(values)
