@@ -206,10 +206,12 @@ class _Importer:
         self.images = {}
         self.stems = defaultdict(list)
         self.by_name = defaultdict(list)
+        self.by_base = defaultdict(list)  # the last part of the name ("a/b/img.png" -> "img.png")
         for image in Image.objects.filter(image_set_id=label_import.image_set_id).only(
             "id", "name", "width", "height", "image_set_id"
         ):
             self.by_name[image.name].append(image)
+            self.by_base[image.name.rsplit("/", 1)[-1]].append(image)
             stem = image.name.rsplit(".", 1)[0] if "." in image.name.rsplit("/", 1)[-1] else image.name
             self.stems[stem].append(image)
             base = stem.rsplit("/", 1)[-1]
@@ -228,10 +230,31 @@ class _Importer:
             if not found:
                 found = self.stems.get(name.rsplit("/", 1)[-1])
         if not found:
+            found = self._by_path_end(record.image)
+        if not found:
             raise ValueError(f"The image “{record.image}” does not exist in this image set.")
         if len({image.pk for image in found}) > 1:
             raise ValueError(f"The name “{record.image}” fits {len(found)} images of this set; rename them first.")
         return found[0]
+
+    def _by_path_end(self, given):
+        """The images whose names end most like ``given``: tools name images by their base name
+        ("img.png" for "day1/img.png", as supervision writes COCO) or below a folder of their own
+        ("images/day1/img.png"). Several equally good ones are reported as ambiguous by the caller."""
+        parts = given.replace("\\", "/").strip("/").split("/")
+        candidates = self.by_base.get(parts[-1], [])
+        if len(candidates) <= 1:
+            return candidates
+
+        def common_end(image):
+            theirs = image.name.split("/")
+            count = 0
+            while count < min(len(parts), len(theirs)) and parts[-1 - count] == theirs[-1 - count]:
+                count += 1
+            return count
+
+        best = max(common_end(image) for image in candidates)
+        return [image for image in candidates if common_end(image) == best]
 
     def _type(self, record):
         annotation_type = self.types.get(record.type)

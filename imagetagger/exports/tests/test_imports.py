@@ -22,8 +22,8 @@ from images.tests.factories import add_image_rows, make_imageset
 pytestmark = [pytest.mark.django_db, pytest.mark.storages("filesystem", "s3")]
 
 
-def sized(image_set, names, width=1000, height=800):
-    images = add_image_rows(image_set, len(names))
+def sized(image_set, names, width=1000, height=800, start=0):
+    images = add_image_rows(image_set, len(names), start=start)
     for image, name in zip(images, names, strict=True):
         image.name, image.width, image.height = name, width, height
     Image.objects.bulk_update(images, ["name", "width", "height"])
@@ -173,6 +173,25 @@ def test_ambiguous_stem_and_names_with_folders(world):
     result = run(world, _voc("day2/c.png", [("ball", 1, 2, 30, 40)]), format="voc")
     assert result.created == 1
     assert Annotation.objects.get().image == world["images"]["day2/c.png"]
+
+
+def test_images_named_by_base_name_or_below_another_folder_are_found_when_only_one_fits(world):
+    sized(world["set"], ["night/e.png"], start=100)
+    files = {
+        "e.png": "night/e.png",  # a base name, as supervision writes COCO
+        "images/a.png": "a.png",  # below the reader's own folder
+        "export/day1/c.png": "day1/c.png",  # the longest common end decides between day1 and day2
+    }
+    annotations = [
+        {"id": number, "image_id": number, "category_id": 1, "bbox": [1, 2, 30, 40]}
+        for number in range(1, len(files) + 2)
+    ]
+    images = [{"id": number, "file_name": name} for number, name in enumerate([*files, "c.png"], start=1)]
+    text = json.dumps({"images": images, "categories": [{"id": 1, "name": "ball"}], "annotations": annotations})
+    result = run(world, text, format="coco")
+    assert statuses(result) == [(1, "created"), (2, "created"), (3, "created"), (4, "error")]
+    assert "fits 2 images" in messages(result)[4], "c.png is day1/c.png or day2/c.png: not guessed"
+    assert sorted(Annotation.objects.values_list("image__name", flat=True)) == sorted(files.values())
 
 
 def test_machine_made_marking_and_model_name(world):
