@@ -369,7 +369,8 @@ class PipeWriter(Writer):
 class CocoWriter(Writer):
     """COCO instances JSON: images, categories (the annotation types), annotations.
 
-    Boxes become ``bbox`` ``[x, y, w, h]``; polygons ``segmentation`` plus their bounding box; points,
+    Boxes become ``bbox`` ``[x, y, w, h]`` and their rectangle as ``segmentation``; polygons
+    ``segmentation`` plus their bounding box; points,
     lines and multi-lines ``keypoints`` (``[x, y, 2, …]``) with their bounding box, or are skipped with
     ``keypoints: false``. "Not in image" labels and image tags have no COCO equivalent and are skipped.
     The blurred and concealed flags and the label's attribute values go into each annotation's
@@ -440,7 +441,8 @@ class CocoWriter(Writer):
         }
         if vector_type == VectorType.BOUNDING_BOX:
             item["area"] = _num((x2 - x1) * (y2 - y1))
-            item["segmentation"] = []
+            # Its rectangle as a polygon: readers that make masks (pycocotools' annToMask) need one.
+            item["segmentation"] = [[_num(v) for v in (x1, y1, x2, y1, x2, y2, x1, y2)]]
         elif vector_type == VectorType.POLYGON:
             item["area"] = _num(polygon_area(points))
             item["segmentation"] = [[_num(v) for point in points for v in point]]

@@ -72,14 +72,20 @@ def test_coco_loads_with_pycocotools(setup, tmp_path):
     assert anns["ball"]["bbox"] == [10, 20, 100, 200]
     assert anns["ball"]["area"] == 20000
     assert anns["ball"]["attributes"] == {"blurred": True, "concealed": False}
+    assert anns["ball"]["segmentation"] == [[10, 20, 110, 20, 110, 220, 10, 220]]
     assert anns["field"]["segmentation"] == [[10, 10, 90, 10, 50, 80]]
     assert anns["field"]["bbox"] == [10, 10, 80, 70]
     assert anns["field"]["area"] == 2800
     assert anns["spot"]["keypoints"] == [5, 6, 2]
     assert anns["line"]["keypoints"] == [1, 2, 2, 30, 40, 2]
     assert coco.loadCats(types["line"].pk)[0]["keypoints"] == ["p1", "p2"]
-    # The polygon's mask comes out of pycocotools' own rasteriser.
+    # The masks come out of pycocotools' own rasteriser: the polygon's, and every box's rectangle.
     assert coco.annToMask(anns["field"]).sum() > 2000
+    boxes = coco.loadAnns(coco.getAnnIds(catIds=[types["ball"].pk]))
+    assert len(boxes) == 2
+    for box in boxes:
+        x, y, w, h = box["bbox"]
+        assert abs(int(coco.annToMask(box).sum()) - w * h) <= w + h + 1, box
     assert report["written"] == {"ball": 2, "field": 1, "line": 1, "spot": 1}
     assert report["converted"] == ["1 point written as keypoints", "1 line written as keypoints"]
     assert report["skipped"] == [
@@ -101,8 +107,9 @@ def test_coco_round_trip_of_boxes_and_polygons(setup):
     image_set, _types, _user = setup
     document = json.loads(export(StandardFormat.COCO, image_set)[0])
     back = {}
+    boxes = {category["id"] for category in document["categories"] if category["name"] == "ball"}
     for item in document["annotations"]:
-        if item["segmentation"]:
+        if item["segmentation"] and item["category_id"] not in boxes:
             flat = item["segmentation"][0]
             back[item["id"]] = {f"{axis}{i // 2 + 1}": v for i, v in enumerate(flat) for axis in ["xy"[i % 2]]}
         elif "keypoints" not in item:
