@@ -264,6 +264,16 @@ _TRANSPOSE = {
 }
 
 
+def oriented_size(image):
+    """(width, height) of ``image`` as viewers show it: EXIF orientations 5-8 turn it by 90°.
+
+    The stored bytes stay as uploaded (browsers, OpenCV and Ultralytics apply the orientation when
+    they read them), so every coordinate of a label refers to the turned picture.
+    """
+    orientation = image.getexif().get(0x0112, 1)
+    return (image.height, image.width) if orientation in (5, 6, 7, 8) else (image.width, image.height)
+
+
 def thumbnail_bytes(image):
     """A JPEG of at most 256 px on the long side, turned as the EXIF orientation says.
 
@@ -297,8 +307,8 @@ def _decode(fileobj, formats):
         decoded = _Decoded(
             format=PIL_FORMATS[image.format],
             extension=EXTENSIONS[PIL_FORMATS[image.format]],
-            width=image.width,
-            height=image.height,
+            width=oriented_size(image)[0],
+            height=oriented_size(image)[1],
             thumbnail=None,
         )
         try:

@@ -318,9 +318,21 @@ def test_thumbnails_follow_the_exif_orientation(robots):
 
     image = Image.objects.get(pk=only(upload(robots, "turned.jpg", data)).image_id)
 
-    assert (image.width, image.height) == (400, 200)  # the stored pixels are untouched
+    # The size as viewers show it; the bytes stay as uploaded (viewers and tools turn them).
+    assert (image.width, image.height) == (200, 400)
+    with default_storage.open(image.relative_path, "rb") as stored:
+        assert stored.read() == data
     with default_storage.open(image.thumbnail_path, "rb") as stored:
         assert PILImage.open(io.BytesIO(stored.read())).size == (128, 256)
+
+
+@pytest.mark.parametrize(("orientation", "size"), [(1, (400, 200)), (3, (400, 200)), (5, (200, 400)), (8, (200, 400))])
+def test_the_stored_size_is_the_size_viewers_show(robots, orientation, size):
+    exif = PILImage.Exif()
+    exif[0x0112] = orientation
+    data = make_image_bytes("jpeg", 400, 200, (10, 10, 200), exif=exif.tobytes())
+    image = Image.objects.get(pk=only(upload(robots, f"o{orientation}.jpg", data)).image_id)
+    assert (image.width, image.height) == size
 
 
 def test_a_missing_thumbnail_is_made_when_asked_for(robots):
