@@ -19,8 +19,10 @@ Formats (``FORMATS``):
 - ``voc``: one Pascal VOC XML, or a zip of them; ``object/bndbox`` gives a box, ``occluded`` (or
   ``truncated``) the concealed flag, ``<attributes><attribute><name>…</name><value>…</value>``
   the attribute values (text, read by the kind the type defines: true/false, numbers).
-- ``yolo``: a zip with ``classes.txt`` (one type name per line) and a txt file per image whose rows are
-  ``class cx cy w h`` (normalised, a box) or ``class x1 y1 x2 y2 …`` (normalised, a polygon).
+- ``yolo``: a zip with the class names (Ultralytics' ``data.yaml`` ``names``, Darknet's ``obj.names`` or
+  ``classes.txt``, one per line) and a txt file per image whose rows are ``class cx cy w h``
+  (normalised, a box) or ``class x1 y1 x2 y2 …`` (normalised, a polygon; a box type takes a 4-point
+  polygon along the axes as its box). Darknet's image lists (``train.txt`` …) are skipped.
 
 A record's ``number`` is its line (pipe, YOLO) or its position (COCO annotation, VOC object); ``source``
 says where it came from for the report. A record with ``error`` set could not be read; the importer
@@ -34,6 +36,8 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
+
+import yaml
 
 FORMATS = {
     "pipe": "ImageTagger label lines (image|type|vector|flags[|attributes JSON])",
@@ -347,23 +351,28 @@ _VOC_KEYS = ("xmin", "ymin", "xmax", "ymax")
 # --- YOLO -----------------------------------------------------------------------------------------
 
 
+CLASS_FILES = ("data.yaml", "data.yml", "obj.names", "classes.txt")  # Ultralytics, Darknet, plain
+LIST_FILES = ("train.txt", "val.txt", "valid.txt", "test.txt")  # Darknet's lists of image paths
+
+
 def parse_yolo(fileobj):
-    archive, members = _zip_members(fileobj, (".txt", ".names"))
-    classes_file = next(
-        (m for m in members if posixpath.basename(m.filename) in ("classes.txt", "obj.names")),
-        None,
-    )
+    archive, members = _zip_members(fileobj, (".txt", ".names", ".yaml", ".yml"))
+    by_kind = {}
+    for member in members:
+        base = posixpath.basename(member.filename).lower()
+        if base in CLASS_FILES:
+            by_kind.setdefault(base, member)
+    classes_file = next((by_kind[name] for name in CLASS_FILES if name in by_kind), None)
     if classes_file is None:
-        raise ImportFileError("A YOLO zip needs a classes.txt file with one type name per line.")
-    try:
-        classes = [line.strip() for line in archive.read(classes_file).decode("utf-8-sig").splitlines()]
-    except UnicodeDecodeError:
-        raise ImportFileError("classes.txt is not UTF-8 text.") from None
-    while classes and not classes[-1]:
-        classes.pop()
+        raise ImportFileError(
+            "A YOLO zip needs its class names: data.yaml (names), obj.names or classes.txt (one per line)."
+        )
+    classes = _yolo_classes(archive, classes_file)
     counter = 0
     for info in members:
         if info is classes_file or not info.filename.lower().endswith(".txt"):
+            continue
+        if posixpath.basename(info.filename).lower() == "classes.txt":
             continue
         image = _yolo_image_name(info.filename)
         try:
@@ -372,6 +381,8 @@ def parse_yolo(fileobj):
             counter += 1
             yield Record(counter, info.filename, error="The file is not UTF-8 text.")
             continue
+        if posixpath.basename(info.filename).lower() in LIST_FILES and _lists_paths(lines):
+            continue  # train.txt names images, it holds no labels
         for line_number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
@@ -381,6 +392,36 @@ def parse_yolo(fileobj):
             )
             _yolo_row(record, line.split(), classes)
             yield record
+
+
+def _lists_paths(lines):
+    first = next((line.split() for line in lines if line.strip()), None)
+    return first is not None and as_number(first[0]) is None
+
+
+def _yolo_classes(archive, member):
+    """The class names of data.yaml (``names`` as a list or an index → name mapping) or of a file with
+    one name per line (obj.names, classes.txt)."""
+    name = posixpath.basename(member.filename)
+    try:
+        text = archive.read(member).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError(f"{name} is not UTF-8 text.") from None
+    if name.lower().endswith((".yaml", ".yml")):
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise ImportFileError(f"{name} is not valid YAML: {str(error).splitlines()[0]}") from None
+        names = data.get("names") if isinstance(data, dict) else None
+        if isinstance(names, dict) and all(isinstance(key, int) for key in names):
+            names = [str(names.get(index, "")) for index in range(max(names) + 1)] if names else []
+        if not isinstance(names, list) or not names:
+            raise ImportFileError(f"{name} has no “names” (a list of class names, or index: name).")
+        return [str(value).strip() for value in names]
+    classes = [line.strip() for line in text.splitlines()]
+    while classes and not classes[-1]:
+        classes.pop()
+    return classes
 
 
 def _yolo_image_name(filename):
@@ -401,7 +442,7 @@ def _yolo_row(record, fields, classes):
         return
     cls, values = numbers[0], numbers[1:]
     if not isinstance(cls, int) or not 0 <= cls < len(classes):
-        record.error = f"Class {fields[0]} is not in classes.txt (which has {len(classes)} classes)."
+        record.error = f"Class {fields[0]} is not among the class names (there are {len(classes)})."
         return
     record.type = classes[cls]
     if len(values) == 4:

@@ -224,9 +224,10 @@ class _Importer:
         found = self.by_name.get(record.image)
         if not found and record.match_stem:
             name = record.image
-            if "." in name.rsplit("/", 1)[-1]:
+            found = self.stems.get(name)  # YOLO names the image by its stem already ("img.with.dots")
+            if not found and "." in name.rsplit("/", 1)[-1]:
                 name = name.rsplit(".", 1)[0]
-            found = self.stems.get(name)
+                found = self.stems.get(name)
             if not found:
                 found = self.stems.get(name.rsplit("/", 1)[-1])
         if not found:
@@ -302,6 +303,9 @@ class _Importer:
         if record.given:
             return record.vector
         if kind == VectorType.BOUNDING_BOX:
+            rectangle = _rectangle(record.shapes.get("polygon"))
+            if "box" not in record.shapes and rectangle is not None:
+                return rectangle  # a box written as its 4 corners (YOLO segmentation, COCO polygons)
             wanted = ("box",)
         elif kind == VectorType.POLYGON:
             wanted = ("polygon",)
@@ -461,6 +465,19 @@ class _Importer:
             self.first_entries.append(
                 {"line": record.number, "source": record.source, "status": status, "message": message}
             )
+
+
+def _rectangle(polygon):
+    """The box of a 4-point polygon whose sides follow the axes, else None."""
+    if not polygon or len(polygon) != 8:
+        return None
+    xs = [polygon[f"x{i}"] for i in range(1, 5)]
+    ys = [polygon[f"y{i}"] for i in range(1, 5)]
+    corners = {(x, y) for x, y in zip(xs, ys, strict=True)}
+    x1, x2, y1, y2 = min(xs), max(xs), min(ys), max(ys)
+    if x1 == x2 or y1 == y2 or corners != {(x1, y1), (x2, y1), (x2, y2), (x1, y2)}:
+        return None
+    return {"x1": x1, "y1": y1, "x2": x2, "y2": y2}
 
 
 def _place_problem(vector, others, annotation_type):

@@ -369,7 +369,62 @@ def test_yolo_boxes_and_polygons_in_pixels(world):
     with zipfile.ZipFile(empty, "w") as out:
         out.writestr("a.txt", "0 0.5 0.5 0.1 0.1")
     with pytest.raises(ValidationError, match="classes.txt"):
-        run(world, empty.getvalue(), format="yolo")
+        run(world, empty.getvalue(), format="yolo")  # the message names every kind of class file
+
+
+def _zip(files):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as out:
+        for name, text in files.items():
+            out.writestr(name, text)
+    return archive.getvalue()
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        {"data.yaml": "path: .\ntrain: images/train\nnames:\n  0: ball\n  1: goal\n"},
+        {"data.yaml": "names: [ball, goal]\nnc: 2\n"},
+        {"obj.names": "ball\ngoal\n", "obj.data": "classes = 2\nnames = obj.names\n"},
+        {"classes.txt": "ball\ngoal\n"},
+    ],
+    ids=["ultralytics-mapping", "ultralytics-list", "darknet", "plain"],
+)
+def test_yolo_class_names_from_data_yaml_obj_names_or_classes_txt(world, names):
+    files = {
+        **names,
+        "train.txt": "images/train/a.png\nimages/train/c.png\n",  # a list of images: no labels in it
+        "labels/train/a.txt": "1 0.1 0.1 0.5 0.1 0.3 0.5\n",
+    }
+    result = run(world, _zip(files), format="yolo")
+    assert statuses(result) == [(1, "created")], result.report
+    assert Annotation.objects.get().annotation_type.name == "goal"
+
+
+def test_yolo_bad_class_files_are_refused_whole(world):
+    with pytest.raises(ValidationError, match="needs its class names"):
+        run(world, _zip({"a.txt": "0 0.5 0.5 0.1 0.1"}), format="yolo")
+    with pytest.raises(ValidationError, match="not valid YAML"):
+        run(world, _zip({"data.yaml": "names: [ball", "a.txt": "0 0.5 0.5 0.1 0.1"}), format="yolo")
+    with pytest.raises(ValidationError, match="has no “names”"):
+        run(world, _zip({"data.yaml": "nc: 2\n", "a.txt": "0 0.5 0.5 0.1 0.1"}), format="yolo")
+
+
+def test_yolo_names_with_dots_and_boxes_written_as_four_corners(world):
+    sized(world["set"], ["img.with.dots.png"], start=200)
+    files = {
+        "classes.txt": "ball\n",
+        "labels/img.with.dots.txt": "0 0.5 0.5 0.1 0.2\n",
+        # YOLO segmentation writes a box as its 4 corners; a box type takes them back as a box.
+        "labels/a.txt": "0 0.1 0.2 0.3 0.2 0.3 0.4 0.1 0.4\n0 0.1 0.2 0.3 0.25 0.3 0.4 0.1 0.4\n",
+    }
+    result = run(world, _zip(files), format="yolo")
+    # labels/a.txt comes first (members are read in name order)
+    assert statuses(result) == [(1, "created"), (2, "error"), (3, "created")], result.report
+    assert "is a bounding box, but this record has polygon" in messages(result)[2], "not a rectangle: not guessed"
+    labels = {a.image.name: a.vector for a in Annotation.objects.select_related("image")}
+    assert labels["img.with.dots.png"] == {"x1": 450, "y1": 320, "x2": 550, "y2": 480}
+    assert labels["a.png"] == {"x1": 100, "y1": 160, "x2": 300, "y2": 320}
 
 
 def test_parsers_number_records_by_line():
