@@ -54,7 +54,7 @@ OVERFLOW = """() => {
   return {overflow: document.documentElement.scrollWidth - width, wide};
 }"""
 
-LONG_TEAM = "Autonomous-Driving-Perception-Night-Shift-Annotation-Crew"
+LONG_TEAM = "Night-Shift-Perception-Crew-07"  # the longest a team name may be (30)
 LONG_USER = "annotator.maximilian.wolfeschlegelsteinhausenbergerdorff"
 LONG_SET = "Survey-2026-11-30-Highway-A7-Northbound-Camera-07-Left-Rectified"
 LONG_TYPE = "pedestrian_strollers"  # the longest a type name may be (20)
@@ -159,6 +159,7 @@ def wide_world(storage_dir):
     admin = User.objects.get(username="demo-admin")
     team = Team.objects.get(name="Demo")
     team.name = LONG_TEAM
+    team.full_clean()  # within every field's limit, as PostgreSQL insists
     team.save(update_fields=["name"])
     colleague = User.objects.create_user(LONG_USER, f"{LONG_USER}@example.com", "pw-long-user-1")
     user_services.add_member(actor=admin, team=team, username=colleague.username)
