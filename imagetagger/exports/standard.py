@@ -29,6 +29,7 @@ import zipfile
 from collections import Counter
 from xml.sax.saxutils import escape
 
+import yaml
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Q
 
@@ -602,7 +603,20 @@ class YoloWriter(_ZipWriter):
 
     def extra_entries(self, archive):
         names = [self.types[type_id].name for type_id in self.classes]
-        _add(archive, "classes.txt", "".join(f"{name}\n" for name in names))
+        lines = "".join(f"{name}\n" for name in names)
+        _add(archive, "classes.txt", lines)
+        _add(archive, "obj.names", lines)  # Darknet's name for the same list
+        # Ultralytics' dataset file: images/<name> beside labels/<name stem>.txt (put the images there).
+        header = (
+            f"# {self.report.format_label} labels exported by ImageTagger.\n"
+            "# Put the images into images/ (same names and folders as in labels/).\n"
+        )
+        body = yaml.safe_dump(
+            {"path": ".", "train": "images", "val": "images", "names": dict(enumerate(names))},
+            allow_unicode=True,
+            sort_keys=False,
+        )
+        _add(archive, "data.yaml", header + body)
 
     def entry(self, image, annotations):
         _, name, width, height = image

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 
 import pytest
+import yaml
 from django.core.exceptions import ValidationError
 
 from annotations.models import Annotation, Verification
@@ -172,6 +173,11 @@ def test_voc_escapes_names_and_keeps_entries_unique(make_user, make_team):
 def _yolo(data):
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         classes = archive.read("classes.txt").decode().splitlines()
+        # The same names for Darknet (obj.names) and Ultralytics (data.yaml, index -> name).
+        assert archive.read("obj.names").decode().splitlines() == classes
+        dataset = yaml.safe_load(archive.read("data.yaml").decode())
+        assert dataset["names"] == dict(enumerate(classes))
+        assert (dataset["train"], dataset["val"]) == ("images", "images")
         labels = {
             name: archive.read(name).decode().splitlines() for name in archive.namelist() if name.startswith("labels/")
         }
