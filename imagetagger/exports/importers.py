@@ -16,8 +16,9 @@ Formats (``FORMATS``):
   An annotation's ``attributes`` object gives the flags (``blurred``, ``concealed``) and the attribute
   values (the other keys; CVAT's ``occluded`` and ``rotation`` are understood when the type has no
   attribute of that name).
-- ``voc``: one Pascal VOC XML, or a zip of them; ``object/bndbox`` gives a box, ``occluded`` (or
-  ``truncated``) the concealed flag, ``<attributes><attribute><name>…</name><value>…</value>``
+- ``voc``: one Pascal VOC XML, or a zip of them; ``object/bndbox`` gives a box (1-based pixel indices
+  as the devkit writes them, unless a box of the file starts at 0: see ``_voc_one_based``),
+  ``occluded`` the concealed flag, ``<attributes><attribute><name>…</name><value>…</value>``
   the attribute values (text, read by the kind the type defines: true/false, numbers).
 - ``yolo``: a zip with the class names (Ultralytics' ``data.yaml`` ``names``, Darknet's ``obj.names`` or
   ``classes.txt``, one per line) and a txt file per image whose rows are ``class cx cy w h``
@@ -312,19 +313,34 @@ def _voc_file(data, name, counter):
         counter[0] += 1
         yield Record(counter[0], name, error="It has no <filename>.")
         return
-    for index, obj in enumerate(root.iter("object"), start=1):
+    objects = list(root.iter("object"))
+    boxes = []
+    for obj in objects:
+        box = obj.find("bndbox")
+        boxes.append([as_number((box.findtext(key) or "").strip()) if box is not None else None for key in _VOC_KEYS])
+    one_based = _voc_one_based(boxes)
+    for index, (obj, values) in enumerate(zip(objects, boxes, strict=True), start=1):
         counter[0] += 1
         record = Record(counter[0], f"{name}, object {index}", image=image, match_stem=True)
         record.type = (obj.findtext("name") or "").strip()
-        box = obj.find("bndbox")
-        values = [as_number((box.findtext(key) or "").strip()) if box is not None else None for key in _VOC_KEYS]
         if None in values:
             record.error = "Its <bndbox> needs numeric xmin, ymin, xmax and ymax."
         else:
-            record.shapes["box"] = dict(zip(("x1", "y1", "x2", "y2"), values, strict=True))
-        record.concealed = any((obj.findtext(key) or "0").strip() == "1" for key in ("occluded", "truncated"))
+            xmin, ymin, xmax, ymax = values
+            if one_based:  # the devkit's first pixel is 1 and xmax its last pixel: the far edge already
+                xmin, ymin = xmin - 1, ymin - 1
+            record.shapes["box"] = {"x1": xmin, "y1": ymin, "x2": xmax, "y2": ymax}
+        # <occluded> is the concealed flag; <truncated> (cut by the image border) is something else.
+        record.concealed = (obj.findtext("occluded") or "0").strip() == "1"
         _voc_attributes(record, obj.find("attributes"))
         yield record
+
+
+def _voc_one_based(boxes):
+    """Whether a file's boxes follow the Pascal VOC devkit (1-based pixel indices: the convention of the
+    devkit, supervision, CVAT and ImageTagger's own export) or count from 0 (datumaro's default): a
+    file with an xmin or ymin below 1 counts from 0, any other is read as 1-based."""
+    return not any(values[0] < 1 or values[1] < 1 for values in boxes if None not in values)
 
 
 def _voc_attributes(record, element):

@@ -529,7 +529,9 @@ def _stem(name):
 class VocWriter(_ZipWriter):
     """Pascal VOC: ``Annotations/<image>.xml`` per image with ``object``/``bndbox``. Polygons are written
     as their bounding boxes; points, lines and multi-lines, "not in image" labels and image tags are
-    skipped. ``occluded`` holds the concealed flag; ``truncated`` and ``difficult`` are 0. Attribute
+    skipped. Boxes follow the devkit's 1-based pixel indices: ``xmin``/``ymin`` = x1 + 1, y1 + 1 (the
+    first pixel), ``xmax``/``ymax`` = x2, y2 (the last pixel, 1-based). ``occluded`` holds the concealed
+    flag; ``truncated`` and ``difficult`` are 0. Attribute
     values go into ``<attributes>`` (name/value pairs, the CVAT and Datumaro convention)."""
 
     standard = StandardFormat.VOC
@@ -558,7 +560,7 @@ class VocWriter(_ZipWriter):
                 f"    <occluded>{1 if concealed else 0}</occluded>\n"
                 "    <difficult>0</difficult>\n"
                 "    <bndbox>\n"
-                f"      <xmin>{_num(x1)}</xmin>\n      <ymin>{_num(y1)}</ymin>\n"
+                f"      <xmin>{_num(x1 + 1)}</xmin>\n      <ymin>{_num(y1 + 1)}</ymin>\n"
                 f"      <xmax>{_num(x2)}</xmax>\n      <ymax>{_num(y2)}</ymax>\n"
                 "    </bndbox>\n" + _voc_attributes(self.attributes(annotation_type, values)) + "  </object>\n"
             )

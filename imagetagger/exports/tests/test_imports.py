@@ -326,11 +326,11 @@ def test_coco_boxes_polygons_points_and_bad_records(world):
     assert "polygon" in messages(result)[5]
 
 
-def _voc(filename, objects):
+def _voc(filename, objects, flag="occluded"):
     parts = [f"<annotation><filename>{filename}</filename><size><width>1000</width><height>800</height></size>"]
     for name, xmin, ymin, xmax, ymax in objects:
         parts.append(
-            f"<object><name>{name}</name><truncated>1</truncated><bndbox><xmin>{xmin}</xmin><ymin>{ymin}</ymin>"
+            f"<object><name>{name}</name><{flag}>1</{flag}><bndbox><xmin>{xmin}</xmin><ymin>{ymin}</ymin>"
             f"<xmax>{xmax}</xmax><ymax>{ymax}</ymax></bndbox></object>"
         )
     parts.append("</annotation>")
@@ -350,6 +350,39 @@ def test_voc_single_file_and_zip(world):
     result = run(world, archive.getvalue(), format="voc")
     assert (result.created, result.errors) == (1, 3)
     assert Annotation.objects.filter(image__name="b.png").exists()
+
+
+def test_voc_pixel_indices_from_1_as_the_devkit_writes_them_or_from_0(world):
+    # The devkit (and supervision, CVAT, our export): xmin 11 is the 11th pixel, x = 10 from 0.
+    run(world, _voc("a.png", [("ball", 11, 21, 40, 50)]), format="voc")
+    assert Annotation.objects.get().vector == {"x1": 10, "y1": 20, "x2": 40, "y2": 50}
+    Annotation.objects.all().delete()
+    # A file with a box at 0 counts from 0 (datumaro's default): every box of it is taken as written.
+    run(world, _voc("a.png", [("ball", 0, 5, 40, 50), ("ball", 100, 200, 300, 400)]), format="voc")
+    assert sorted(a.vector["x1"] for a in Annotation.objects.all()) == [0, 100]
+
+
+def test_voc_truncated_is_not_the_concealed_flag(world):
+    run(world, _voc("a.png", [("ball", 11, 21, 40, 50)], flag="truncated"), format="voc")
+    assert not Annotation.objects.get().concealed_flag
+
+
+def test_voc_export_imports_back_into_a_copy(world):
+    from exports import standard
+
+    run(world, f"a.png|ball|{BOX}|c\nday1/c.png|ball|" + '{"x1": 0, "y1": 0, "x2": 777, "y2": 799}')
+    out = io.BytesIO()
+    standard.write("voc", world["set"], out)
+    copy = make_imageset(world["set"].team, creator=world["ada"], name="copy")
+    sized(copy, ["a.png", "day1/c.png"], start=300)
+    result = import_labels(actor=world["ada"], image_set=copy, fileobj=io.BytesIO(out.getvalue()), format="voc")
+    assert (result.created, result.errors) == (2, 0), result.report
+    for image_set in (world["set"], copy):
+        labels = Annotation.objects.filter(image__image_set=image_set).order_by("image__name")
+        assert [(a.image.name, a.vector, a.concealed_flag) for a in labels] == [
+            ("a.png", json.loads(BOX), True),
+            ("day1/c.png", {"x1": 0, "y1": 0, "x2": 777, "y2": 799}, False),
+        ]
 
 
 def test_yolo_boxes_and_polygons_in_pixels(world):

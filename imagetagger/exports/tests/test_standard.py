@@ -138,7 +138,8 @@ def test_voc_xml_per_image_with_report(setup):
         (o.findtext("name"), [int(o.findtext(f"bndbox/{k}")) for k in ("xmin", "ymin", "xmax", "ymax")])
         for o in first.findall("object")
     ]
-    assert objects == [("ball", [10, 20, 110, 220]), ("field", [10, 10, 90, 80])]
+    # The devkit's 1-based pixel indices: the first pixel of the box x1 + 1, its last pixel x2.
+    assert objects == [("ball", [11, 21, 110, 220]), ("field", [11, 11, 90, 80])]
     assert empty.findall("object") == []
     assert report["converted"] == ["1 polygon written as boxes"]
     assert report["skipped"] == [
