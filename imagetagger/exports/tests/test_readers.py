@@ -1,0 +1,252 @@
+"""Our exports as the readers people use load them, and their files as we import them (issue 14).
+
+The readers run for real (pinned in requirements-dev): supervision (COCO, Pascal VOC, YOLO with
+data.yaml) and globox (COCO, Pascal VOC, YOLO); pycocotools is checked in test_standard.py. The set
+has real image files (the readers open them for their sizes), a name with dots, a type with a non-ASCII
+name, boxes (one on the image's edge) and a polygon. Coordinates are compared exactly, YOLO within
+0.5 px. Each reader's writer output is imported back into a copy of the set and compared too.
+
+Pascal VOC has two conventions: supervision (like the VOC devkit and CVAT) reads and writes 1-based
+pixel indices, globox takes the numbers as they are. Our export follows the devkit; globox's boxes are
+asserted one pixel further right and down, as it documents.
+"""
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.files.storage import default_storage
+from e2e.helpers import png_bytes
+
+from annotations.models import Annotation, AnnotationType, VectorType
+from exports import standard
+from exports.imports import import_labels
+from images.ingest import add_image_file
+from images.tests.factories import make_imageset
+
+pytestmark = [
+    pytest.mark.django_db,
+    # The readers' own dependencies warn under NumPy 2 and new Pythons (their code, harmless).
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:OpenCV:UserWarning"),  # supervision without OpenCV: its NumPy code
+]
+
+IMAGES = {"a.png": (400, 300), "img.with.dots.png": (320, 240)}
+LABELS = [
+    ("a.png", "car", {"x1": 10, "y1": 20, "x2": 110, "y2": 220}),
+    ("a.png", "Fußgänger", {"x1": 200, "y1": 30, "x2": 260, "y2": 290}),
+    ("img.with.dots.png", "car", {"x1": 0, "y1": 0, "x2": 320, "y2": 240}),
+    ("img.with.dots.png", "lane", {"x1": 10, "y1": 10, "x2": 90, "y2": 10, "x3": 50, "y3": 80}),
+]
+
+
+def box_of(vector):
+    xs = [value for key, value in vector.items() if key.startswith("x")]
+    ys = [value for key, value in vector.items() if key.startswith("y")]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+EXPECTED_BOXES = sorted((name, type_name, box_of(vector)) for name, type_name, vector in LABELS)
+
+
+@pytest.fixture
+def dataset(make_user, make_team, storage_dir, tmp_path):
+    user = make_user("ada")
+    team = make_team("Readers", admins=[user])
+    image_set = make_imageset(team, creator=user, name="readers")
+    types = {
+        "car": AnnotationType.objects.create(team=team, name="car"),
+        "Fußgänger": AnnotationType.objects.create(team=team, name="Fußgänger"),
+        "lane": AnnotationType.objects.create(team=team, name="lane", vector_type=VectorType.POLYGON),
+    }
+    folder = tmp_path / "images"
+    folder.mkdir()
+    images = {}
+    for index, (name, (width, height)) in enumerate(IMAGES.items()):
+        result = add_image_file(
+            image_set, name=name, fileobj=io.BytesIO(png_bytes(width, height, index)), uploader=user
+        )
+        images[name] = image_set.images.get(pk=result.image_id)
+        with default_storage.open(images[name].relative_path, "rb") as stored:
+            (folder / name).write_bytes(stored.read())
+    for name, type_name, vector in LABELS:
+        Annotation.objects.create(image=images[name], annotation_type=types[type_name], vector=vector, user=user)
+    return {"user": user, "team": team, "set": image_set, "types": types, "images": folder, "tmp": tmp_path}
+
+
+def export(dataset, format):
+    out = io.BytesIO()
+    standard.write(format, dataset["set"], out, standard.clean_options(format, {}))
+    return out.getvalue()
+
+
+def unzip(data, folder):
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        archive.extractall(folder)
+    return folder
+
+
+def supervision_boxes(ds):
+    """(image name, class name, (x1, y1, x2, y2)) of every detection of a supervision dataset."""
+    found = []
+    for path, detections in ds.annotations.items():
+        for xyxy, class_id in zip(detections.xyxy, detections.class_id, strict=True):
+            found.append((Path(path).name, ds.classes[class_id], tuple(float(v) for v in xyxy)))
+    return sorted(found)
+
+
+def globox_boxes(annotations):
+    found = []
+    for annotation in annotations:
+        for box in annotation.boxes:
+            found.append((annotation.image_id, box.label, (box.xmin, box.ymin, box.xmax, box.ymax)))
+    return sorted(found)
+
+
+def close(found, expected, tolerance=0.0):
+    assert len(found) == len(expected), (found, expected)
+    for (name, label, box), (want_name, want_label, want_box) in zip(found, expected, strict=True):
+        assert (name, label) == (want_name, want_label), (found, expected)
+        assert all(abs(a - b) <= tolerance for a, b in zip(box, want_box, strict=True)), (found, expected)
+
+
+def shifted(boxes, by):
+    return [(name, label, tuple(v + by if i < 2 else v for i, v in enumerate(box))) for name, label, box in boxes]
+
+
+def copy_of(dataset):
+    copy = make_imageset(
+        dataset["team"], creator=dataset["user"], name=f"copy {dataset['set'].team.image_sets.count()}"
+    )
+    for index, (name, (width, height)) in enumerate(IMAGES.items()):
+        add_image_file(copy, name=name, fileobj=io.BytesIO(png_bytes(width, height, index)), uploader=dataset["user"])
+    return copy
+
+
+def imported_boxes(dataset, data, format):
+    copy = copy_of(dataset)
+    result = import_labels(actor=dataset["user"], image_set=copy, fileobj=io.BytesIO(data), format=format)
+    # Readers that keep boxes only give the polygon back as its box, which the polygon type refuses.
+    refused = [entry["message"] for entry in result.report if entry["status"] == "error"]
+    assert set(refused) <= {"The type “lane” is a polygon, but this record has box."}, result.report
+    labels = Annotation.objects.filter(image__image_set=copy).select_related("image", "annotation_type")
+    return sorted((a.image.name, a.annotation_type.name, box_of(a.vector)) for a in labels)
+
+
+def zipped(folder):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(folder).as_posix())
+    return out.getvalue()
+
+
+# --- COCO ------------------------------------------------------------------------------------------
+
+
+def test_coco_loads_in_supervision_and_globox(dataset):
+    import supervision as sv
+    from globox import AnnotationSet
+
+    path = dataset["tmp"] / "coco.json"
+    path.write_bytes(export(dataset, "coco"))
+    ds = sv.DetectionDataset.from_coco(images_directory_path=str(dataset["images"]), annotations_path=str(path))
+    close(supervision_boxes(ds), EXPECTED_BOXES)
+    # supervision makes masks from the segmentations: a box's mask is its rectangle.
+    car = next(d for p, d in ds.annotations.items() if Path(p).name == "a.png")
+    assert car.mask is not None
+    area = int(car.mask[list(car.class_id).index(ds.classes.index("car"))].sum())
+    assert abs(area - 100 * 200) <= 100 + 200 + 1, area  # the rasteriser includes the far edge
+    close(globox_boxes(AnnotationSet.from_coco(path)), EXPECTED_BOXES)
+
+
+def test_what_supervision_and_globox_write_as_coco_imports_back(dataset):
+    import supervision as sv
+    from globox import AnnotationSet
+
+    path = dataset["tmp"] / "coco.json"
+    path.write_bytes(export(dataset, "coco"))
+    ds = sv.DetectionDataset.from_coco(images_directory_path=str(dataset["images"]), annotations_path=str(path))
+    written = dataset["tmp"] / "sv.json"
+    ds.as_coco(annotations_path=str(written))
+    boxes_only = [(n, t, b) for n, t, b in EXPECTED_BOXES if t != "lane"]
+    # supervision writes the polygon's mask back as a polygon; our box types take their boxes.
+    found = imported_boxes(dataset, written.read_bytes(), "coco")
+    close([item for item in found if item[1] != "lane"], boxes_only)
+    globox_file = dataset["tmp"] / "globox.json"
+    AnnotationSet.from_coco(path).save_coco(globox_file, auto_ids=True)
+    document = json.loads(globox_file.read_text())
+    # globox writes boxes only; import them into a set whose lane type is a box type.
+    assert len(document["annotations"]) == len(LABELS)
+    close(
+        [item for item in imported_boxes(dataset, globox_file.read_bytes(), "coco") if item[1] != "lane"],
+        boxes_only,
+    )
+
+
+# --- Pascal VOC ------------------------------------------------------------------------------------
+
+
+def test_voc_loads_in_supervision_exactly_and_in_globox_one_based(dataset):
+    import supervision as sv
+    from globox import AnnotationSet
+
+    folder = unzip(export(dataset, "voc"), dataset["tmp"] / "voc")
+    ds = sv.DetectionDataset.from_pascal_voc(
+        images_directory_path=str(dataset["images"]), annotations_directory_path=str(folder / "Annotations")
+    )
+    close(supervision_boxes(ds), EXPECTED_BOXES)
+    # globox takes the devkit's 1-based first pixel as it is: one pixel right and down.
+    close(globox_boxes(AnnotationSet.from_pascal_voc(folder / "Annotations")), shifted(EXPECTED_BOXES, 1))
+
+
+def test_what_supervision_writes_as_voc_imports_back_exactly(dataset):
+    import supervision as sv
+
+    folder = unzip(export(dataset, "voc"), dataset["tmp"] / "voc")
+    ds = sv.DetectionDataset.from_pascal_voc(
+        images_directory_path=str(dataset["images"]), annotations_directory_path=str(folder / "Annotations")
+    )
+    written = dataset["tmp"] / "sv-voc"
+    ds.as_pascal_voc(annotations_directory_path=str(written))
+    found = imported_boxes(dataset, zipped(written), "voc")
+    close([item for item in found if item[1] != "lane"], [item for item in EXPECTED_BOXES if item[1] != "lane"])
+
+
+# --- YOLO ------------------------------------------------------------------------------------------
+
+
+def test_yolo_loads_in_supervision_with_its_data_yaml_and_in_globox(dataset):
+    import supervision as sv
+    from globox import AnnotationSet
+
+    folder = unzip(export(dataset, "yolo"), dataset["tmp"] / "yolo")
+    ds = sv.DetectionDataset.from_yolo(
+        images_directory_path=str(dataset["images"]),
+        annotations_directory_path=str(folder / "labels"),
+        data_yaml_path=str(folder / "data.yaml"),
+    )
+    close(supervision_boxes(ds), EXPECTED_BOXES, tolerance=0.5)
+    names = (folder / "obj.names").read_text().splitlines()
+    annotations = AnnotationSet.from_yolo_darknet(
+        folder / "labels", image_folder=dataset["images"], image_extension=".png"
+    ).map_labels({str(index): name for index, name in enumerate(names)})
+    close(globox_boxes(annotations), EXPECTED_BOXES, tolerance=0.5)
+
+
+def test_what_supervision_writes_as_yolo_imports_back(dataset):
+    import supervision as sv
+
+    folder = unzip(export(dataset, "yolo"), dataset["tmp"] / "yolo")
+    ds = sv.DetectionDataset.from_yolo(
+        images_directory_path=str(dataset["images"]),
+        annotations_directory_path=str(folder / "labels"),
+        data_yaml_path=str(folder / "data.yaml"),
+    )
+    written = dataset["tmp"] / "sv-yolo"
+    ds.as_yolo(annotations_directory_path=str(written / "labels"), data_yaml_path=str(written / "data.yaml"))
+    found = imported_boxes(dataset, zipped(written), "yolo")
+    close([item for item in found if item[1] != "lane"], [item for item in EXPECTED_BOXES if item[1] != "lane"], 1)
