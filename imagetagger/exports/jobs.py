@@ -79,7 +79,8 @@ def create_export(*, actor, image_set, export_format=None, standard=None, option
         options = standard_formats.clean_options(standard, options, image_set)
         fields = {"standard": standard, "format_name": StandardFormat(standard).label}
     export = Export.objects.create(image_set=image_set, user=actor, options=options, **fields)
-    if selected_count(export) <= settings.EXPORT_INLINE_LIMIT:
+    # Exports with the images copy every image file: always in the background.
+    if not options.get("images") and selected_count(export) <= settings.EXPORT_INLINE_LIMIT:
         run(export.pk)
     else:
         Export.objects.filter(pk=export.pk).update(heartbeat=timezone.now())
@@ -191,7 +192,7 @@ def _write(export):
         if export.standard:
             report = standard_formats.write(export.standard, image_set, out, export.options, progress)
             count = report["annotations"]
-            extension = standard_formats.EXTENSIONS[StandardFormat(export.standard)]
+            extension = standard_formats.extension(export.standard, export.options)
             filename = f"{image_set.name.replace('/', '_')}_{export.standard}.{extension}"
         else:
             if export.format is None:

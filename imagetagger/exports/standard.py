@@ -25,12 +25,14 @@ Options (``Export.options``):
 """
 
 import json
+import shutil
 import zipfile
 from collections import Counter
 from xml.sax.saxutils import escape
 
 import yaml
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db.models import Count, F, Q
 
 from annotations.models import Annotation, AnnotationType, VectorType
@@ -60,6 +62,8 @@ EXTENSIONS = {
     StandardFormat.YOLO_SEGMENTATION: "zip",
     StandardFormat.PIPE: "txt",
 }
+# The formats whose export may hold the images too, in the layout their readers expect.
+WITH_IMAGES = (StandardFormat.COCO, StandardFormat.VOC, StandardFormat.YOLO, StandardFormat.YOLO_SEGMENTATION)
 CONTENT_TYPES = {"json": "application/json", "zip": "application/zip", "txt": "text/plain; charset=utf-8"}
 FORMAT_LABELS = {
     StandardFormat.COCO: "COCO",
@@ -79,6 +83,8 @@ def clean_options(standard, options, image_set=None):
     another team's type answers like a missing one."""
     options = dict(options or {})
     known = {"types", "min_verifications"} | ({"keypoints"} if standard == StandardFormat.COCO else set())
+    if standard in WITH_IMAGES:
+        known.add("images")
     unknown = sorted(set(options) - known)
     if unknown:
         raise ValidationError({"options": f"Unknown options for this format: {', '.join(unknown)}."})
@@ -99,11 +105,19 @@ def clean_options(standard, options, image_set=None):
         if not isinstance(value, int) or isinstance(value, bool):
             raise ValidationError({"options": "min_verifications: give a whole number."})
         cleaned["min_verifications"] = value
-    if "keypoints" in options:
-        if not isinstance(options["keypoints"], bool):
-            raise ValidationError({"options": "keypoints: give true or false."})
-        cleaned["keypoints"] = options["keypoints"]
+    for flag in ("keypoints", "images"):
+        if flag in options:
+            if not isinstance(options[flag], bool):
+                raise ValidationError({"options": f"{flag}: give true or false."})
+            cleaned[flag] = options[flag]
     return cleaned
+
+
+def extension(standard, options):
+    """The export file's extension: COCO with its images is a zip."""
+    if standard == StandardFormat.COCO and (options or {}).get("images"):
+        return "zip"
+    return EXTENSIONS[StandardFormat(standard)]
 
 
 def selected_annotations(image_set_id, options):
@@ -329,6 +343,27 @@ class Writer:
             self.report.images += 1
             yield image, annotations
 
+    @property
+    def with_images(self):
+        return bool(self.options.get("images"))
+
+    def copy_image(self, archive, entry, image_id):
+        """Store the image's file as ``entry`` of ``archive`` (as it is: images are compressed already)."""
+        if not hasattr(self, "_image_files"):
+            self._image_files = dict(Image.objects.filter(image_set=self.image_set).values_list("id", "filename"))
+        path = f"{self.image_set.image_folder()}/{self._image_files.get(image_id, '')}"
+        info = zipfile.ZipInfo(entry, date_time=(1980, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_STORED
+        info.external_attr = 0o644 << 16
+        try:
+            source = default_storage.open(path, "rb")
+        except (OSError, ValueError):
+            self.report.skip("image file(s)", "missing in the storage")
+            return False
+        with source, archive.open(info, "w", force_zip64=True) as target:
+            shutil.copyfileobj(source, target, 1 << 20)
+        return True
+
     def write(self, out):
         raise NotImplementedError
 
@@ -381,6 +416,20 @@ class CocoWriter(Writer):
     standard = StandardFormat.COCO
 
     def write(self, out):
+        if not self.with_images:
+            self.write_json(out)
+            return
+        # The layout datumaro and CVAT read: annotations/instances_default.json beside images/.
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            info = zipfile.ZipInfo("annotations/instances_default.json", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            with archive.open(info, "w", force_zip64=True) as entry:
+                self.write_json(entry)
+            for image_id, name, _width, _height in _image_rows(self.image_set.pk):
+                self.copy_image(archive, f"images/{name}", image_id)
+
+    def write_json(self, out):
         keypoints = self.options.get("keypoints", True)
         out.write(b'{"info":')
         out.write(_dumps({"description": f"ImageTagger export of {self.image_set.name}", "version": "1.0"}).encode())
@@ -481,6 +530,9 @@ class _ZipWriter(Writer):
                     self._flush(archive, batch)
                     batch = []
             self._flush(archive, batch)
+            self.final_entries(archive)
+
+    images_folder = "images/"
 
     def _flush(self, archive, batch):
         names = self.entry_names([image[1] for image, _ in batch])
@@ -488,7 +540,30 @@ class _ZipWriter(Writer):
             text = self.entry(image, annotations)
             if text is not None:
                 _add(archive, f"{self.folder}{entry}", text)
+            stem = entry[: -len(self.suffix)]
+            self.stems.append(stem)
+            if self.with_images:
+                # The image beside its label file under the same name, as the format's readers pair them.
+                suffix = image[1].rsplit(".", 1)[-1] if "." in image[1].rsplit("/", 1)[-1] else ""
+                picture = f"{self.images_folder}{stem}{'.' + suffix if suffix else ''}"
+                if self.copy_image(archive, picture, image[0]):
+                    self.pictures.append(picture)
             self.step(len(annotations))
+
+    @property
+    def stems(self):
+        if not hasattr(self, "_stems"):
+            self._stems = []
+        return self._stems
+
+    @property
+    def pictures(self):
+        if not hasattr(self, "_pictures"):
+            self._pictures = []
+        return self._pictures
+
+    def final_entries(self, archive):
+        pass
 
     def entry_names(self, names):
         if not hasattr(self, "_taken"):
@@ -537,6 +612,18 @@ class VocWriter(_ZipWriter):
     standard = StandardFormat.VOC
     folder = "Annotations/"
     suffix = ".xml"
+    images_folder = "JPEGImages/"
+
+    def final_entries(self, archive):
+        # What datumaro and the devkit look for: the list of items and the labels with their colours.
+        _add(archive, "ImageSets/Main/default.txt", "".join(f"{stem}\n" for stem in self.stems))
+        lines = ["# label:color_rgb:parts:actions\n", "background:0,0,0::\n"]
+        for annotation_type in self.types.values():
+            if annotation_type.vector_type in (VectorType.BOUNDING_BOX, VectorType.POLYGON):
+                color = annotation_type.color if len(annotation_type.color or "") == 7 else "#000000"
+                rgb = ",".join(str(int(color[i : i + 2], 16)) for i in (1, 3, 5))
+                lines.append(f"{annotation_type.name}:{rgb}::\n")
+        _add(archive, "labelmap.txt", "".join(lines))
 
     def entry(self, image, annotations):
         _, name, width, height = image
@@ -619,6 +706,11 @@ class YoloWriter(_ZipWriter):
             sort_keys=False,
         )
         _add(archive, "data.yaml", header + body)
+
+    def final_entries(self, archive):
+        if self.with_images:  # Darknet's list of the images and its data file
+            _add(archive, "train.txt", "".join(f"{picture}\n" for picture in self.pictures))
+            _add(archive, "obj.data", f"classes = {len(self.classes)}\ntrain = train.txt\nnames = obj.names\n")
 
     def entry(self, image, annotations):
         _, name, width, height = image

@@ -250,3 +250,81 @@ def test_what_supervision_writes_as_yolo_imports_back(dataset):
     ds.as_yolo(annotations_directory_path=str(written / "labels"), data_yaml_path=str(written / "data.yaml"))
     found = imported_boxes(dataset, zipped(written), "yolo")
     close([item for item in found if item[1] != "lane"], [item for item in EXPECTED_BOXES if item[1] != "lane"], 1)
+
+
+# --- exports with their images: the readers' layouts as downloaded ------------------------------------
+
+
+def export_with_images(dataset, format):
+    """The export as the site writes it (a job in the background: it copies every image file)."""
+    from exports import jobs
+    from exports.models import ExportState
+
+    export = jobs.create_export(
+        actor=dataset["user"], image_set=dataset["set"], standard=format, options={"images": True}
+    )
+    assert export.state == ExportState.QUEUED, "exports with images are written by the worker"
+    jobs.run(export.pk)
+    export.refresh_from_db()
+    assert export.state == ExportState.DONE, export.error
+    assert export.filename.endswith(".zip")
+    with default_storage.open(export.file, "rb") as stored:
+        return unzip(stored.read(), dataset["tmp"] / f"{format}-with-images")
+
+
+def same_images(dataset, folder):
+    for name in IMAGES:
+        assert (folder / name).read_bytes() == (dataset["images"] / name).read_bytes(), name
+
+
+def test_coco_with_images_loads_as_downloaded(dataset):
+    import supervision as sv
+
+    folder = export_with_images(dataset, "coco")
+    same_images(dataset, folder / "images")
+    ds = sv.DetectionDataset.from_coco(
+        images_directory_path=str(folder / "images"),
+        annotations_path=str(folder / "annotations" / "instances_default.json"),
+    )
+    close(supervision_boxes(ds), EXPECTED_BOXES)
+
+
+def test_voc_with_images_loads_as_downloaded(dataset):
+    import supervision as sv
+
+    folder = export_with_images(dataset, "voc")
+    same_images(dataset, folder / "JPEGImages")
+    assert (folder / "ImageSets" / "Main" / "default.txt").read_text().split() == ["a", "img.with.dots"]
+    ds = sv.DetectionDataset.from_pascal_voc(
+        images_directory_path=str(folder / "JPEGImages"), annotations_directory_path=str(folder / "Annotations")
+    )
+    close(supervision_boxes(ds), EXPECTED_BOXES)
+
+
+def test_yolo_with_images_loads_as_downloaded(dataset):
+    import supervision as sv
+    import yaml
+
+    folder = export_with_images(dataset, "yolo")
+    same_images(dataset, folder / "images")
+    dataset_file = yaml.safe_load((folder / "data.yaml").read_text())
+    images = folder / dataset_file["path"] / dataset_file["train"]
+    assert (folder / "train.txt").read_text().split() == ["images/a.png", "images/img.with.dots.png"]
+    assert (folder / "obj.data").read_text().splitlines()[:2] == ["classes = 3", "train = train.txt"]
+    ds = sv.DetectionDataset.from_yolo(
+        images_directory_path=str(images),
+        annotations_directory_path=str(folder / "labels"),
+        data_yaml_path=str(folder / "data.yaml"),
+    )
+    close(supervision_boxes(ds), EXPECTED_BOXES, tolerance=0.5)
+
+
+def test_the_label_line_format_and_template_formats_take_no_images(dataset):
+    from django.core.exceptions import ValidationError
+
+    from exports import jobs
+
+    with pytest.raises(ValidationError, match="Unknown options for this format: images"):
+        jobs.create_export(actor=dataset["user"], image_set=dataset["set"], standard="pipe", options={"images": True})
+    with pytest.raises(ValidationError, match="images: give true or false"):
+        jobs.create_export(actor=dataset["user"], image_set=dataset["set"], standard="coco", options={"images": "yes"})

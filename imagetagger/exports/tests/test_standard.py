@@ -128,7 +128,14 @@ def test_voc_xml_per_image_with_report(setup):
             "Annotations/img00000.xml",
             "Annotations/img00001.xml",
             "Annotations/img00002.xml",
+            "ImageSets/Main/default.txt",
+            "labelmap.txt",
         ]
+        # The items and the labels (with their colours), as datumaro and the devkit look for them.
+        assert archive.read("ImageSets/Main/default.txt").decode().splitlines() == ["img00000", "img00001", "img00002"]
+        labelmap = archive.read("labelmap.txt").decode().splitlines()
+        assert labelmap[:2] == ["# label:color_rgb:parts:actions", "background:0,0,0::"]
+        assert [line.split(":")[0] for line in labelmap[2:]] == ["ball", "field"]
         first = ET.fromstring(archive.read("Annotations/img00000.xml"))
         empty = ET.fromstring(archive.read("Annotations/img00002.xml"))
     assert first.findtext("filename") == "img00000.png"
@@ -164,8 +171,9 @@ def test_voc_escapes_names_and_keeps_entries_unique(make_user, make_team):
         Annotation.objects.create(image=image, annotation_type=types["ball"], vector=BOX)
     data, _report = export(StandardFormat.VOC, image_set)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        names = archive.namelist()
+        names = [name for name in archive.namelist() if name.startswith("Annotations/")]
         assert names == ["Annotations/a<&>.xml", "Annotations/a<&> (2).xml"]
+        assert archive.read("ImageSets/Main/default.txt").decode().splitlines() == ["a<&>", "a<&> (2)"]
         documents = [ET.fromstring(archive.read(name)) for name in names]
     assert {d.findtext("filename") for d in documents} == {"a<&>.png", "a<&>.jpg"}
     assert documents[0].findtext("folder") == "<set & co>"
