@@ -19,6 +19,7 @@ from images.permissions import imageset_permissions
 from users.authentication import token_or_login_required
 
 from . import jobs
+from . import standard as standard_formats
 from .models import Export, ExportState
 from .selectors import formats_usable_by
 
@@ -114,9 +115,13 @@ def create_export(request, set_id):
     back = image_set.get_absolute_url() + "#exports"
     choice = request.POST.get("export_format", "")
     kind, _, value = choice.partition(":")
+    with_images = request.POST.get("images") == "on"
     try:
+        if with_images and not (kind == "standard" and value in standard_formats.WITH_IMAGES):
+            raise ValidationError("Only COCO, Pascal VOC and YOLO exports can hold the images.")
         if kind == "standard":
-            export = jobs.create_export(actor=request.user, image_set=image_set, standard=value)
+            options = {"images": True} if with_images else None
+            export = jobs.create_export(actor=request.user, image_set=image_set, standard=value, options=options)
         elif kind == "format" and parse_id(value):
             export_format = formats_usable_by(request.user).filter(pk=parse_id(value)).first()
             if export_format is None:

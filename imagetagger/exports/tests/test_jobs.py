@@ -223,6 +223,21 @@ def test_html_create_from_the_set_page(world, client_for):
     assert status["exports"][0]["report"]["converted"] == ["1 polygon written as boxes"]
 
 
+def test_html_create_with_the_images(world, client_for):
+    client = client_for(world["alice"])
+    url = reverse("exports:create_export", args=[world["set"].pk])
+    response = client.post(url, {"export_format": "standard:voc", "images": "on"}, follow=True)
+    export = Export.objects.get()
+    assert (export.standard, export.options) == ("voc", {"images": True})
+    assert export.state == ExportState.QUEUED, "the worker copies the images"
+    assert "being written in the background" in response.content.decode()
+    for refused in ("standard:pipe", f"format:{pipe_format(world['team_a'], [world['ball']]).pk}"):
+        response = client.post(url, {"export_format": refused, "images": "on"}, follow=True)
+        assert "Only COCO, Pascal VOC and YOLO exports can hold the images." in response.content.decode()
+    assert Export.objects.count() == 1
+    assert 'id="export-images"' in client.get(world["set"].get_absolute_url()).content.decode()
+
+
 def test_panel_shown_to_members_and_to_readers_of_public_sets(world, client_for):
     page = client_for(world["alice"]).get(world["set"].get_absolute_url()).content.decode()
     assert 'id="export-form"' in page
