@@ -45,6 +45,7 @@ FORMATS = {
     "coco": "COCO instances JSON",
     "voc": "Pascal VOC XML (one file or a zip of them)",
     "yolo": "YOLO (zip with classes.txt and a txt per image)",
+    "cvat": "CVAT for images 1.1 XML (annotations.xml, or CVAT's zip)",
 }
 NOT_IN_IMAGE = "not in image"
 TAG = "tag"
@@ -470,4 +471,83 @@ def _yolo_row(record, fields, classes):
         record.error = f"Expected 4 numbers (cx cy w h) or an even number ≥ 6 (polygon), found {len(values)}."
 
 
-PARSERS = {"pipe": parse_pipe, "coco": parse_coco, "voc": parse_voc, "yolo": parse_yolo}
+# --- CVAT for images 1.1 ---------------------------------------------------------------------------
+
+CVAT_SHAPES = ("box", "polygon", "polyline", "points", "tag")
+
+
+def parse_cvat(fileobj):
+    """CVAT for images 1.1: ``<image name=…>`` with ``box`` (xtl ytl xbr ybr), ``polygon``, ``polyline``
+    and ``points`` (``points="x,y;x,y"``) and ``tag``; ``occluded="1"`` is the concealed flag, the
+    ``<attribute name=…>`` children the attribute values (``blurred`` the blurred flag). CVAT's zip
+    (annotations.xml beside images/) or the bare XML."""
+    head = fileobj.read(4)
+    fileobj.seek(0)
+    if head.startswith(b"PK"):
+        archive, members = _zip_members(fileobj, (".xml",))
+        member = next((m for m in members if posixpath.basename(m.filename) == "annotations.xml"), None)
+        if member is None:
+            raise ImportFileError("A CVAT zip has its labels in annotations.xml; this zip has none.")
+        data = archive.read(member)
+    else:
+        data = fileobj.read()
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise ImportFileError("XML with DOCTYPE or ENTITY declarations is refused.")
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as error:
+        raise ImportFileError(f"Not valid XML: {error}.") from None
+    if root.tag != "annotations":
+        raise ImportFileError("A CVAT file's root element is <annotations> (CVAT for images 1.1).")
+    if root.find("track") is not None and root.find("image") is None:
+        raise ImportFileError("This is CVAT for video (tracks); export the task as “CVAT for images 1.1”.")
+    counter = 0
+    for image in root.iter("image"):
+        name = (image.get("name") or "").strip()
+        for index, shape in enumerate(image, start=1):
+            counter += 1
+            record = Record(counter, f"image “{name}”, {shape.tag} {index}", image=name)
+            if not name:
+                record.error = "Its <image> has no name."
+            else:
+                record.type = (shape.get("label") or "").strip()
+                _cvat_shape(record, shape)
+            yield record
+
+
+def _cvat_shape(record, shape):
+    kind = shape.tag
+    if kind not in CVAT_SHAPES:
+        record.error = f"CVAT {kind} shapes cannot be imported (boxes, polygons, polylines, points and tags can)."
+        return
+    if kind == "tag":
+        record.given, record.tag = True, True
+    elif kind == "box":
+        values = [as_number(shape.get(key, "")) for key in ("xtl", "ytl", "xbr", "ybr")]
+        if None in values:
+            record.error = "Its <box> needs numeric xtl, ytl, xbr and ybr."
+            return
+        record.shapes["box"] = dict(zip(("x1", "y1", "x2", "y2"), values, strict=True))
+        if as_number(shape.get("rotation", "0")) not in (0, None):
+            record.warning = "Its rotation was left out (ImageTagger's boxes follow the image's axes)."
+    else:
+        flat = []
+        for pair in (shape.get("points") or "").split(";"):
+            numbers = [as_number(value) for value in pair.split(",")]
+            if len(numbers) != 2 or None in numbers:
+                record.error = f"Its points must be “x,y;x,y…”, not “{shape.get('points')}”."
+                return
+            flat.extend(numbers)
+        record.shapes["polygon" if kind == "polygon" else "points"] = _points(flat)
+    record.concealed = shape.get("occluded") == "1"
+    values = {}
+    for attribute in shape.findall("attribute"):
+        values[(attribute.get("name") or "").strip()] = attribute.text or ""
+    if "blurred" in values:
+        record.blurred = truth(values.pop("blurred"))
+    if values:
+        record.attributes = values
+        record.attributes_text = True
+
+
+PARSERS = {"pipe": parse_pipe, "coco": parse_coco, "voc": parse_voc, "yolo": parse_yolo, "cvat": parse_cvat}

@@ -54,6 +54,7 @@ class StandardFormat(models.TextChoices):
     YOLO = "yolo", "YOLO detection (txt per image + classes, zipped)"
     YOLO_SEGMENTATION = "yolo-seg", "YOLO segmentation (polygons, zipped)"
     PIPE = "pipe", "ImageTagger label lines (image|type|vector|flags)"
+    CVAT = "cvat", "CVAT for images 1.1 (XML)"
 
 
 class ExportState(models.TextChoices):

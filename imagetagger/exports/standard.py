@@ -28,7 +28,7 @@ import json
 import shutil
 import zipfile
 from collections import Counter
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 import yaml
 from django.core.exceptions import ValidationError
@@ -61,16 +61,29 @@ EXTENSIONS = {
     StandardFormat.YOLO: "zip",
     StandardFormat.YOLO_SEGMENTATION: "zip",
     StandardFormat.PIPE: "txt",
+    StandardFormat.CVAT: "xml",
 }
 # The formats whose export may hold the images too, in the layout their readers expect.
-WITH_IMAGES = (StandardFormat.COCO, StandardFormat.VOC, StandardFormat.YOLO, StandardFormat.YOLO_SEGMENTATION)
-CONTENT_TYPES = {"json": "application/json", "zip": "application/zip", "txt": "text/plain; charset=utf-8"}
+WITH_IMAGES = (
+    StandardFormat.COCO,
+    StandardFormat.VOC,
+    StandardFormat.YOLO,
+    StandardFormat.YOLO_SEGMENTATION,
+    StandardFormat.CVAT,
+)
+CONTENT_TYPES = {
+    "json": "application/json",
+    "zip": "application/zip",
+    "txt": "text/plain; charset=utf-8",
+    "xml": "application/xml",
+}
 FORMAT_LABELS = {
     StandardFormat.COCO: "COCO",
     StandardFormat.VOC: "Pascal VOC",
     StandardFormat.YOLO: "YOLO",
     StandardFormat.YOLO_SEGMENTATION: "YOLO segmentation",
     StandardFormat.PIPE: "the label-line format",
+    StandardFormat.CVAT: "CVAT",
 }
 
 
@@ -115,7 +128,7 @@ def clean_options(standard, options, image_set=None):
 
 def extension(standard, options):
     """The export file's extension: COCO with its images is a zip."""
-    if standard == StandardFormat.COCO and (options or {}).get("images"):
+    if standard in (StandardFormat.COCO, StandardFormat.CVAT) and (options or {}).get("images"):
         return "zip"
     return EXTENSIONS[StandardFormat(standard)]
 
@@ -756,12 +769,144 @@ class YoloSegmentationWriter(YoloWriter):
         return f"{class_index} {coordinates}\n"
 
 
+# --- CVAT for images 1.1 -----------------------------------------------------------------------------
+
+CVAT_KINDS = {
+    VectorType.BOUNDING_BOX: "rectangle",
+    VectorType.POLYGON: "polygon",
+    VectorType.LINE: "polyline",
+    VectorType.MULTI_LINE: "polyline",
+    VectorType.POINT: "points",
+    VectorType.TAG: "tag",
+}
+CVAT_INPUTS = {"checkbox": "checkbox", "number": "number", "text": "text", "select": "select"}
+
+
+def _cvat_number(value):
+    return f"{value:.2f}"
+
+
+class CvatWriter(Writer):
+    """CVAT for images 1.1 XML: the labels with their attributes in ``<meta>``, then an ``<image>`` per
+    image with ``box`` / ``polygon`` / ``polyline`` (lines, multi-lines) / ``points`` / ``tag``
+    elements. ``occluded`` holds the concealed flag; the blurred flag is the attribute ``blurred``
+    (declared on the labels of types that have the flag; left out where a type defines its own
+    ``blurred``). "Not in image" labels are skipped. With the images: CVAT's own zip,
+    ``annotations.xml`` beside ``images/``."""
+
+    standard = StandardFormat.CVAT
+
+    def write(self, out):
+        if not self.with_images:
+            self.write_xml(out)
+            return
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            info = zipfile.ZipInfo("annotations.xml", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            with archive.open(info, "w", force_zip64=True) as entry:
+                self.write_xml(entry)
+            for image_id, name, _width, _height in _image_rows(self.image_set.pk):
+                self.copy_image(archive, f"images/{name}", image_id)
+
+    def blurred_attribute(self, annotation_type):
+        names = {definition.get("name") for definition in annotation_type.attributes or ()}
+        return annotation_type.enable_blurred and "blurred" not in names
+
+    def write_xml(self, out):
+        out.write(b'<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n  <version>1.1</version>\n  <meta>\n')
+        out.write(f"    <task>\n      <name>{escape(self.image_set.name)}</name>\n      <labels>\n".encode())
+        for annotation_type in self.types.values():
+            out.write(self.label(annotation_type).encode())
+        out.write(b"      </labels>\n    </task>\n  </meta>\n")
+        for index, (image, annotations) in enumerate(self.images()):
+            image_id, name, width, height = image
+            parts = [f'  <image id="{index}" name={quoteattr(name)} width="{width}" height="{height}">\n']
+            for row in annotations:
+                element = self.shape(row)
+                if element:
+                    parts.append(element)
+            parts.append("  </image>\n")
+            out.write("".join(parts).encode())
+            self.step(len(annotations))
+        out.write(b"</annotations>\n")
+
+    def label(self, annotation_type):
+        definitions = list(annotation_type.attributes or ())
+        if self.blurred_attribute(annotation_type):
+            definitions.append({"name": "blurred", "kind": "checkbox", "default": False})
+        attributes = []
+        for definition in definitions:
+            kind = definition.get("kind")
+            if kind == "select":
+                values = definition.get("values") or []
+            elif kind == "number":
+                values = [definition.get("min", 0), definition.get("max", 1_000_000), definition.get("step", 1)]
+            elif kind == "checkbox":
+                values = ["false", "true"]
+            else:
+                values = []
+            default = definition.get("default")
+            attributes.append(
+                "          <attribute>\n"
+                f"            <name>{escape(definition.get('name', ''))}</name>\n"
+                "            <mutable>False</mutable>\n"
+                f"            <input_type>{CVAT_INPUTS.get(kind, 'text')}</input_type>\n"
+                f"            <default_value>{escape(attribute_text(default))}</default_value>\n"
+                f"            <values>{escape(chr(10).join(attribute_text(v) for v in values))}</values>\n"
+                "          </attribute>\n"
+            )
+        return (
+            "        <label>\n"
+            f"          <name>{escape(annotation_type.name)}</name>\n"
+            f"          <color>{escape(annotation_type.color or '')}</color>\n"
+            f"          <type>{CVAT_KINDS.get(annotation_type.vector_type, 'any')}</type>\n"
+            f"          <attributes>\n{''.join(attributes)}          </attributes>\n"
+            "        </label>\n"
+        )
+
+    def shape(self, row):
+        _image_id, _annotation_id, type_id, vector, blurred, concealed, values = row
+        annotation_type = self.types[type_id]
+        vector_type = annotation_type.vector_type
+        if vector_type != VectorType.TAG and not vector:
+            self.report.skip(NOT_IN_IMAGE, "CVAT has no way to say that an object is not in an image")
+            return ""
+        attributes = dict(self.attributes(annotation_type, values)) if values else {}
+        if self.blurred_attribute(annotation_type):
+            attributes["blurred"] = bool(blurred)
+        elif blurred:
+            self.report.leave_out("the blurred flag", "the type has an attribute named “blurred”")
+        children = "".join(
+            f"      <attribute name={quoteattr(name)}>{escape(attribute_text(value))}</attribute>\n"
+            for name, value in attributes.items()
+        )
+        label = quoteattr(annotation_type.name)
+        occluded = 1 if concealed and annotation_type.enable_concealed else 0
+        self.report.wrote(annotation_type.name)
+        if vector_type == VectorType.TAG:
+            return f'    <tag label={label} source="manual">\n{children}    </tag>\n'
+        points = points_of(vector)
+        common = f'label={label} source="manual" occluded="{occluded}"'
+        if vector_type == VectorType.BOUNDING_BOX:
+            x1, y1, x2, y2 = bounds(points)
+            coordinates = " ".join(
+                f'{key}="{_cvat_number(value)}"'
+                for key, value in zip(("xtl", "ytl", "xbr", "ybr"), (x1, y1, x2, y2), strict=True)
+            )
+            return f'    <box {common} {coordinates} z_order="0">\n{children}    </box>\n'
+        element = {VectorType.POLYGON: "polygon", VectorType.POINT: "points"}.get(vector_type, "polyline")
+        text = ";".join(f"{_cvat_number(x)},{_cvat_number(y)}" for x, y in points)
+        return f'    <{element} {common} points="{text}" z_order="0">\n{children}    </{element}>\n'
+
+
 WRITERS = {
     StandardFormat.COCO: CocoWriter,
     StandardFormat.VOC: VocWriter,
     StandardFormat.YOLO: YoloWriter,
     StandardFormat.YOLO_SEGMENTATION: YoloSegmentationWriter,
     StandardFormat.PIPE: PipeWriter,
+    StandardFormat.CVAT: CvatWriter,
 }
 
 
