@@ -46,6 +46,7 @@ FORMATS = {
     "voc": "Pascal VOC XML (one file or a zip of them)",
     "yolo": "YOLO (zip with classes.txt and a txt per image)",
     "cvat": "CVAT for images 1.1 XML (annotations.xml, or CVAT's zip)",
+    "labelme": "LabelMe JSON (one file, or a zip of one per image)",
 }
 NOT_IN_IMAGE = "not in image"
 TAG = "tag"
@@ -550,4 +551,88 @@ def _cvat_shape(record, shape):
         record.attributes_text = True
 
 
-PARSERS = {"pipe": parse_pipe, "coco": parse_coco, "voc": parse_voc, "yolo": parse_yolo, "cvat": parse_cvat}
+# --- LabelMe ---------------------------------------------------------------------------------------
+
+LABELME_SHAPES = {"rectangle": "box", "polygon": "polygon", "line": "points", "linestrip": "points", "point": "points"}
+
+
+def parse_labelme(fileobj):
+    """LabelMe JSON: one file per image (``imagePath``, ``shapes`` of ``rectangle``, ``polygon``,
+    ``line``, ``linestrip`` and ``point``), alone or zipped. A shape's ``flags`` ``concealed`` and
+    ``blurred`` are the flags; its ``attributes`` object (kept by LabelMe) the attribute values."""
+    head = fileobj.read(4)
+    fileobj.seek(0)
+    counter = [0]
+    if head.startswith(b"PK"):
+        archive, members = _zip_members(fileobj, (".json",))
+        if not members:
+            raise ImportFileError("A LabelMe zip has a JSON file per image; this zip has none.")
+        for info in members:
+            yield from _labelme_file(archive.read(info), info.filename, counter)
+    else:
+        yield from _labelme_file(fileobj.read(), "the file", counter)
+
+
+def _labelme_file(data, name, counter):
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError) as error:
+        counter[0] += 1
+        yield Record(counter[0], name, error=f"Not valid JSON: {error}")
+        return
+    if not isinstance(document, dict) or not isinstance(document.get("shapes"), list):
+        counter[0] += 1
+        yield Record(counter[0], name, error="A LabelMe file is a JSON object with “shapes” and “imagePath”.")
+        return
+    image = str(document.get("imagePath") or "").replace("\\", "/").lstrip("./")
+    if not image:  # the JSON file sits beside its image and has its name
+        image = name.rsplit(".", 1)[0]
+    for index, shape in enumerate(document["shapes"], start=1):
+        counter[0] += 1
+        record = Record(counter[0], f"{name}, shape {index}", image=image, match_stem=True)
+        if not isinstance(shape, dict):
+            record.error = "A shape must be a JSON object."
+        else:
+            record.type = str(shape.get("label") or "").strip()
+            _labelme_shape(record, shape)
+        yield record
+
+
+def _labelme_shape(record, shape):
+    kind = shape.get("shape_type") or "polygon"
+    if kind not in LABELME_SHAPES:
+        record.error = f"LabelMe {kind} shapes cannot be imported (rectangles, polygons, lines and points can)."
+        return
+    points = shape.get("points")
+    if not isinstance(points, list) or not all(
+        isinstance(p, list) and len(p) == 2 and None not in (as_number(p[0]), as_number(p[1])) for p in points
+    ):
+        record.error = "Its points must be a list of [x, y] pairs."
+        return
+    flat = [as_number(value) for point in points for value in point]
+    if kind == "rectangle":
+        if len(points) != 2:
+            record.error = "A rectangle has 2 points (two corners)."
+            return
+        x1, y1, x2, y2 = flat
+        record.shapes["box"] = {"x1": min(x1, x2), "y1": min(y1, y2), "x2": max(x1, x2), "y2": max(y1, y2)}
+    else:
+        record.shapes[LABELME_SHAPES[kind]] = _points(flat)
+    flags = shape.get("flags") if isinstance(shape.get("flags"), dict) else {}
+    record.concealed = truth(flags.get("concealed", False))
+    record.blurred = truth(flags.get("blurred", False))
+    attributes = shape.get("attributes")
+    if isinstance(attributes, dict) and attributes:
+        record.attributes = attributes
+    elif attributes is not None and not isinstance(attributes, dict):
+        record.error = "Its “attributes” must be a JSON object."
+
+
+PARSERS = {
+    "pipe": parse_pipe,
+    "coco": parse_coco,
+    "voc": parse_voc,
+    "yolo": parse_yolo,
+    "cvat": parse_cvat,
+    "labelme": parse_labelme,
+}

@@ -55,6 +55,7 @@ class StandardFormat(models.TextChoices):
     YOLO_SEGMENTATION = "yolo-seg", "YOLO segmentation (polygons, zipped)"
     PIPE = "pipe", "ImageTagger label lines (image|type|vector|flags)"
     CVAT = "cvat", "CVAT for images 1.1 (XML)"
+    LABELME = "labelme", "LabelMe (JSON per image, zipped)"
 
 
 class ExportState(models.TextChoices):

@@ -62,6 +62,7 @@ EXTENSIONS = {
     StandardFormat.YOLO_SEGMENTATION: "zip",
     StandardFormat.PIPE: "txt",
     StandardFormat.CVAT: "xml",
+    StandardFormat.LABELME: "zip",
 }
 # The formats whose export may hold the images too, in the layout their readers expect.
 WITH_IMAGES = (
@@ -70,6 +71,7 @@ WITH_IMAGES = (
     StandardFormat.YOLO,
     StandardFormat.YOLO_SEGMENTATION,
     StandardFormat.CVAT,
+    StandardFormat.LABELME,
 )
 CONTENT_TYPES = {
     "json": "application/json",
@@ -84,6 +86,7 @@ FORMAT_LABELS = {
     StandardFormat.YOLO_SEGMENTATION: "YOLO segmentation",
     StandardFormat.PIPE: "the label-line format",
     StandardFormat.CVAT: "CVAT",
+    StandardFormat.LABELME: "LabelMe",
 }
 
 
@@ -900,6 +903,63 @@ class CvatWriter(Writer):
         return f'    <{element} {common} points="{text}" z_order="0">\n{children}    </{element}>\n'
 
 
+# --- LabelMe ----------------------------------------------------------------------------------------
+
+
+class LabelMeWriter(_ZipWriter):
+    """LabelMe: a JSON file per image (``<image name without extension>.json``, beside the image when the
+    images are included) with ``rectangle``, ``polygon``, ``line`` (lines), ``linestrip`` (multi-lines)
+    and ``point`` shapes. The flags are the shape's ``flags`` ``concealed`` / ``blurred``; the
+    attribute values its ``attributes`` object (LabelMe keeps keys it does not know). "Not in image"
+    labels and image tags are skipped."""
+
+    standard = StandardFormat.LABELME
+    folder = ""
+    suffix = ".json"
+    images_folder = ""
+    kinds = {
+        VectorType.BOUNDING_BOX: "rectangle",
+        VectorType.POLYGON: "polygon",
+        VectorType.LINE: "line",
+        VectorType.MULTI_LINE: "linestrip",
+        VectorType.POINT: "point",
+    }
+
+    def entry(self, image, annotations):
+        _, name, width, height = image
+        shapes = []
+        for _, _, type_id, vector, blurred, concealed, values in annotations:
+            annotation_type = self.types[type_id]
+            if self.shapeless(annotation_type, vector):
+                continue
+            points = points_of(vector)
+            if annotation_type.vector_type == VectorType.BOUNDING_BOX:
+                x1, y1, x2, y2 = bounds(points)
+                points = [(x1, y1), (x2, y2)]
+            shape = {
+                "label": annotation_type.name,
+                "points": [[_num(x), _num(y)] for x, y in points],
+                "group_id": None,
+                "description": "",
+                "shape_type": self.kinds[annotation_type.vector_type],
+                "flags": {"concealed": bool(concealed), "blurred": bool(blurred)},
+            }
+            if values:
+                shape["attributes"] = self.attributes(annotation_type, values)
+            shapes.append(shape)
+            self.report.wrote(annotation_type.name)
+        document = {
+            "version": "5.4.1",
+            "flags": {},
+            "shapes": shapes,
+            "imagePath": name.rsplit("/", 1)[-1],
+            "imageData": None,
+            "imageHeight": height,
+            "imageWidth": width,
+        }
+        return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+
+
 WRITERS = {
     StandardFormat.COCO: CocoWriter,
     StandardFormat.VOC: VocWriter,
@@ -907,6 +967,7 @@ WRITERS = {
     StandardFormat.YOLO_SEGMENTATION: YoloSegmentationWriter,
     StandardFormat.PIPE: PipeWriter,
     StandardFormat.CVAT: CvatWriter,
+    StandardFormat.LABELME: LabelMeWriter,
 }
 
 
