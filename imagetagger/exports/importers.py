@@ -47,6 +47,7 @@ FORMATS = {
     "yolo": "YOLO (zip with classes.txt and a txt per image)",
     "cvat": "CVAT for images 1.1 XML (annotations.xml, or CVAT's zip)",
     "labelme": "LabelMe JSON (one file, or a zip of one per image)",
+    "labelstudio": "Label Studio JSON (its JSON export: tasks with annotations and predictions)",
 }
 NOT_IN_IMAGE = "not in image"
 TAG = "tag"
@@ -79,6 +80,10 @@ class Record:
     attributes: dict | None = None
     attributes_text: bool = False
     cvat_keys: bool = False
+    # A prediction of a model (Label Studio's "predictions"): machine-made with its model and score.
+    machine: bool = False
+    model_name: str = ""
+    confidence: float | None = None
     # The values checked against the type's definitions (set by the importer).
     values: dict = field(default_factory=dict)
     warning: str = ""
@@ -628,7 +633,146 @@ def _labelme_shape(record, shape):
         record.error = "Its “attributes” must be a JSON object."
 
 
+# --- Label Studio ----------------------------------------------------------------------------------
+
+LABEL_STUDIO_REGIONS = {"rectanglelabels": "box", "polygonlabels": "polygon", "keypointlabels": "points"}
+_UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{8}-(.+)$")  # Label Studio renames uploads "8f2a1b3c-a.png"
+
+
+def parse_labelstudio(fileobj):
+    """Label Studio's JSON export: a list of tasks, ``data.image`` naming the image, ``annotations`` (made
+    by people) and ``predictions`` (machine-made, with ``model_version`` and ``score``) holding
+    ``result`` lists. Regions: ``rectanglelabels``, ``polygonlabels``, ``keypointlabels`` (x, y in
+    percent of the image); ``choices`` of the image are image tags; per-region ``choices`` /
+    ``textarea`` / ``number`` results (same ``id`` as the region) are its attribute values, the
+    per-region choices of ``flags`` its concealed / blurred flags."""
+    try:
+        tasks = json.loads(fileobj.read().decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ImportFileError(f"The file is not valid JSON: {error}") from None
+    if isinstance(tasks, dict):
+        tasks = [tasks]
+    if not isinstance(tasks, list):
+        raise ImportFileError("A Label Studio export is a JSON list of tasks (Export → JSON).")
+    counter = 0
+    for number, task in enumerate(tasks, start=1):
+        data = task.get("data") if isinstance(task, dict) else None
+        if not isinstance(data, dict):
+            counter += 1
+            yield Record(counter, f"task {number}", error="A task is a JSON object with “data” (its image).")
+            continue
+        image = _labelstudio_image(data)
+        groups = [(group, False) for group in task.get("annotations") or []]
+        groups += [(group, True) for group in task.get("predictions") or []]
+        for group, predicted in groups:
+            if not isinstance(group, dict) or group.get("was_cancelled"):
+                continue
+            for record in _labelstudio_results(group, predicted, image, f"task {number} ({image})"):
+                counter += 1
+                record.number = counter
+                yield record
+
+
+def _labelstudio_image(data):
+    value = str(data.get("image") or next((v for v in data.values() if isinstance(v, str)), ""))
+    if "?d=" in value:  # local files: /data/local-files/?d=images/day1/a.png
+        value = value.split("?d=", 1)[1]
+    path = value.split("?", 1)[0].rstrip("/")
+    base = path.rsplit("/", 1)[-1]
+    match = _UPLOAD_PREFIX.match(base)
+    return match.group(1) if match else path.lstrip("/")
+
+
+def _labelstudio_results(group, predicted, image, source):
+    results = [item for item in group.get("result") or [] if isinstance(item, dict)]
+    regions = {item.get("id"): item for item in results if item.get("type") in LABEL_STUDIO_REGIONS}
+    extras = {}
+    for item in results:
+        if item.get("type") not in LABEL_STUDIO_REGIONS and item.get("id") in regions:
+            extras.setdefault(item["id"], []).append(item)
+    model = str(group.get("model_version") or "")[:100] if predicted else ""
+    for item in results:
+        kind = item.get("type")
+        value = item.get("value") if isinstance(item.get("value"), dict) else {}
+        if kind == "choices" and item.get("id") not in regions:
+            for choice in value.get("choices") or []:
+                record = Record(0, f"{source}, choice {choice}", image=image, type=str(choice))
+                record.given, record.tag = True, True
+                _labelstudio_origin(record, predicted, model, item, group)
+                yield record
+            continue
+        if kind not in LABEL_STUDIO_REGIONS:
+            if item.get("id") not in regions:
+                reason = f"Label Studio {kind} results cannot be imported."
+                yield Record(0, f"{source}, {kind} result", image=image, error=reason)
+            continue
+        labels = value.get(kind) or []
+        record = Record(0, f"{source}, region {item.get('id')}", image=image, normalised=True)
+        record.type = str(labels[0]) if labels else ""
+        _labelstudio_origin(record, predicted, model, item, group)
+        _labelstudio_region(record, kind, value)
+        _labelstudio_extras(record, extras.get(item.get("id"), []))
+        yield record
+
+
+def _labelstudio_origin(record, predicted, model, item, group):
+    if not predicted:
+        return
+    record.machine, record.model_name = True, model
+    score = as_number(item.get("score", group.get("score")))
+    if score is not None and 0 <= score <= 1:
+        record.confidence = float(score)
+
+
+def _labelstudio_region(record, kind, value):
+    if kind == "rectanglelabels":
+        numbers = [as_number(value.get(key)) for key in ("x", "y", "width", "height")]
+        if None in numbers:
+            record.error = "Its value needs numeric x, y, width and height (percent)."
+            return
+        x, y, w, h = (n / 100 for n in numbers)
+        record.shapes["box"] = {"x1": x, "y1": y, "x2": x + w, "y2": y + h}
+        if as_number(value.get("rotation", 0)) not in (0, None):
+            record.warning = "Its rotation was left out (ImageTagger's boxes follow the image's axes)."
+    elif kind == "polygonlabels":
+        points = value.get("points")
+        if not isinstance(points, list) or not all(
+            isinstance(p, list) and len(p) == 2 and None not in (as_number(p[0]), as_number(p[1])) for p in points
+        ):
+            record.error = "Its points must be a list of [x, y] pairs (percent)."
+            return
+        record.shapes["polygon"] = _points([as_number(v) / 100 for point in points for v in point])
+    else:
+        x, y = as_number(value.get("x")), as_number(value.get("y"))
+        if x is None or y is None:
+            record.error = "Its value needs numeric x and y (percent)."
+            return
+        record.shapes["points"] = {"x1": x / 100, "y1": y / 100}
+
+
+def _labelstudio_extras(record, items):
+    values = {}
+    for item in items:
+        name = str(item.get("from_name") or "")
+        value = item.get("value") if isinstance(item.get("value"), dict) else {}
+        if name == "flags":
+            chosen = value.get("choices") or []
+            record.concealed, record.blurred = "concealed" in chosen, "blurred" in chosen
+        elif "choices" in value:
+            choices = value.get("choices") or []
+            values[name] = choices[0] if len(choices) == 1 else choices
+        elif "text" in value:
+            text = value.get("text")
+            values[name] = text[0] if isinstance(text, list) and text else text
+        elif "number" in value:
+            values[name] = value.get("number")
+    if values:
+        record.attributes = values
+        record.attributes_text = True
+
+
 PARSERS = {
+    "labelstudio": parse_labelstudio,
     "pipe": parse_pipe,
     "coco": parse_coco,
     "voc": parse_voc,

@@ -410,8 +410,9 @@ class _Importer:
                     blurred_flag=record.blurred,
                     attributes=record.values,
                     user=self.actor,
-                    origin=self.origin,
-                    model_name=self.model_name,
+                    origin=Origin.MACHINE if record.machine else self.origin,
+                    model_name=record.model_name if record.machine else self.model_name,
+                    confidence=record.confidence,
                 )
             )
             outcomes.append(record)

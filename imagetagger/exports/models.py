@@ -56,6 +56,7 @@ class StandardFormat(models.TextChoices):
     PIPE = "pipe", "ImageTagger label lines (image|type|vector|flags)"
     CVAT = "cvat", "CVAT for images 1.1 (XML)"
     LABELME = "labelme", "LabelMe (JSON per image, zipped)"
+    LABEL_STUDIO = "labelstudio", "Label Studio (JSON tasks)"
 
 
 class ExportState(models.TextChoices):

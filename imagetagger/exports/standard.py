@@ -63,6 +63,7 @@ EXTENSIONS = {
     StandardFormat.PIPE: "txt",
     StandardFormat.CVAT: "xml",
     StandardFormat.LABELME: "zip",
+    StandardFormat.LABEL_STUDIO: "json",
 }
 # The formats whose export may hold the images too, in the layout their readers expect.
 WITH_IMAGES = (
@@ -87,6 +88,7 @@ FORMAT_LABELS = {
     StandardFormat.PIPE: "the label-line format",
     StandardFormat.CVAT: "CVAT",
     StandardFormat.LABELME: "LabelMe",
+    StandardFormat.LABEL_STUDIO: "Label Studio",
 }
 
 
@@ -960,6 +962,106 @@ class LabelMeWriter(_ZipWriter):
         return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
 
+# --- Label Studio -----------------------------------------------------------------------------------
+
+
+class LabelStudioWriter(Writer):
+    """Label Studio's JSON: a task per image (``data.image`` its name) whose ``annotations`` hold the
+    labels made by people and whose ``predictions`` (one per model) the machine-made ones with their
+    scores. Boxes are ``rectanglelabels``, polygons ``polygonlabels``, points ``keypointlabels`` (x, y,
+    width and height in percent of the image), image tags ``choices``; a region's flags are its
+    ``flags`` choices and its attribute values per-region ``choices`` / ``textarea`` / ``number``
+    results with the region's id. Lines, multi-lines and "not in image" labels are skipped."""
+
+    standard = StandardFormat.LABEL_STUDIO
+    regions = {
+        VectorType.BOUNDING_BOX: "rectanglelabels",
+        VectorType.POLYGON: "polygonlabels",
+        VectorType.POINT: "keypointlabels",
+    }
+
+    def write(self, out):
+        machine = dict(
+            Annotation.objects.filter(image__image_set=self.image_set, origin="machine").values_list("id", "model_name")
+        )
+        scores = dict(
+            Annotation.objects.filter(
+                image__image_set=self.image_set, origin="machine", confidence__isnull=False
+            ).values_list("id", "confidence")
+        )
+        out.write(b"[")
+        for index, (image, annotations) in enumerate(self.images()):
+            image_id, name, width, height = image
+            people, models = [], {}
+            for row in annotations:
+                results = self.results(row, width, height, scores.get(row[1]))
+                if results is None:
+                    continue
+                if row[1] in machine:
+                    models.setdefault(machine[row[1]], []).extend(results)
+                else:
+                    people.extend(results)
+            task = {
+                "id": image_id,
+                "data": {"image": name},
+                "annotations": [{"result": people}] if people else [],
+                "predictions": [{"model_version": model, "result": results} for model, results in models.items()],
+            }
+            out.write((b"," if index else b"") + b"\n" + json.dumps(task, ensure_ascii=False).encode())
+            self.step(len(annotations))
+        out.write(b"\n]\n")
+
+    def results(self, row, width, height, score):
+        _image_id, annotation_id, type_id, vector, blurred, concealed, values = row
+        annotation_type = self.types[type_id]
+        vector_type = annotation_type.vector_type
+        region = f"r{annotation_id}"
+        common = {"id": region, "to_name": "image", "original_width": width, "original_height": height}
+        if vector_type == VectorType.TAG:
+            self.report.wrote(annotation_type.name)
+            return [{**common, "type": "choices", "from_name": "tags", "value": {"choices": [annotation_type.name]}}]
+        if not vector:
+            self.report.skip(NOT_IN_IMAGE, "Label Studio has no way to say that an object is not in an image")
+            return None
+        if vector_type not in self.regions or not width or not height:
+            self.report.skip(vector_type, "Label Studio has no lines on images")
+            return None
+        kind = self.regions[vector_type]
+        points = points_of(vector)
+        if vector_type == VectorType.BOUNDING_BOX:
+            x1, y1, x2, y2 = bounds(points)
+            value = {
+                "x": x1 / width * 100,
+                "y": y1 / height * 100,
+                "width": (x2 - x1) / width * 100,
+                "height": (y2 - y1) / height * 100,
+                "rotation": 0,
+            }
+        elif vector_type == VectorType.POLYGON:
+            value = {"points": [[x / width * 100, y / height * 100] for x, y in points], "closed": True}
+        else:
+            value = {"x": points[0][0] / width * 100, "y": points[0][1] / height * 100, "width": 0.5}
+        value[kind] = [annotation_type.name]
+        region_result = {**common, "type": kind, "from_name": "label", "value": value}
+        if score is not None:
+            region_result["score"] = score
+        results = [region_result]
+        flags = [name for name, on in (("concealed", concealed), ("blurred", blurred)) if on]
+        if flags:
+            results.append({**common, "type": "choices", "from_name": "flags", "value": {"choices": flags}})
+        kinds = {d.get("name"): d.get("kind") for d in annotation_type.attributes or ()}
+        for name, attribute in (self.attributes(annotation_type, values) if values else {}).items():
+            if kinds.get(name) == "number":
+                results.append({**common, "type": "number", "from_name": name, "value": {"number": attribute}})
+            elif kinds.get(name) == "text":
+                results.append({**common, "type": "textarea", "from_name": name, "value": {"text": [attribute]}})
+            else:
+                choice = attribute_text(attribute)
+                results.append({**common, "type": "choices", "from_name": name, "value": {"choices": [choice]}})
+        self.report.wrote(annotation_type.name)
+        return results
+
+
 WRITERS = {
     StandardFormat.COCO: CocoWriter,
     StandardFormat.VOC: VocWriter,
@@ -968,6 +1070,7 @@ WRITERS = {
     StandardFormat.PIPE: PipeWriter,
     StandardFormat.CVAT: CvatWriter,
     StandardFormat.LABELME: LabelMeWriter,
+    StandardFormat.LABEL_STUDIO: LabelStudioWriter,
 }
 
 
