@@ -198,9 +198,9 @@ def parse_coco(fileobj):
         raise ImportFileError(f"The file is not valid JSON: {error}") from None
     if not isinstance(data, dict) or not isinstance(data.get("annotations"), list):
         raise ImportFileError("A COCO file is a JSON object with “images”, “categories” and “annotations”.")
-    images = {item.get("id"): item.get("file_name", "") for item in data.get("images") or [] if isinstance(item, dict)}
+    images = {item["id"]: item.get("file_name", "") for item in _listed(data.get("images")) if _is_key(item.get("id"))}
     categories = {
-        item.get("id"): item.get("name", "") for item in data.get("categories") or [] if isinstance(item, dict)
+        item["id"]: item.get("name", "") for item in _listed(data.get("categories")) if _is_key(item.get("id"))
     }
     for number, item in enumerate(data["annotations"], start=1):
         record = Record(number, f"annotation {number}")
@@ -209,9 +209,9 @@ def parse_coco(fileobj):
             yield record
             continue
         record.source = f"annotation {number} (id {item.get('id')})"
-        if item.get("image_id") not in images:
+        if not _is_key(item.get("image_id")) or item.get("image_id") not in images:
             record.error = f"Its image_id {item.get('image_id')} is not among the file's images."
-        elif item.get("category_id") not in categories:
+        elif not _is_key(item.get("category_id")) or item.get("category_id") not in categories:
             record.error = f"Its category_id {item.get('category_id')} is not among the file's categories."
         else:
             record.image = str(images[item["image_id"]])
@@ -219,6 +219,16 @@ def parse_coco(fileobj):
             _coco_shapes(record, item)
             _coco_attributes(record, item.get("attributes"))
         yield record
+
+
+def _listed(value):
+    """The JSON objects of a list (anything else in it, or a non-list, is ignored)."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _is_key(value):
+    """An id that can name an image or category: a number or a text (not a list, object or bool)."""
+    return isinstance(value, int | str) and not isinstance(value, bool)
 
 
 def _coco_attributes(record, attributes):
@@ -605,7 +615,7 @@ def _labelme_file(data, name, counter):
 
 def _labelme_shape(record, shape):
     kind = shape.get("shape_type") or "polygon"
-    if kind not in LABELME_SHAPES:
+    if not isinstance(kind, str) or kind not in LABELME_SHAPES:
         record.error = f"LabelMe {kind} shapes cannot be imported (rectangles, polygons, lines and points can)."
         return
     points = shape.get("points")
@@ -684,18 +694,20 @@ def _labelstudio_image(data):
 
 
 def _labelstudio_results(group, predicted, image, source):
-    results = [item for item in group.get("result") or [] if isinstance(item, dict)]
-    regions = {item.get("id"): item for item in results if item.get("type") in LABEL_STUDIO_REGIONS}
+    results = [item for item in _listed(group.get("result")) if isinstance(item.get("type"), str)]
+    results = [{**item, "id": item.get("id") if _is_key(item.get("id")) else None} for item in results]
+    regions = {item["id"]: item for item in results if item["type"] in LABEL_STUDIO_REGIONS and item["id"]}
     extras = {}
     for item in results:
-        if item.get("type") not in LABEL_STUDIO_REGIONS and item.get("id") in regions:
+        if item["type"] not in LABEL_STUDIO_REGIONS and item["id"] in regions:
             extras.setdefault(item["id"], []).append(item)
     model = str(group.get("model_version") or "")[:100] if predicted else ""
     for item in results:
-        kind = item.get("type")
+        kind = item["type"]
         value = item.get("value") if isinstance(item.get("value"), dict) else {}
-        if kind == "choices" and item.get("id") not in regions:
-            for choice in value.get("choices") or []:
+        if kind == "choices" and item["id"] not in regions:
+            choices = value.get("choices")
+            for choice in choices if isinstance(choices, list) else []:
                 record = Record(0, f"{source}, choice {choice}", image=image, type=str(choice))
                 record.given, record.tag = True, True
                 _labelstudio_origin(record, predicted, model, item, group)
@@ -706,7 +718,7 @@ def _labelstudio_results(group, predicted, image, source):
                 reason = f"Label Studio {kind} results cannot be imported."
                 yield Record(0, f"{source}, {kind} result", image=image, error=reason)
             continue
-        labels = value.get(kind) or []
+        labels = value.get(kind) if isinstance(value.get(kind), list) else []
         record = Record(0, f"{source}, region {item.get('id')}", image=image, normalised=True)
         record.type = str(labels[0]) if labels else ""
         _labelstudio_origin(record, predicted, model, item, group)
@@ -756,11 +768,11 @@ def _labelstudio_extras(record, items):
         name = str(item.get("from_name") or "")
         value = item.get("value") if isinstance(item.get("value"), dict) else {}
         if name == "flags":
-            chosen = value.get("choices") or []
+            chosen = value.get("choices") if isinstance(value.get("choices"), list) else []
             record.concealed, record.blurred = "concealed" in chosen, "blurred" in chosen
         elif "choices" in value:
-            choices = value.get("choices") or []
-            values[name] = choices[0] if len(choices) == 1 else choices
+            choices = value.get("choices")
+            values[name] = choices[0] if isinstance(choices, list) and len(choices) == 1 else choices
         elif "text" in value:
             text = value.get("text")
             values[name] = text[0] if isinstance(text, list) and text else text
