@@ -57,8 +57,9 @@ def machine():
     return f"{cpu}, {cores} cores, Python {platform.python_version()}, data on {disk}"
 
 
-def add_image_rows(image_set, count, name_of, batch=10_000):
-    """``count`` image rows without files in ``image_set``, named ``name_of(number)``; their ids in order."""
+def add_image_rows(image_set, count, name_of, batch=10_000, prefix=""):
+    """``count`` image rows without files in ``image_set``, named ``name_of(number)``; their ids in order
+    (``prefix`` keeps the stored file names of a second set apart)."""
     import hashlib
 
     from images.models import Image
@@ -68,7 +69,7 @@ def add_image_rows(image_set, count, name_of, batch=10_000):
             Image(
                 image_set=image_set,
                 name=name_of(number),
-                filename=f"b{number}.jpg",
+                filename=f"{prefix}b{number}.jpg",
                 checksum=hashlib.sha256(str(number).encode()).digest(),
                 width=1280,
                 height=960,
