@@ -44,6 +44,7 @@ bench: install
 	$(PY) bench/bench_annotations_api.py
 	$(PY) bench/bench_export.py
 	$(PY) bench/bench_export_attributes.py
+	$(PY) bench/bench_formats.py
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_annotate.py
 	$(PY) bench/bench_statistics.py
