@@ -424,10 +424,10 @@ class CocoWriter(Writer):
     """COCO instances JSON: images, categories (the annotation types), annotations.
 
     Boxes become ``bbox`` ``[x, y, w, h]`` and their rectangle as ``segmentation``; polygons
-    ``segmentation`` plus their bounding box; points,
-    lines and multi-lines ``keypoints`` (``[x, y, 2, …]``) with their bounding box, or are skipped with
-    ``keypoints: false``. "Not in image" labels and image tags have no COCO equivalent and are skipped.
-    The blurred and concealed flags and the label's attribute values go into each annotation's
+    ``segmentation`` plus their bounding box; points, lines and multi-lines ``keypoints``
+    (``[x, y, 2, …]``) with their bounding box and their path there and back as a ``segmentation``
+    without area, or are skipped with ``keypoints: false``. "Not in image" labels and image tags have no
+    COCO equivalent and are skipped. The blurred and concealed flags and the label's attribute values go into each annotation's
     ``attributes`` (an attribute named like a flag is left out and reported).
     """
 
@@ -516,7 +516,12 @@ class CocoWriter(Writer):
             item["segmentation"] = [[_num(v) for point in points for v in point]]
         elif keypoints:
             item["area"] = _num((x2 - x1) * (y2 - y1))
-            item["segmentation"] = []
+            # The path there and back as a polygon without area: mask readers (pycocotools' annToMask)
+            # get an empty mask instead of failing on an empty segmentation.
+            path = points + points[-2:0:-1] if len(points) > 1 else points * 3
+            while len(path) < 3:
+                path = path + path[-1:]
+            item["segmentation"] = [[_num(v) for point in path for v in point]]
             item["keypoints"] = [v for x, y in points for v in (_num(x), _num(y), 2)]
             item["num_keypoints"] = len(points)
             self.report.convert(vector_type, "keypoints")

@@ -82,6 +82,13 @@ def test_coco_loads_with_pycocotools(setup, tmp_path):
     assert coco.loadCats(types["line"].pk)[0]["keypoints"] == ["p1", "p2"]
     # The masks come out of pycocotools' own rasteriser: the polygon's, and every box's rectangle.
     assert coco.annToMask(anns["field"]).sum() > 2000
+    # Points and lines: their path as a polygon without area, so that annToMask works for every label
+    # (it failed with an IndexError on an empty segmentation); their masks are empty, as they have no area.
+    assert anns["spot"]["segmentation"] == [[5, 6, 5, 6, 5, 6]]
+    assert anns["line"]["segmentation"] == [[1, 2, 30, 40, 30, 40]]
+    for annotation in coco.loadAnns(coco.getAnnIds()):
+        coco.annToMask(annotation)
+    assert coco.annToMask(anns["line"]).sum() == 0
     boxes = coco.loadAnns(coco.getAnnIds(catIds=[types["ball"].pk]))
     assert len(boxes) == 2
     for box in boxes:
@@ -110,10 +117,12 @@ def test_coco_round_trip_of_boxes_and_polygons(setup):
     back = {}
     boxes = {category["id"] for category in document["categories"] if category["name"] == "ball"}
     for item in document["annotations"]:
+        if "keypoints" in item:
+            continue
         if item["segmentation"] and item["category_id"] not in boxes:
             flat = item["segmentation"][0]
             back[item["id"]] = {f"{axis}{i // 2 + 1}": v for i, v in enumerate(flat) for axis in ["xy"[i % 2]]}
-        elif "keypoints" not in item:
+        else:
             x, y, w, h = item["bbox"]
             back[item["id"]] = {"x1": x, "y1": y, "x2": x + w, "y2": y + h}
     for annotation in Annotation.objects.filter(pk__in=back):
