@@ -427,8 +427,8 @@ class CocoWriter(Writer):
     ``segmentation`` plus their bounding box; points, lines and multi-lines ``keypoints``
     (``[x, y, 2, …]``) with their bounding box and their path there and back as a ``segmentation``
     without area, or are skipped with ``keypoints: false``. "Not in image" labels and image tags have no
-    COCO equivalent and are skipped. The blurred and concealed flags and the label's attribute values go into each annotation's
-    ``attributes`` (an attribute named like a flag is left out and reported).
+    COCO equivalent and are skipped. The blurred and concealed flags and the label's attribute values go
+    into each annotation's ``attributes`` (an attribute named like a flag is left out and reported).
     """
 
     standard = StandardFormat.COCO
