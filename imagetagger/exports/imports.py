@@ -230,6 +230,8 @@ class _Importer:
                 found = self.stems.get(name)
             if not found:
                 found = self.stems.get(name.rsplit("/", 1)[-1])
+            if not found and "__" in name:  # our flat VOC / YOLO entries: "day1__a" is "day1/a"
+                found = self.stems.get(name.replace("__", "/"))
         if not found:
             found = self._by_path_end(record.image)
         if not found:

@@ -44,6 +44,7 @@ from .models import StandardFormat
 from .template import COMPACT_JSON, attribute_text, ordered_attributes
 
 CHUNK = 2000
+FOLDER_SEPARATOR = "__"  # an image's folders in the flat entry names of VOC and YOLO
 TYPE_WORDS = {
     VectorType.BOUNDING_BOX: ("box", "boxes"),
     VectorType.POINT: ("point", "points"),
@@ -588,10 +589,17 @@ class _ZipWriter(Writer):
     def final_entries(self, archive):
         pass
 
+    # Pascal VOC and YOLO readers (the devkit, supervision, globox) look into one folder: an image's
+    # folders become part of its entry's name, "day1/a.png" -> "day1__a" (the import reads them back).
+    flat = False
+
     def entry_names(self, names):
         if not hasattr(self, "_taken"):
             self._taken = set()
-        stems = [_stem(name) + self.suffix for name in names]
+        stems = [_stem(name) for name in names]
+        if self.flat:
+            stems = [stem.replace("/", FOLDER_SEPARATOR) for stem in stems]
+        stems = [stem + self.suffix for stem in stems]
         # entry_names makes one batch unique; across batches a counter on clashes keeps them unique.
         result = []
         for name in entry_names(stems):
@@ -636,6 +644,7 @@ class VocWriter(_ZipWriter):
     folder = "Annotations/"
     suffix = ".xml"
     images_folder = "JPEGImages/"
+    flat = True
 
     def final_entries(self, archive):
         # What datumaro and the devkit look for: the list of items and the labels with their colours.
@@ -704,6 +713,7 @@ class YoloWriter(_ZipWriter):
     standard = StandardFormat.YOLO
     folder = "labels/"
     suffix = ".txt"
+    flat = True
     representable = (VectorType.BOUNDING_BOX, VectorType.POLYGON)
 
     def __init__(self, *args, **kwargs):

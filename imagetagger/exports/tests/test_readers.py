@@ -2,9 +2,10 @@
 
 The readers run for real (pinned in requirements-dev): supervision (COCO, Pascal VOC, YOLO with
 data.yaml) and globox (COCO, Pascal VOC, YOLO); pycocotools is checked in test_standard.py. The set
-has real image files (the readers open them for their sizes), a name with dots, a JPEG turned by its EXIF
-orientation, a type with a non-ASCII name, boxes (one on the image's edge) and a polygon. Coordinates are compared exactly, YOLO within
-0.5 px. Each reader's writer output is imported back into a copy of the set and compared too.
+has real image files (the readers open them for their sizes), a name with dots, a JPEG turned by its
+EXIF orientation, a type with a non-ASCII name, boxes (one on the image's edge) and a polygon.
+Coordinates are compared exactly, YOLO within 0.5 px. Each reader's writer output is imported back into
+a copy of the set and compared too. Images in folders come flat in VOC and YOLO ("night__b").
 
 Pascal VOC has two conventions: supervision (like the VOC devkit and CVAT) reads and writes 1-based
 pixel indices, globox takes the numbers as they are. Our export follows the devkit; globox's boxes are
@@ -352,3 +353,40 @@ def test_the_label_line_format_and_template_formats_take_no_images(dataset):
         jobs.create_export(actor=dataset["user"], image_set=dataset["set"], standard="pipe", options={"images": True})
     with pytest.raises(ValidationError, match="images: give true or false"):
         jobs.create_export(actor=dataset["user"], image_set=dataset["set"], standard="coco", options={"images": "yes"})
+
+
+@pytest.mark.parametrize("format", ["voc", "yolo"])
+def test_images_in_folders_come_flat_where_the_readers_look_into_one_folder(dataset, format):
+    import supervision as sv
+
+    user = dataset["user"]
+    result = add_image_file(
+        dataset["set"], name="night/b.png", fileobj=io.BytesIO(png_bytes(100, 80, 5)), uploader=user
+    )
+    image = dataset["set"].images.get(pk=result.image_id)
+    Annotation.objects.create(
+        image=image, annotation_type=dataset["types"]["car"], vector={"x1": 5, "y1": 6, "x2": 50, "y2": 60}, user=user
+    )
+    folder = export_with_images(dataset, format)
+    if format == "voc":
+        assert (folder / "Annotations" / "night__b.xml").exists()
+        ds = sv.DetectionDataset.from_pascal_voc(
+            images_directory_path=str(folder / "JPEGImages"), annotations_directory_path=str(folder / "Annotations")
+        )
+    else:
+        assert (folder / "labels" / "night__b.txt").exists()
+        ds = sv.DetectionDataset.from_yolo(
+            images_directory_path=str(folder / "images"),
+            annotations_directory_path=str(folder / "labels"),
+            data_yaml_path=str(folder / "data.yaml"),
+        )
+    found = [(name.replace("__", "/"), label, box) for name, label, box in supervision_boxes(ds)]
+    expected = sorted([*EXPECTED_BOXES, ("b.png", "car", (5, 6, 50, 60))])
+    found = [("b.png" if name == "night/b.png" else name, label, box) for name, label, box in found]
+    close(sorted(found), expected, tolerance=0.5)
+    # And our own import takes the flat names back to the folders.
+    data = zipped(folder)
+    copy = copy_of(dataset)
+    add_image_file(copy, name="night/b.png", fileobj=io.BytesIO(png_bytes(100, 80, 5)), uploader=user)
+    result = import_labels(actor=user, image_set=copy, fileobj=io.BytesIO(data), format=format)
+    assert Annotation.objects.filter(image__image_set=copy, image__name="night/b.png").count() == 1, result.report
