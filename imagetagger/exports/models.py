@@ -119,7 +119,7 @@ class LabelImport(models.Model):
 
     image_set = models.ForeignKey(ImageSet, on_delete=models.CASCADE, related_name="label_imports")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    format = models.CharField(max_length=10)
+    format = models.CharField(max_length=20)
     filename = models.CharField(max_length=255, blank=True)
     machine_made = models.BooleanField(default=False)
     model_name = models.CharField(max_length=100, blank=True)
