@@ -48,6 +48,7 @@ FORMATS = {
     "cvat": "CVAT for images 1.1 XML (annotations.xml, or CVAT's zip)",
     "labelme": "LabelMe JSON (one file, or a zip of one per image)",
     "labelstudio": "Label Studio JSON (its JSON export: tasks with annotations and predictions)",
+    "datumaro": "Datumaro JSON (annotations/default.json, or the dataset zipped)",
 }
 NOT_IN_IMAGE = "not in image"
 TAG = "tag"
@@ -783,7 +784,101 @@ def _labelstudio_extras(record, items):
         record.attributes_text = True
 
 
+# --- Datumaro ---------------------------------------------------------------------------------------
+
+DATUMARO_SHAPES = {"bbox": "box", "polygon": "polygon", "points": "points", "polyline": "points"}
+
+
+def parse_datumaro(fileobj):
+    """Datumaro's own JSON (``annotations/<subset>.json``, zipped with the dataset or alone): ``items``
+    with ``bbox`` ([x, y, w, h]), ``polygon``, ``points``, ``polyline`` and ``label`` (an image tag)
+    annotations; ``label_id`` indexes ``categories.label.labels``. Annotations sharing a ``group``
+    are one label seen several ways (datumaro reads a COCO polygon as a polygon and its box): the type
+    picks the shape it holds. ``occluded`` is the concealed flag, ``blurred`` the blurred flag, the
+    other attributes the attribute values."""
+    head = fileobj.read(4)
+    fileobj.seek(0)
+    if head.startswith(b"PK"):
+        archive, members = _zip_members(fileobj, (".json",))
+        members = [m for m in members if posixpath.basename(posixpath.dirname(m.filename)) == "annotations"]
+        if not members:
+            raise ImportFileError("A Datumaro zip has its labels in annotations/<subset>.json; this zip has none.")
+        documents = [(archive.read(member), member.filename) for member in members]
+    else:
+        documents = [(fileobj.read(), "the file")]
+    counter = [0]
+    for data, name in documents:
+        yield from _datumaro_file(data, name, counter)
+
+
+def _datumaro_file(data, name, counter):
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ImportFileError(f"{name} is not valid JSON: {error}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("items"), list):
+        raise ImportFileError("A Datumaro file is a JSON object with “categories” and “items”.")
+    categories = document.get("categories") if isinstance(document.get("categories"), dict) else {}
+    label_category = categories.get("label") if isinstance(categories.get("label"), dict) else {}
+    labels = [str(label.get("name", "")) for label in _listed(label_category.get("labels"))]
+    for item in _listed(document["items"]):
+        image_info = item.get("image") if isinstance(item.get("image"), dict) else {}
+        image = str(image_info.get("path") or item.get("id") or "")
+        groups = {}
+        for index, annotation in enumerate(_listed(item.get("annotations")), start=1):
+            group = annotation.get("group")
+            key = ("group", group) if _is_key(group) and group else ("alone", index)
+            groups.setdefault(key, []).append(annotation)
+        for annotations in groups.values():
+            counter[0] += 1
+            source = f"{name}, item {item.get('id')}, annotation {annotations[0].get('id')}"
+            record = Record(counter[0], source, image=image, match_stem=not image_info.get("path"))
+            _datumaro_record(record, annotations, labels)
+            yield record
+
+
+def _datumaro_record(record, annotations, labels):
+    for annotation in annotations:
+        kind = annotation.get("type")
+        label_id = annotation.get("label_id")
+        if not isinstance(label_id, int) or isinstance(label_id, bool) or not 0 <= label_id < len(labels):
+            record.error = f"Its label_id {label_id!r} is not among the file's {len(labels)} labels."
+            return
+        record.type = labels[label_id]
+        if kind == "label":
+            record.given, record.tag = True, True
+        elif kind in DATUMARO_SHAPES:
+            values = annotation.get("bbox") if kind == "bbox" else annotation.get("points")
+            if not isinstance(values, list) or not values or any(as_number(v) is None for v in values):
+                record.error = f"Its {kind} needs a list of numbers."
+                return
+            numbers = [as_number(v) for v in values]
+            if kind == "bbox":
+                if len(numbers) != 4:
+                    record.error = "A bbox is [x, y, width, height]."
+                    return
+                x, y, w, h = numbers
+                record.shapes["box"] = {"x1": x, "y1": y, "x2": x + w, "y2": y + h}
+            elif len(numbers) % 2:
+                record.error = f"Its {kind} points must come in x, y pairs."
+                return
+            else:
+                record.shapes[DATUMARO_SHAPES[kind]] = _points(numbers)
+        else:
+            record.error = f"Datumaro {kind} annotations cannot be imported."
+            return
+        attributes = annotation.get("attributes") if isinstance(annotation.get("attributes"), dict) else {}
+        values = dict(attributes)
+        values.pop("is_crowd", None)
+        record.concealed = record.concealed or truth(values.pop("occluded", False))
+        record.blurred = record.blurred or truth(values.pop("blurred", False))
+        if values:
+            record.attributes = {**(record.attributes or {}), **values}
+            record.attributes_text = True
+
+
 PARSERS = {
+    "datumaro": parse_datumaro,
     "labelstudio": parse_labelstudio,
     "pipe": parse_pipe,
     "coco": parse_coco,

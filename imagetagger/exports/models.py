@@ -57,6 +57,7 @@ class StandardFormat(models.TextChoices):
     CVAT = "cvat", "CVAT for images 1.1 (XML)"
     LABELME = "labelme", "LabelMe (JSON per image, zipped)"
     LABEL_STUDIO = "labelstudio", "Label Studio (JSON tasks)"
+    DATUMARO = "datumaro", "Datumaro (JSON, zipped)"
 
 
 class ExportState(models.TextChoices):

@@ -65,6 +65,7 @@ EXTENSIONS = {
     StandardFormat.CVAT: "xml",
     StandardFormat.LABELME: "zip",
     StandardFormat.LABEL_STUDIO: "json",
+    StandardFormat.DATUMARO: "zip",
 }
 # The formats whose export may hold the images too, in the layout their readers expect.
 WITH_IMAGES = (
@@ -74,6 +75,7 @@ WITH_IMAGES = (
     StandardFormat.YOLO_SEGMENTATION,
     StandardFormat.CVAT,
     StandardFormat.LABELME,
+    StandardFormat.DATUMARO,
 )
 CONTENT_TYPES = {
     "json": "application/json",
@@ -90,6 +92,7 @@ FORMAT_LABELS = {
     StandardFormat.CVAT: "CVAT",
     StandardFormat.LABELME: "LabelMe",
     StandardFormat.LABEL_STUDIO: "Label Studio",
+    StandardFormat.DATUMARO: "Datumaro",
 }
 
 
@@ -1077,6 +1080,84 @@ class LabelStudioWriter(Writer):
         return results
 
 
+# --- Datumaro ---------------------------------------------------------------------------------------
+
+
+class DatumaroWriter(Writer):
+    """Datumaro's own JSON, zipped as its dataset folder: ``annotations/default.json`` (and
+    ``images/default/<name>`` with the images). Every label type is a label (its attribute names
+    declared); boxes are ``bbox`` [x, y, w, h], polygons ``polygon``, points ``points``, lines and
+    multi-lines ``polyline``, image tags ``label``; the concealed flag is ``occluded``, the blurred flag
+    the attribute ``blurred``, the attribute values the other attributes. "Not in image" labels are
+    skipped."""
+
+    standard = StandardFormat.DATUMARO
+    kinds = {VectorType.POLYGON: "polygon", VectorType.POINT: "points"}
+
+    def write(self, out):
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            info = zipfile.ZipInfo("annotations/default.json", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            with archive.open(info, "w", force_zip64=True) as entry:
+                self.write_json(entry)
+            if self.with_images:
+                for image_id, name, _width, _height in _image_rows(self.image_set.pk):
+                    self.copy_image(archive, f"images/default/{name}", image_id)
+
+    def write_json(self, out):
+        self.label_ids = {type_id: index for index, type_id in enumerate(self.types)}
+        labels = [
+            {"name": t.name, "parent": "", "attributes": [d.get("name") for d in t.attributes or ()]}
+            for t in self.types.values()
+        ]
+        header = {
+            "dm_format_version": "1.0",
+            "media_type": 2,
+            "infos": {},
+            "categories": {"label": {"labels": labels, "label_groups": [], "attributes": ["occluded", "blurred"]}},
+        }
+        out.write(json.dumps(header, ensure_ascii=False)[:-1].encode() + b',"items":[')
+        for index, (image, annotations) in enumerate(self.images()):
+            image_id, name, width, height = image
+            item = {
+                "id": _stem(name),
+                "annotations": [a for a in (self.annotation(row) for row in annotations) if a is not None],
+                "attr": {},
+                "image": {"path": name, "size": [height, width]},
+            }
+            out.write((b"," if index else b"") + b"\n" + json.dumps(item, ensure_ascii=False).encode())
+            self.step(len(annotations))
+        out.write(b"\n]}\n")
+
+    def annotation(self, row):
+        _image_id, annotation_id, type_id, vector, blurred, concealed, values = row
+        annotation_type = self.types[type_id]
+        vector_type = annotation_type.vector_type
+        attributes = {"occluded": bool(concealed), "blurred": bool(blurred)}
+        for name, value in (self.attributes(annotation_type, values) if values else {}).items():
+            if name in attributes:
+                self.report.leave_out(f"attribute “{name}”", "Datumaro's attributes use this name for a flag")
+            else:
+                attributes[name] = value
+        common = {"id": annotation_id, "attributes": attributes, "group": 0, "label_id": self.label_ids[type_id]}
+        if vector_type == VectorType.TAG:
+            self.report.wrote(annotation_type.name)
+            return {**common, "type": "label"}
+        if not vector:
+            self.report.skip(NOT_IN_IMAGE, "Datumaro has no way to say that an object is not in an image")
+            return None
+        points = points_of(vector)
+        self.report.wrote(annotation_type.name)
+        if vector_type == VectorType.BOUNDING_BOX:
+            x1, y1, x2, y2 = bounds(points)
+            return {**common, "type": "bbox", "z_order": 0, "bbox": [_num(x1), _num(y1), _num(x2 - x1), _num(y2 - y1)]}
+        flat = [_num(v) for point in points for v in point]
+        kind = self.kinds.get(vector_type, "polyline")
+        extra = {"visibility": [2] * len(points)} if kind == "points" else {}
+        return {**common, "type": kind, "z_order": 0, "points": flat, **extra}
+
+
 WRITERS = {
     StandardFormat.COCO: CocoWriter,
     StandardFormat.VOC: VocWriter,
@@ -1086,6 +1167,7 @@ WRITERS = {
     StandardFormat.CVAT: CvatWriter,
     StandardFormat.LABELME: LabelMeWriter,
     StandardFormat.LABEL_STUDIO: LabelStudioWriter,
+    StandardFormat.DATUMARO: DatumaroWriter,
 }
 
 
