@@ -77,6 +77,14 @@ WITH_IMAGES = (
     StandardFormat.LABELME,
     StandardFormat.DATUMARO,
 )
+
+
+def with_images_text():
+    """The formats whose exports may hold the images, as a sentence part: "COCO, Pascal VOC, … and Datumaro"."""
+    names = list(dict.fromkeys(FORMAT_LABELS[standard].replace(" segmentation", "") for standard in WITH_IMAGES))
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
 CONTENT_TYPES = {
     "json": "application/json",
     "zip": "application/zip",

@@ -118,7 +118,7 @@ def create_export(request, set_id):
     with_images = request.POST.get("images") == "on"
     try:
         if with_images and not (kind == "standard" and value in standard_formats.WITH_IMAGES):
-            raise ValidationError("Only COCO, Pascal VOC and YOLO exports can hold the images.")
+            raise ValidationError(f"Only {standard_formats.with_images_text()} exports can hold the images.")
         if kind == "standard":
             options = {"images": True} if with_images else None
             export = jobs.create_export(actor=request.user, image_set=image_set, standard=value, options=options)

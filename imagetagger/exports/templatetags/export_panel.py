@@ -2,6 +2,7 @@
 
 from django import template
 
+from .. import standard as standard_formats
 from ..models import Export, StandardFormat
 from ..selectors import formats_usable_by
 from ..views import RECENT, status_of
@@ -23,6 +24,7 @@ def export_panel(context, image_set, permissions):
         "can_export": can_export,
         "formats": list(formats_usable_by(user)) if can_export else [],
         "standards": StandardFormat.choices,
+        "with_images": standard_formats.with_images_text(),
         "exports": exports,
         "unfinished": any(export["state"] in ("queued", "running") for export in exports),
         "csrf_token": context.get("csrf_token"),

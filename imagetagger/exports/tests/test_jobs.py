@@ -233,7 +233,10 @@ def test_html_create_with_the_images(world, client_for):
     assert "being written in the background" in response.content.decode()
     for refused in ("standard:pipe", f"format:{pipe_format(world['team_a'], [world['ball']]).pk}"):
         response = client.post(url, {"export_format": refused, "images": "on"}, follow=True)
-        assert "Only COCO, Pascal VOC and YOLO exports can hold the images." in response.content.decode()
+        assert (
+            "Only COCO, Pascal VOC, YOLO, CVAT, LabelMe and Datumaro exports can hold the images."
+            in response.content.decode()
+        )
     assert Export.objects.count() == 1
     assert 'id="export-images"' in client.get(world["set"].get_absolute_url()).content.decode()
 
