@@ -125,7 +125,10 @@ export function renderAttributes({ focus = false } = {}) {
   const refused = state.attributeErrors && state.attributeErrors.key === key ? state.attributeErrors : null;
   const values = refused?.values ?? (subj.kind === "record" ? subj.record.attributes || {} : draftValues(subj.type));
   const editable = isEditable(subj);
-  const renderKey = JSON.stringify([key, subj.type.id, values, refused, editable]);
+  // Values in a fixed key order: the server may send the same values in another order (PostgreSQL's
+  // JSONB sorts keys), which must not re-render the form under the labeler's fingers.
+  const canonical = (object) => (object ? JSON.stringify(object, Object.keys(object).sort()) : null);
+  const renderKey = JSON.stringify([key, subj.type.id, canonical(values), canonical(refused?.fields), refused?.general, editable]);
   if (renderKey !== rendered) {
     const focused = panel.contains(document.activeElement) ? document.activeElement.id : null;
     rendered = renderKey;
@@ -158,8 +161,12 @@ export function applyAttributes() {
   const subj = subject();
   if (!subj || !isEditable(subj)) return true;
   const definitions = subj.type.attributes || [];
-  const checked = checkValues(readForm(definitions), definitions);
+  const typed = readForm(definitions);
+  const checked = checkValues(typed, definitions);
   if (Object.keys(checked.errors).length) {
+    // Kept in the state: a render meanwhile (another field's save coming back) shows the typed values
+    // and the reasons again instead of the label's stored values.
+    state.attributeErrors = { key: subjectKey(subj), values: typed, fields: checked.errors, general: [] };
     showErrors(definitions, checked.errors);
     return false;
   }
@@ -217,6 +224,7 @@ export function showRefusal(op, fields, general) {
 function restoreFields() {
   const subj = subject();
   if (!subj) return;
+  if (state.attributeErrors && state.attributeErrors.key === subjectKey(subj)) state.attributeErrors = null;
   const values = subj.kind === "record" ? subj.record.attributes || {} : draftValues(subj.type);
   (subj.type.attributes || []).forEach((definition, index) => {
     const input = document.getElementById(fieldId(index));
