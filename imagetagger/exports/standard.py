@@ -346,6 +346,7 @@ class Writer:
         # a definition while labels hold values): without definitions the values are not read.
         self.with_attributes = any(annotation_type.attributes for annotation_type in self.types.values())
         self.done = 0
+        self._image_files = None  # image id -> stored file name, read when the first image is copied
 
     def step(self, count=1):
         self.done += count
@@ -379,20 +380,27 @@ class Writer:
 
     def copy_image(self, archive, entry, image_id):
         """Store the image's file as ``entry`` of ``archive`` (as it is: images are compressed already)."""
-        if not hasattr(self, "_image_files"):
+        if self._image_files is None:
             self._image_files = dict(Image.objects.filter(image_set=self.image_set).values_list("id", "filename"))
         path = f"{self.image_set.image_folder()}/{self._image_files.get(image_id, '')}"
-        info = zipfile.ZipInfo(entry, date_time=(1980, 1, 1, 0, 0, 0))
-        info.compress_type = zipfile.ZIP_STORED
-        info.external_attr = 0o644 << 16
         try:
             source = default_storage.open(path, "rb")
         except (OSError, ValueError):
             self.report.skip("image file(s)", "missing in the storage")
             return False
-        with source, archive.open(info, "w", force_zip64=True) as target:
+        with source, archive.open(_entry(entry, zipfile.ZIP_STORED), "w", force_zip64=True) as target:
             shutil.copyfileobj(source, target, 1 << 20)
         return True
+
+    def write_zipped(self, out, document, write_document, images_folder):
+        """A zip of one document (``write_document(file)`` streams it into the entry ``document``) and,
+        with the images, every image under ``images_folder`` by its name."""
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            with archive.open(_entry(document), "w", force_zip64=True) as entry:
+                write_document(entry)
+            if self.with_images:
+                for image_id, name, _width, _height in _image_rows(self.image_set.pk):
+                    self.copy_image(archive, f"{images_folder}{name}", image_id)
 
     def write(self, out):
         raise NotImplementedError
@@ -446,18 +454,10 @@ class CocoWriter(Writer):
     standard = StandardFormat.COCO
 
     def write(self, out):
-        if not self.with_images:
+        if self.with_images:  # the layout datumaro and CVAT read
+            self.write_zipped(out, "annotations/instances_default.json", self.write_json, "images/")
+        else:
             self.write_json(out)
-            return
-        # The layout datumaro and CVAT read: annotations/instances_default.json beside images/.
-        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-            info = zipfile.ZipInfo("annotations/instances_default.json", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            with archive.open(info, "w", force_zip64=True) as entry:
-                self.write_json(entry)
-            for image_id, name, _width, _height in _image_rows(self.image_set.pk):
-                self.copy_image(archive, f"images/{name}", image_id)
 
     def write_json(self, out):
         keypoints = self.options.get("keypoints", True)
@@ -555,6 +555,8 @@ class _ZipWriter(Writer):
     suffix = ""
 
     def write(self, out):
+        self.stems = []  # every entry's name without suffix (VOC's ImageSets list)
+        self.pictures = []  # the images copied beside their entries (YOLO's train.txt)
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
             self.extra_entries(archive)
             # Entry names follow the image names (folders kept), made unique like in the image zips.
@@ -584,18 +586,6 @@ class _ZipWriter(Writer):
                 if self.copy_image(archive, picture, image[0]):
                     self.pictures.append(picture)
             self.step(len(annotations))
-
-    @property
-    def stems(self):
-        if not hasattr(self, "_stems"):
-            self._stems = []
-        return self._stems
-
-    @property
-    def pictures(self):
-        if not hasattr(self, "_pictures"):
-            self._pictures = []
-        return self._pictures
 
     def final_entries(self, archive):
         pass
@@ -629,12 +619,17 @@ class _ZipWriter(Writer):
         raise NotImplementedError
 
 
-def _add(archive, name, text):
-    """One deflated entry with a fixed time stamp, so that the same labels give the same archive."""
+def _entry(name, compress_type=zipfile.ZIP_DEFLATED):
+    """A zip entry with a fixed time stamp, so that the same labels give the same archive."""
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_DEFLATED
+    info.compress_type = compress_type
     info.external_attr = 0o644 << 16
-    archive.writestr(info, text.encode())
+    return info
+
+
+def _add(archive, name, text):
+    """One deflated entry of ``text``."""
+    archive.writestr(_entry(name), text.encode())
 
 
 def _stem(name):
@@ -828,17 +823,10 @@ class CvatWriter(Writer):
     standard = StandardFormat.CVAT
 
     def write(self, out):
-        if not self.with_images:
+        if self.with_images:  # CVAT's own zip
+            self.write_zipped(out, "annotations.xml", self.write_xml, "images/")
+        else:
             self.write_xml(out)
-            return
-        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-            info = zipfile.ZipInfo("annotations.xml", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            with archive.open(info, "w", force_zip64=True) as entry:
-                self.write_xml(entry)
-            for image_id, name, _width, _height in _image_rows(self.image_set.pk):
-                self.copy_image(archive, f"images/{name}", image_id)
 
     def blurred_attribute(self, annotation_type):
         names = {definition.get("name") for definition in annotation_type.attributes or ()}
@@ -1103,15 +1091,7 @@ class DatumaroWriter(Writer):
     kinds = {VectorType.POLYGON: "polygon", VectorType.POINT: "points"}
 
     def write(self, out):
-        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-            info = zipfile.ZipInfo("annotations/default.json", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            with archive.open(info, "w", force_zip64=True) as entry:
-                self.write_json(entry)
-            if self.with_images:
-                for image_id, name, _width, _height in _image_rows(self.image_set.pk):
-                    self.copy_image(archive, f"images/default/{name}", image_id)
+        self.write_zipped(out, "annotations/default.json", self.write_json, "images/default/")
 
     def write_json(self, out):
         self.label_ids = {type_id: index for index, type_id in enumerate(self.types)}
