@@ -41,3 +41,35 @@ def labelled_set(team, user, **fields):
     annotation(image=second, annotation_type=types["ball"], vector={"x1": 0, "y1": 0, "x2": 200, "y2": 250})
     annotation(image=second, annotation_type=types["field"], vector=None)
     return image_set, types
+
+
+def schema_set(user, team, ball_attributes, ball_values, *, tag=False):
+    """``labelled_set`` whose ball type defines ``ball_attributes`` and whose balls hold
+    ``ball_values``; with ``tag`` a tag type "night" put on img00000. Returns (set, types)."""
+    image_set, types = labelled_set(team, user, name="Field day")
+    types["ball"].attributes = ball_attributes
+    types["ball"].save()
+    Annotation.objects.filter(annotation_type=types["ball"]).update(attributes=ball_values)
+    if tag:
+        types["night"] = AnnotationType.objects.create(name="night", vector_type=VectorType.TAG)
+        first = image_set.images.get(name="img00000.png")
+        Annotation.objects.create(image=first, annotation_type=types["night"], user=user)
+    return image_set, types
+
+
+def written(standard_format, image_set, options=None):
+    """``(bytes, report)`` of a standard export of ``image_set``."""
+    import io
+
+    from exports import standard
+
+    out = io.BytesIO()
+    report = standard.write(standard_format, image_set, out, standard.clean_options(standard_format, options))
+    return out.getvalue(), report
+
+
+def empty_copy(image_set, user, name="copy"):
+    """A set of the same team with 3 images named and sized like ``labelled_set``'s, without labels."""
+    copy = make_imageset(image_set.team, creator=user, name=name)
+    sized_images(copy, 3)
+    return copy

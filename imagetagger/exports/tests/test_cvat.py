@@ -8,12 +8,12 @@ import zipfile
 import pytest
 from django.core.exceptions import ValidationError
 
-from annotations.models import Annotation, AnnotationType, VectorType
+from annotations.models import Annotation
 from exports import standard
 from exports.imports import import_labels
 from exports.models import StandardFormat
 
-from .helpers import BOX, LINE, POINT, POLYGON, labelled_set, sized_images
+from .helpers import BOX, LINE, POINT, POLYGON, empty_copy, schema_set, written
 
 pytestmark = pytest.mark.django_db
 
@@ -22,22 +22,15 @@ pytestmark = pytest.mark.django_db
 def setup(make_user, make_team):
     user = make_user()
     team = make_team(admins=[user])
-    image_set, types = labelled_set(team, user, name="Field day")
-    types["night"] = AnnotationType.objects.create(name="night", vector_type=VectorType.TAG)
-    types["ball"].attributes = [{"name": "colour", "kind": "select", "values": ["red", "blue"], "default": "red"}]
-    types["ball"].save()
+    colour = [{"name": "colour", "kind": "select", "values": ["red", "blue"], "default": "red"}]
+    image_set, types = schema_set(user, team, colour, {"colour": "red"}, tag=True)  # red: the default
     first = image_set.images.get(name="img00000.png")
-    balls = Annotation.objects.filter(annotation_type=types["ball"])
-    balls.update(attributes={"colour": "red"})  # the default, as the services fill it in
-    balls.filter(image=first).update(attributes={"colour": "blue"})
-    Annotation.objects.create(image=first, annotation_type=types["night"], vector=None, user=user)
+    Annotation.objects.filter(annotation_type=types["ball"], image=first).update(attributes={"colour": "blue"})
     return image_set, types, user, team
 
 
 def export(image_set, options=None):
-    out = io.BytesIO()
-    report = standard.write(StandardFormat.CVAT, image_set, out, standard.clean_options("cvat", options))
-    return out.getvalue(), report
+    return written(StandardFormat.CVAT, image_set, options)
 
 
 def test_cvat_export_holds_every_shape_flag_attribute_and_tag(setup):
@@ -76,8 +69,7 @@ def test_cvat_export_holds_every_shape_flag_attribute_and_tag(setup):
 def test_cvat_export_imports_back_into_a_copy(setup):
     image_set, types, user, team = setup
     data, _ = export(image_set)
-    copy = image_set.__class__.objects.create(name="copy", team=team, creator=user)
-    sized_images(copy, 3)
+    copy = empty_copy(image_set, user)
     result = import_labels(actor=user, image_set=copy, fileobj=io.BytesIO(data), format="cvat")
     assert (result.created, result.errors) == (6, 0), result.report
 
@@ -108,8 +100,7 @@ def test_cvat_zip_with_images_and_cvat_s_own_zip_import(setup):
     assert names[0] == "annotations.xml"
     assert standard.extension("cvat", {"images": True}) == "zip"
     # (The images of this set are rows without files: each is reported, the XML is complete.)
-    copy = image_set.__class__.objects.create(name="copy", team=team, creator=user)
-    sized_images(copy, 3)
+    copy = empty_copy(image_set, user)
     result = import_labels(actor=user, image_set=copy, fileobj=io.BytesIO(out.getvalue()), format="cvat")
     assert (result.created, result.errors) == (6, 0), result.report
 
@@ -161,8 +152,7 @@ def test_globox_reads_our_cvat_boxes_and_we_import_what_globox_writes(setup, tmp
     assert boxes == [("img00000.png", "ball", (10.0, 20.0, 110.0, 220.0)), ("img00001.png", "ball", (0, 0, 200, 250))]
     written = tmp_path / "globox.xml"
     read.save_cvat(written)
-    copy = image_set.__class__.objects.create(name="copy", team=team, creator=user)
-    sized_images(copy, 3)
+    copy = empty_copy(image_set, user)
     result = import_labels(actor=user, image_set=copy, fileobj=io.BytesIO(written.read_bytes()), format="cvat")
     assert (result.created, result.errors) == (2, 0), result.report
     assert sorted(a.vector["x2"] for a in Annotation.objects.filter(image__image_set=copy)) == [110, 200]

@@ -10,12 +10,11 @@ import zipfile
 import pytest
 from django.core.exceptions import ValidationError
 
-from annotations.models import Annotation, AnnotationType, VectorType
-from exports import standard
+from annotations.models import Annotation
 from exports.imports import import_labels
 from exports.models import StandardFormat
 
-from .helpers import labelled_set, sized_images
+from .helpers import empty_copy, schema_set, written
 
 pytestmark = pytest.mark.django_db
 
@@ -56,20 +55,15 @@ DATUMARO_WROTE = {
 def setup(make_user, make_team):
     user = make_user()
     team = make_team(admins=[user])
-    image_set, types = labelled_set(team, user, name="Field day")
-    types["night"] = AnnotationType.objects.create(name="night", vector_type=VectorType.TAG)
-    types["ball"].attributes = [{"name": "colour", "kind": "select", "values": ["red", "blue"], "default": "red"}]
-    types["ball"].save()
-    Annotation.objects.filter(annotation_type=types["ball"]).update(attributes={"colour": "blue"})
-    Annotation.objects.create(image=image_set.images.get(name="img00000.png"), annotation_type=types["night"])
+    colour = [{"name": "colour", "kind": "select", "values": ["red", "blue"], "default": "red"}]
+    image_set, types = schema_set(user, team, colour, {"colour": "blue"}, tag=True)
     return image_set, types, user, team
 
 
 def export(image_set):
-    out = io.BytesIO()
-    report = standard.write(StandardFormat.DATUMARO, image_set, out, standard.clean_options("datumaro", {}))
-    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
-        return out.getvalue(), json.loads(archive.read("annotations/default.json")), report
+    data, report = written(StandardFormat.DATUMARO, image_set)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return data, json.loads(archive.read("annotations/default.json")), report
 
 
 def run(user, image_set, data):
@@ -99,8 +93,7 @@ def test_datumaro_export(setup):
 def test_datumaro_export_imports_back_into_a_copy(setup):
     image_set, _types, user, team = setup
     data, _document, _report = export(image_set)
-    copy = image_set.__class__.objects.create(name="copy", team=team, creator=user)
-    sized_images(copy, 3)
+    copy = empty_copy(image_set, user)
     result = run(user, copy, data)
     assert (result.created, result.errors) == (6, 0), result.report
 
@@ -116,13 +109,8 @@ def test_datumaro_export_imports_back_into_a_copy(setup):
 
 
 def test_a_file_as_datumaro_writes_it(setup):
-    _image_set, types, user, team = setup
-    target = (
-        types["ball"]
-        .annotations.first()
-        .image.image_set.__class__.objects.create(name="target", team=team, creator=user)
-    )
-    sized_images(target, 1)
+    image_set, types, user, _team = setup
+    target = empty_copy(image_set, user, name="target")
     result = run(user, target, json.dumps(DATUMARO_WROTE).encode())
     assert (result.created, result.errors) == (2, 0), result.report
     field = Annotation.objects.get(image__image_set=target, annotation_type=types["field"])

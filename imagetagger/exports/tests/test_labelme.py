@@ -9,11 +9,10 @@ import zipfile
 import pytest
 
 from annotations.models import Annotation
-from exports import standard
 from exports.imports import import_labels
 from exports.models import StandardFormat
 
-from .helpers import labelled_set, sized_images
+from .helpers import empty_copy, schema_set, written
 
 pytestmark = pytest.mark.django_db
 
@@ -22,18 +21,14 @@ pytestmark = pytest.mark.django_db
 def setup(make_user, make_team):
     user = make_user()
     team = make_team(admins=[user])
-    image_set, types = labelled_set(team, user, name="Field day")
-    types["ball"].attributes = [{"name": "colour", "kind": "text", "max_length": 40, "default": ""}]
-    types["ball"].save()
-    Annotation.objects.filter(annotation_type=types["ball"]).update(attributes={"colour": "dark red"})
+    colour = [{"name": "colour", "kind": "text", "max_length": 40, "default": ""}]
+    image_set, types = schema_set(user, team, colour, {"colour": "dark red"})
     image_set.images.filter(name="img00001.png").update(name="day1/img.with.dots.png")
     return image_set, types, user, team
 
 
 def export(image_set):
-    out = io.BytesIO()
-    report = standard.write(StandardFormat.LABELME, image_set, out, standard.clean_options("labelme", {}))
-    return out.getvalue(), report
+    return written(StandardFormat.LABELME, image_set)
 
 
 def files(data):
@@ -42,10 +37,8 @@ def files(data):
 
 
 def copy_of(image_set, user, team):
-    copy = image_set.__class__.objects.create(name="copy", team=team, creator=user)
-    rows = sized_images(copy, 3)
-    rows[1].name = "day1/img.with.dots.png"
-    rows[1].save(update_fields=["name"])
+    copy = empty_copy(image_set, user)
+    copy.images.filter(name="img00001.png").update(name="day1/img.with.dots.png")
     return copy
 
 

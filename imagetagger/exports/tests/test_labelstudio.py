@@ -9,12 +9,12 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 
-from annotations.models import Annotation, AnnotationType, Origin, VectorType
+from annotations.models import Annotation, Origin
 from exports import standard
 from exports.imports import import_labels
 from exports.models import StandardFormat
 
-from .helpers import labelled_set, sized_images
+from .helpers import empty_copy, schema_set, written
 
 pytestmark = pytest.mark.django_db
 
@@ -23,20 +23,14 @@ pytestmark = pytest.mark.django_db
 def setup(make_user, make_team):
     user = make_user()
     team = make_team(admins=[user])
-    image_set, types = labelled_set(team, user, name="Field day")
-    types["night"] = AnnotationType.objects.create(name="night", vector_type=VectorType.TAG)
-    types["ball"].attributes = [
+    attributes = [
         {"name": "colour", "kind": "select", "values": ["red", "blue"], "default": "red"},
         {"name": "size", "kind": "number", "min": 0, "max": 10, "default": 1},
         {"name": "seen", "kind": "checkbox", "default": False},
         {"name": "note", "kind": "text", "max_length": 40, "default": ""},
     ]
-    types["ball"].save()
-    Annotation.objects.filter(annotation_type=types["ball"]).update(
-        attributes={"colour": "blue", "size": 3, "seen": True, "note": "by the goal"}
-    )
-    first = image_set.images.get(name="img00000.png")
-    Annotation.objects.create(image=first, annotation_type=types["night"], vector=None, user=user)
+    values = {"colour": "blue", "size": 3, "seen": True, "note": "by the goal"}
+    image_set, types = schema_set(user, team, attributes, values, tag=True)
     Annotation.objects.create(
         image=image_set.images.get(name="img00002.png"),
         annotation_type=types["field"],
@@ -49,9 +43,8 @@ def setup(make_user, make_team):
 
 
 def export(image_set):
-    out = io.BytesIO()
-    report = standard.write(StandardFormat.LABEL_STUDIO, image_set, out, standard.clean_options("labelstudio", {}))
-    return json.loads(out.getvalue()), report
+    data, report = written(StandardFormat.LABEL_STUDIO, image_set)
+    return json.loads(data), report
 
 
 def test_label_studio_export_holds_tasks_with_annotations_and_predictions(setup):
@@ -91,8 +84,7 @@ def test_label_studio_export_imports_back_into_a_copy(setup):
     image_set, types, user, team = setup
     out = io.BytesIO()
     standard.write(StandardFormat.LABEL_STUDIO, image_set, out, {})
-    copy = image_set.__class__.objects.create(name="copy", team=team, creator=user)
-    sized_images(copy, 3)
+    copy = empty_copy(image_set, user)
     result = import_labels(actor=user, image_set=copy, fileobj=io.BytesIO(out.getvalue()), format="labelstudio")
     assert (result.created, result.errors) == (6, 0), result.report
 
