@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from annotations.models import Annotation, AnnotationType, VectorType
 from e2e.helpers import log_in
+from e2e.test_annotate import drag, wait_saved
 from e2e.test_annotate_schema import pixel_near
 from images.ingest import add_image_file
 from images.tests.factories import make_imageset
@@ -56,12 +57,9 @@ def test_a_turned_photo_is_drawn_turned_and_labels_are_in_its_pixels(
     page.locator("#annotation-type").select_option(str(box.pk))
     start = page.evaluate("() => window.annotatePage.imageToClient(20, 300)")
     end = page.evaluate("() => window.annotatePage.imageToClient(180, 390)")
-    page.mouse.move(start["x"], start["y"])
-    page.mouse.down()
-    page.mouse.move(end["x"], end["y"], steps=5)
-    page.mouse.up()
+    drag(page, (start["x"], start["y"]), (end["x"], end["y"]))
     page.keyboard.press("v")
-    expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
+    wait_saved(page)
     vector = Annotation.objects.get(image=image).vector
     for key, wanted in {"x1": 20, "y1": 300, "x2": 180, "y2": 390}.items():
         assert abs(vector[key] - wanted) <= 1, vector
