@@ -5,11 +5,28 @@ import uuid
 
 import _setup
 
-from annotations.models import Annotation
+from annotations.models import Annotation, AnnotationType, VectorType
 from exports import jobs
 from exports.models import Export
 
 BATCH = 10000
+
+
+def bench_set():
+    """A user, their team, its set and the three types ``generate`` uses: (user, team, set, types)."""
+    from images.services import create_imageset
+    from users.models import User
+    from users.services import create_team
+
+    user = User.objects.create_user("bench", password="x")
+    team = create_team(creator=user, name="bench team")
+    image_set = create_imageset(actor=user, team=team, name="bench set")
+    types = [
+        AnnotationType.objects.create(name="car", vector_type=VectorType.BOUNDING_BOX),
+        AnnotationType.objects.create(name="lane", vector_type=VectorType.POLYGON),
+        AnnotationType.objects.create(name="sign", vector_type=VectorType.POINT),
+    ]
+    return user, team, image_set, types
 
 
 def generate(image_set, types, images, annotations):

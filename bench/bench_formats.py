@@ -34,17 +34,15 @@ import _setup
 
 _setup.setup_django()
 
-from _exportdata import baseline, generate, run_export  # noqa: E402
+from _exportdata import baseline, bench_set, generate, run_export  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.files.storage import default_storage  # noqa: E402
 
-from annotations.models import Annotation, AnnotationType, VectorType  # noqa: E402
+from annotations.models import Annotation  # noqa: E402
 from exports.imports import import_labels  # noqa: E402
 from exports.models import StandardFormat  # noqa: E402
 from images.models import Image  # noqa: E402
 from images.services import create_imageset  # noqa: E402
-from users.models import User  # noqa: E402
-from users.services import create_team  # noqa: E402
 
 DATUMARO = r"""
 import json, sys, time
@@ -92,14 +90,7 @@ def main():
 
     from django.db import connection
 
-    user = User.objects.create_user("bench", password="x")
-    team = create_team(creator=user, name="bench team")
-    image_set = create_imageset(actor=user, team=team, name="bench set")
-    types = [
-        AnnotationType.objects.create(name="car", vector_type=VectorType.BOUNDING_BOX),
-        AnnotationType.objects.create(name="lane", vector_type=VectorType.POLYGON),
-        AnnotationType.objects.create(name="sign", vector_type=VectorType.POINT),
-    ]
+    user, team, image_set, types = bench_set()
     generated = generate(image_set, types, args.images, args.annotations)
     Image.objects.filter(image_set=image_set).update(width=1920, height=1080)
     if connection.vendor == "postgresql":
