@@ -10,8 +10,9 @@ Formats (``FORMATS``):
   the vector of an image tag. The optional fifth column holds the label's attribute values as a JSON
   object (``{"colour": "red", "occluded": true}``); it runs to the end of the line, so its text may
   contain ``|``. Without it the type's defaults apply.
-- ``coco``: a COCO instances JSON. ``bbox`` ``[x, y, w, h]`` gives a box, the first
-  ``segmentation`` polygon a polygon, ``keypoints`` (visible ones) points/lines; the importer picks
+- ``coco``: a COCO instances JSON. ``bbox`` ``[x, y, w, h]`` gives a box, the largest
+  ``segmentation`` polygon or the outline of an RLE mask's largest part a polygon (``masks.py``; the
+  parts and holes left out are reported), ``keypoints`` (visible ones) points/lines; the importer picks
   the one that fits the type. Categories are types by name, ``images[].file_name`` image names.
   An annotation's ``attributes`` object gives the flags (``blurred``, ``concealed``) and the attribute
   values (the other keys; CVAT's ``occluded`` and ``rotation`` are understood when the type has no
@@ -39,6 +40,8 @@ from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
 import yaml
+
+from .masks import MaskError, coco_rle_mask, mask_outline, polygon_area, row_runs_mask
 
 FORMATS = {
     "pipe": "ImageTagger label lines (image|type|vector|flags[|attributes JSON])",
@@ -88,6 +91,8 @@ class Record:
     # The values checked against the type's definitions (set by the importer).
     values: dict = field(default_factory=dict)
     warning: str = ""
+    # What was left out of a shape (a mask's other parts), reported only when that shape is used.
+    shape_notes: dict = field(default_factory=dict)
     error: str = ""
 
 
@@ -193,12 +198,48 @@ def parse_pipe(fileobj):
 
 
 def parse_coco(fileobj):
+    """A COCO JSON, or a zip with COCO's layout (``annotations/instances_*.json``, as we, CVAT and
+    datumaro write it; or a zip holding one JSON file), its files read one after the other."""
+    counter = 0
+    for member, data in _coco_documents(fileobj):
+        for record in _coco_records(data):
+            counter += 1
+            record.number = counter
+            if member:
+                record.source = f"{member}, {record.source}"
+            yield record
+
+
+def _coco_documents(fileobj):
+    head = fileobj.read(4)
+    fileobj.seek(0)
+    if not head.startswith(b"PK"):
+        yield "", _coco_json(fileobj.read())
+        return
+    archive, members = _zip_members(fileobj, (".json",))
+    instances = [m for m in members if posixpath.basename(m.filename).lower().startswith("instances_")]
+    chosen = instances or members
+    if len(chosen) != 1 and not instances:
+        raise ImportFileError(
+            "A COCO zip holds its labels in annotations/instances_<subset>.json (or one JSON file); "
+            f"this one has {len(members)} JSON files and none named instances_…"
+        )
+    for member in sorted(chosen, key=lambda m: m.filename):
+        yield member.filename, _coco_json(archive.read(member), member.filename)
+
+
+def _coco_json(data, name=""):
+    where = f"{name}: " if name else ""
     try:
-        data = json.loads(fileobj.read().decode("utf-8-sig"))
+        document = json.loads(data.decode("utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as error:
-        raise ImportFileError(f"The file is not valid JSON: {error}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("annotations"), list):
-        raise ImportFileError("A COCO file is a JSON object with “images”, “categories” and “annotations”.")
+        raise ImportFileError(f"{where}The file is not valid JSON: {error}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("annotations"), list):
+        raise ImportFileError(f"{where}A COCO file is a JSON object with “images”, “categories” and “annotations”.")
+    return document
+
+
+def _coco_records(data):
     images = {item["id"]: item.get("file_name", "") for item in _listed(data.get("images")) if _is_key(item.get("id"))}
     categories = {
         item["id"]: item.get("name", "") for item in _listed(data.get("categories")) if _is_key(item.get("id"))
@@ -260,13 +301,9 @@ def _coco_shapes(record, item):
         record.shapes["box"] = {"x1": x, "y1": y, "x2": x + w, "y2": y + h}
     segmentation = item.get("segmentation")
     if isinstance(segmentation, list) and segmentation and isinstance(segmentation[0], list):
-        flat = segmentation[0]
-        if len(flat) % 2 == 0 and all(as_number(v) is not None for v in flat):
-            record.shapes["polygon"] = _points([as_number(v) for v in flat])
-        if len(segmentation) > 1:
-            record.warning = f"Only the first of its {len(segmentation)} polygons was used."
+        _coco_polygons(record, segmentation)
     elif isinstance(segmentation, dict):
-        record.warning = "Its RLE segmentation was not used."
+        _coco_rle(record, segmentation)
     keypoints = item.get("keypoints")
     if isinstance(keypoints, list) and len(keypoints) % 3 == 0 and all(as_number(v) is not None for v in keypoints):
         triples = [keypoints[i : i + 3] for i in range(0, len(keypoints), 3)]
@@ -274,7 +311,40 @@ def _coco_shapes(record, item):
         if flat:
             record.shapes["points"] = _points(flat)
     if not record.shapes:
-        record.error = "It has no usable bbox, segmentation or keypoints."
+        notes = "".join(f" {note}" for note in record.shape_notes.values() if note)
+        record.error = f"It has no usable bbox, segmentation or keypoints.{notes}"
+
+
+def _coco_polygons(record, segmentation):
+    """A polygon list: its largest polygon (by area), the others reported."""
+    polygons = [
+        [as_number(v) for v in flat]
+        for flat in segmentation
+        if isinstance(flat, list)
+        and len(flat) >= 6
+        and len(flat) % 2 == 0
+        and all(as_number(v) is not None for v in flat)
+    ]
+    if not polygons:
+        return
+    record.shapes["polygon"] = _points(max(polygons, key=polygon_area))
+    if len(segmentation) > 1:
+        others = len(segmentation) - 1
+        record.shape_notes["polygon"] = (
+            f"Its segmentation has {len(segmentation)} parts: the largest became the polygon "
+            f"({others} smaller part{'s' if others > 1 else ''} left out)."
+        )
+
+
+def _coco_rle(record, rle):
+    """An RLE mask (pycocotools' ``{"size": [h, w], "counts": …}``): the outline of its largest part."""
+    try:
+        outline = mask_outline(coco_rle_mask(rle))
+    except MaskError as error:
+        record.shape_notes["polygon"] = f"Its RLE segmentation could not be read: {error}."
+        return
+    record.shapes["polygon"] = _points([value for point in outline.points for value in point])
+    record.shape_notes["polygon"] = outline.note
 
 
 def _points(flat):
@@ -304,60 +374,68 @@ def _zip_members(fileobj, suffixes):
 
 
 def parse_voc(fileobj):
+    """One VOC XML or a zip of them. The coordinate convention is decided for the whole upload: one box
+    of any file that starts at 0 makes every file 0-based (``_voc_one_based``)."""
     head = fileobj.read(4)
     fileobj.seek(0)
-    counter = [0]
     if head.startswith(b"PK"):
         archive, members = _zip_members(fileobj, (".xml",))
-        for info in members:
-            yield from _voc_file(archive.read(info), info.filename, counter)
+        files = [(info.filename, _voc_parsed(archive.read(info))) for info in members]
     else:
-        yield from _voc_file(fileobj.read(), "the file", counter)
+        files = [("the file", _voc_parsed(fileobj.read()))]
+    one_based = _voc_one_based([values for _, parsed in files if isinstance(parsed, tuple) for values in parsed[2]])
+    counter = 0
+    for name, parsed in files:
+        if isinstance(parsed, str):
+            counter += 1
+            yield Record(counter, name, error=parsed)
+            continue
+        image, objects, boxes = parsed
+        for index, (obj, values) in enumerate(zip(objects, boxes, strict=True), start=1):
+            counter += 1
+            yield _voc_record(
+                Record(counter, f"{name}, object {index}", image=image, match_stem=True), obj, values, one_based
+            )
 
 
-def _voc_file(data, name, counter):
+def _voc_parsed(data):
+    """``(image name, objects, their bndbox numbers)`` of one VOC XML, or the reason it cannot be read."""
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        counter[0] += 1
-        yield Record(counter[0], name, error="XML with DOCTYPE or ENTITY declarations is refused.")
-        return
+        return "XML with DOCTYPE or ENTITY declarations is refused."
     try:
         root = ElementTree.fromstring(data)
     except ElementTree.ParseError as error:
-        counter[0] += 1
-        yield Record(counter[0], name, error=f"Not valid XML: {error}.")
-        return
+        return f"Not valid XML: {error}."
     image = (root.findtext("filename") or "").strip()
     if not image:
-        counter[0] += 1
-        yield Record(counter[0], name, error="It has no <filename>.")
-        return
+        return "It has no <filename>."
     objects = list(root.iter("object"))
     boxes = []
     for obj in objects:
         box = obj.find("bndbox")
         boxes.append([as_number((box.findtext(key) or "").strip()) if box is not None else None for key in _VOC_KEYS])
-    one_based = _voc_one_based(boxes)
-    for index, (obj, values) in enumerate(zip(objects, boxes, strict=True), start=1):
-        counter[0] += 1
-        record = Record(counter[0], f"{name}, object {index}", image=image, match_stem=True)
-        record.type = (obj.findtext("name") or "").strip()
-        if None in values:
-            record.error = "Its <bndbox> needs numeric xmin, ymin, xmax and ymax."
-        else:
-            xmin, ymin, xmax, ymax = values
-            if one_based:  # the devkit's first pixel is 1 and xmax its last pixel: the far edge already
-                xmin, ymin = xmin - 1, ymin - 1
-            record.shapes["box"] = {"x1": xmin, "y1": ymin, "x2": xmax, "y2": ymax}
-        # <occluded> is the concealed flag; <truncated> (cut by the image border) is something else.
-        record.concealed = (obj.findtext("occluded") or "0").strip() == "1"
-        _voc_attributes(record, obj.find("attributes"))
-        yield record
+    return image, objects, boxes
+
+
+def _voc_record(record, obj, values, one_based):
+    record.type = (obj.findtext("name") or "").strip()
+    if None in values:
+        record.error = "Its <bndbox> needs numeric xmin, ymin, xmax and ymax."
+    else:
+        xmin, ymin, xmax, ymax = values
+        if one_based:  # the devkit's first pixel is 1 and xmax its last pixel: the far edge already
+            xmin, ymin = xmin - 1, ymin - 1
+        record.shapes["box"] = {"x1": xmin, "y1": ymin, "x2": xmax, "y2": ymax}
+    # <occluded> is the concealed flag; <truncated> (cut by the image border) is something else.
+    record.concealed = (obj.findtext("occluded") or "0").strip() == "1"
+    _voc_attributes(record, obj.find("attributes"))
+    return record
 
 
 def _voc_one_based(boxes):
-    """Whether a file's boxes follow the Pascal VOC devkit (1-based pixel indices: the convention of the
-    devkit, supervision, CVAT and ImageTagger's own export) or count from 0 (datumaro's default): a
-    file with an xmin or ymin below 1 counts from 0, any other is read as 1-based."""
+    """Whether an upload's boxes follow the Pascal VOC devkit (1-based pixel indices: the convention of
+    the devkit, supervision and ImageTagger's own export) or count from 0 (datumaro's, and so CVAT's,
+    default): an upload with an xmin or ymin below 1 in any file counts from 0, any other is 1-based."""
     return not any(values[0] < 1 or values[1] < 1 for values in boxes if None not in values)
 
 
@@ -375,8 +453,11 @@ def _voc_attributes(record, element):
             record.error = record.error or f"Attribute “{name}” is given twice."
             return
         values[name] = attribute.findtext("value") or ""
-    record.attributes = values
-    record.attributes_text = True
+    if "blurred" in values:  # the flag, as CVAT and datumaro write it beside the attributes
+        record.blurred = truth(values.pop("blurred"))
+    if values:
+        record.attributes = values
+        record.attributes_text = True
 
 
 _VOC_KEYS = ("xmin", "ymin", "xmax", "ymax")
@@ -386,6 +467,7 @@ _VOC_KEYS = ("xmin", "ymin", "xmax", "ymax")
 
 
 CLASS_FILES = ("data.yaml", "data.yml", "obj.names", "classes.txt")  # Ultralytics, Darknet, plain
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 LIST_FILES = ("train.txt", "val.txt", "valid.txt", "test.txt")  # Darknet's lists of image paths
 
 
@@ -415,8 +497,8 @@ def parse_yolo(fileobj):
             counter += 1
             yield Record(counter, info.filename, error="The file is not UTF-8 text.")
             continue
-        if posixpath.basename(info.filename).lower() in LIST_FILES and _lists_paths(lines):
-            continue  # train.txt names images, it holds no labels
+        if (posixpath.basename(info.filename).lower() in LIST_FILES and _lists_paths(lines)) or _lists_images(lines):
+            continue  # train.txt (or a list named after its subset, as datumaro writes) names images
         for line_number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
@@ -431,6 +513,12 @@ def parse_yolo(fileobj):
 def _lists_paths(lines):
     first = next((line.split() for line in lines if line.strip()), None)
     return first is not None and as_number(first[0]) is None
+
+
+def _lists_images(lines):
+    """Every row one path ending in an image file's extension: a list of images, whatever its name."""
+    rows = [line.strip() for line in lines if line.strip()]
+    return bool(rows) and all(len(row.split()) == 1 and row.lower().endswith(IMAGE_SUFFIXES) for row in rows)
 
 
 def _yolo_classes(archive, member):
@@ -490,12 +578,13 @@ def _yolo_row(record, fields, classes):
 
 # --- CVAT for images 1.1 ---------------------------------------------------------------------------
 
-CVAT_SHAPES = ("box", "polygon", "polyline", "points", "tag")
+CVAT_SHAPES = ("box", "polygon", "polyline", "points", "mask", "tag")
 
 
 def parse_cvat(fileobj):
     """CVAT for images 1.1: ``<image name=…>`` with ``box`` (xtl ytl xbr ybr), ``polygon``, ``polyline``
-    and ``points`` (``points="x,y;x,y"``) and ``tag``; ``occluded="1"`` is the concealed flag, the
+    and ``points`` (``points="x,y;x,y"``), ``mask`` (``rle`` runs over its ``left top width height`` box,
+    imported as the outline of its largest part) and ``tag``; ``occluded="1"`` is the concealed flag, the
     ``<attribute name=…>`` children the attribute values (``blurred`` the blurred flag). CVAT's zip
     (annotations.xml beside images/) or the bare XML."""
     head = fileobj.read(4)
@@ -535,7 +624,9 @@ def parse_cvat(fileobj):
 def _cvat_shape(record, shape):
     kind = shape.tag
     if kind not in CVAT_SHAPES:
-        record.error = f"CVAT {kind} shapes cannot be imported (boxes, polygons, polylines, points and tags can)."
+        record.error = (
+            f"CVAT {kind} shapes cannot be imported (boxes, polygons, polylines, points, masks and tags can)."
+        )
         return
     if kind == "tag":
         record.given, record.tag = True, True
@@ -547,6 +638,9 @@ def _cvat_shape(record, shape):
         record.shapes["box"] = dict(zip(("x1", "y1", "x2", "y2"), values, strict=True))
         if as_number(shape.get("rotation", "0")) not in (0, None):
             record.warning = "Its rotation was left out (ImageTagger's boxes follow the image's axes)."
+    elif kind == "mask":
+        if not _cvat_mask(record, shape):
+            return
     else:
         flat = []
         for pair in (shape.get("points") or "").split(";"):
@@ -565,6 +659,23 @@ def _cvat_shape(record, shape):
     if values:
         record.attributes = values
         record.attributes_text = True
+
+
+def _cvat_mask(record, shape):
+    box = [as_number(shape.get(key, "")) for key in ("left", "top", "width", "height")]
+    runs = [as_number(run) for run in (shape.get("rle") or "").split(",")]
+    if None in box or None in runs or not all(float(n).is_integer() and n >= 0 for n in box + runs):
+        record.error = "Its <mask> needs whole numbers in rle, left, top, width and height."
+        return False
+    left, top, width, height = (int(n) for n in box)
+    try:
+        outline = mask_outline(row_runs_mask([int(run) for run in runs], width, height), offset=(left, top))
+    except MaskError as error:
+        record.error = f"Its mask could not be read: {error}."
+        return False
+    record.shapes["polygon"] = _points([value for point in outline.points for value in point])
+    record.shape_notes["polygon"] = outline.note
+    return True
 
 
 # --- LabelMe ---------------------------------------------------------------------------------------

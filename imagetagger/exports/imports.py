@@ -223,13 +223,13 @@ class _Importer:
     def _image(self, record):
         found = self.by_name.get(record.image)
         if not found and record.match_stem:
+            # YOLO names the image by its stem ("img.with.dots"), perhaps below other folders
+            # ("obj_train_data/img.with.dots"); VOC by its name with its extension.
             name = record.image
-            found = self.stems.get(name)  # YOLO names the image by its stem already ("img.with.dots")
+            found = self.stems.get(name) or self.stems.get(name.rsplit("/", 1)[-1])
             if not found and "." in name.rsplit("/", 1)[-1]:
                 name = name.rsplit(".", 1)[0]
-                found = self.stems.get(name)
-            if not found:
-                found = self.stems.get(name.rsplit("/", 1)[-1])
+                found = self.stems.get(name) or self.stems.get(name.rsplit("/", 1)[-1])
             if not found and "__" in name:  # our flat VOC / YOLO entries: "day1__a" is "day1/a"
                 found = self.stems.get(name.replace("__", "/"))
         if not found:
@@ -315,11 +315,14 @@ class _Importer:
             wanted = ("points",)
         for key in wanted:
             if key in record.shapes:
+                if record.shape_notes.get(key):
+                    record.warning = f"{record.warning} {record.shape_notes[key]}".strip()
                 return record.shapes[key]
         have = ", ".join(sorted(record.shapes)) or "nothing"
+        notes = "".join(f" {record.shape_notes[key]}" for key in wanted if record.shape_notes.get(key))
         raise ValueError(
             f"The type “{annotation_type.name}” is a {annotation_type.get_vector_type_display().lower()}, "
-            f"but this record has {have}."
+            f"but this record has {have}.{notes}"
         )
 
     @staticmethod

@@ -126,7 +126,7 @@ def test_bad_cvat_files(setup):
         run(empty_zip.getvalue())
     result = run(
         b'<annotations><image name="img00002.png">'
-        b'<mask label="ball" rle="1, 2" left="0" top="0" width="2" height="2"/>'
+        b'<skeleton label="ball"><points label="nose" points="1,2"/></skeleton>'
         b'<polygon label="field" points="1,2;3"/>'
         b'<box label="ball" xtl="a" ytl="1" xbr="5" ybr="5"/>'
         b'<box label="ball" xtl="1" ytl="1" xbr="50" ybr="50" rotation="30"/>'
@@ -134,7 +134,7 @@ def test_bad_cvat_files(setup):
     )
     assert [entry["status"] for entry in result.report] == ["error", "error", "error", "created"]
     messages = [entry["message"] for entry in result.report]
-    assert "mask shapes cannot be imported" in messages[0]
+    assert "skeleton shapes cannot be imported" in messages[0]
     assert "points must be" in messages[1]
     assert "numeric xtl" in messages[2]
     assert "rotation was left out" in messages[3]

@@ -95,6 +95,21 @@ def test_coco_shaped(target, annotations):
 
 
 @FUZZ
+@given(
+    size=st.lists(st.integers(-2, 40), max_size=3),
+    counts=st.one_of(st.lists(st.integers(-2, 400), max_size=8), st.text(max_size=12)),
+    cvat=st.tuples(st.integers(-1, 12), st.integers(-1, 12), st.lists(st.integers(-1, 50), max_size=6)),
+)
+def test_masks_shaped(target, size, counts, cvat):
+    document = {"images": [{"id": 1, "file_name": "img00000.png"}], "categories": [{"id": 1, "name": "field"}]}
+    rle = {"image_id": 1, "category_id": 1, "segmentation": {"size": size, "counts": counts}}
+    survives(target, json.dumps({**document, "annotations": [rle]}).encode(), "coco")
+    width, height, runs = cvat
+    mask = f'<mask label="field" rle="{", ".join(map(str, runs))}" left="1" top="2" width="{width}" height="{height}"/>'
+    survives(target, f'<annotations><image name="img00000.png">{mask}</image></annotations>'.encode(), "cvat")
+
+
+@FUZZ
 @given(name=names, objects=st.lists(st.tuples(labels, numbers, numbers, numbers, numbers), max_size=4))
 def test_voc_shaped(target, name, objects):
     parts = "".join(
