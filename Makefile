@@ -2,6 +2,8 @@
 
 PYTHON ?= python3
 VENV := .venv
+# The third-party readers that cannot share .venv (datumaro), for the conformance tests only.
+READERS := .venv-readers
 PY := $(abspath $(VENV))/bin/python
 ADDR ?= 127.0.0.1:8000
 # `make run DEMO=0` starts without loading the demo data into an empty site.
@@ -19,6 +21,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+$(READERS)/.installed: requirements-readers.txt
+	test -x $(READERS)/bin/python || $(PYTHON) -m venv $(READERS)
+	$(READERS)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-readers.txt
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -32,7 +39,7 @@ run: install
 		$(PY) manage.py runserver $(ADDR); }
 
 ## Run the whole test suite: the canvas code's unit tests (Node), then pytest (browser tests too when Chromium is installed).
-test: install
+test: install $(READERS)/.installed
 	node --test --disable-warning=MODULE_TYPELESS_PACKAGE_JSON imagetagger/annotations/jstests/
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
@@ -60,4 +67,4 @@ format: install
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) node_modules static-collected .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(READERS) node_modules static-collected .pytest_cache .ruff_cache

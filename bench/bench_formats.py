@@ -8,8 +8,9 @@ order every round, medians over ``--rounds``; the baseline is a streaming SELECT
 (the faster of two). Then the COCO export imported into a second set with the same image names
 (``exports.imports``, in process; one round: it creates every label).
 
-With ``--datumaro PYTHON`` (an interpreter that has datumaro: it cannot share our environment, as it
-requires Pillow 12), the same COCO file is read by datumaro (``Dataset.import_from(…, "coco_instances")``,
+With datumaro's interpreter (``--datumaro PYTHON``; by default ``.venv-readers/bin/python``, which
+``make test`` installs: datumaro cannot share our environment, as it requires Pillow 12), the same
+COCO file is read by datumaro (``Dataset.import_from(…, "coco_instances")``,
 every item's annotations touched) and written back as COCO by it, in a subprocess with a time limit;
 the figures are printed beside ours as ratios.
 
@@ -84,7 +85,12 @@ def main():
     parser.add_argument("--annotations", type=int, default=100_000)
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--datumaro", help="a Python interpreter with datumaro installed")
+    readers = Path(__file__).resolve().parents[1] / ".venv-readers" / "bin" / "python"
+    parser.add_argument(
+        "--datumaro",
+        default=str(readers) if readers.exists() else None,
+        help="a Python interpreter with datumaro installed (default: .venv-readers/bin/python)",
+    )
     parser.add_argument("--timeout", type=int, default=900, help="seconds datumaro may take")
     args = parser.parse_args()
 
@@ -146,7 +152,7 @@ def main():
             f"(our COCO export from the database: {export_median / found['written']:.2f}× that)"
         )
     else:
-        print("  datumaro: not measured (give --datumaro PYTHON, an interpreter that has datumaro)", file=sys.stderr)
+        print("  datumaro: not measured (`make test` installs .venv-readers; or --datumaro PYTHON)", file=sys.stderr)
 
 
 if __name__ == "__main__":

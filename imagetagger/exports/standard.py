@@ -570,6 +570,8 @@ class _ZipWriter(Writer):
             self.final_entries(archive)
 
     images_folder = "images/"
+    # A copy of each label file beside its image as well (CVAT's and datumaro's YOLO 1.1 read them there).
+    labels_beside_images = False
 
     def _flush(self, archive, batch):
         names = self.entry_names([image[1] for image, _ in batch])
@@ -585,6 +587,8 @@ class _ZipWriter(Writer):
                 picture = f"{self.images_folder}{stem}{'.' + suffix if suffix else ''}"
                 if self.copy_image(archive, picture, image[0]):
                     self.pictures.append(picture)
+                    if self.labels_beside_images and text is not None:
+                        _add(archive, f"{self.images_folder}{stem}{self.suffix}", text)
             self.step(len(annotations))
 
     def final_entries(self, archive):
@@ -712,14 +716,19 @@ def _voc_attributes(values):
 
 class YoloWriter(_ZipWriter):
     """YOLO detection: ``labels/<image>.txt`` per image with ``class cx cy w h`` (relative to the image
-    size, 6 decimals) and ``classes.txt`` (class i is line i, from 0). Polygons are written as their
-    bounding boxes; points, lines, multi-lines, "not in image" labels and image tags are skipped.
+    size, 6 decimals) and the class names (class i is line i, from 0) in Ultralytics' ``data.yaml``,
+    Darknet's ``obj.names`` and ``classes.txt``. With the images: ``images/<image>``, Darknet's
+    ``train.txt`` and ``obj.data``, and each label file also beside its image (``images/<image>.txt``,
+    where CVAT's and datumaro's "YOLO 1.1" readers look; Ultralytics and Darknet read ``labels/``).
+    Polygons are written as their bounding boxes; points, lines, multi-lines, "not in image" labels and
+    image tags are skipped.
     Attribute values cannot be written: the report counts the labels that had some."""
 
     standard = StandardFormat.YOLO
     folder = "labels/"
     suffix = ".txt"
     flat = True
+    labels_beside_images = True
     representable = (VectorType.BOUNDING_BOX, VectorType.POLYGON)
 
     def __init__(self, *args, **kwargs):
@@ -735,10 +744,9 @@ class YoloWriter(_ZipWriter):
         _add(archive, "classes.txt", lines)
         _add(archive, "obj.names", lines)  # Darknet's name for the same list
         # Ultralytics' dataset file: images/<name> beside labels/<name stem>.txt (put the images there).
-        header = (
-            f"# {self.report.format_label} labels exported by ImageTagger.\n"
-            "# Put the images into images/ (same names and folders as in labels/).\n"
-        )
+        header = f"# {self.report.format_label} labels exported by ImageTagger.\n"
+        if not self.with_images:
+            header += "# Put the images into images/ (same names as in labels/).\n"
         body = yaml.safe_dump(
             {"path": ".", "train": "images", "val": "images", "names": dict(enumerate(names))},
             allow_unicode=True,

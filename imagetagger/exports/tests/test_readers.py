@@ -18,14 +18,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from django.core.files.storage import default_storage
 from e2e.helpers import png_bytes
 
-from annotations.models import Annotation, AnnotationType, VectorType
-from exports import standard
+from annotations.models import Annotation
 from exports.imports import import_labels
 from images.ingest import add_image_file
-from images.tests.factories import make_imageset
+
+from .readers import EXPECTED_BOXES, IMAGES, LABELS, box_of, copy_of, export, export_with_images, unzip, zipped
 
 pytestmark = [
     pytest.mark.django_db,
@@ -33,75 +32,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
     pytest.mark.filterwarnings("ignore:OpenCV:UserWarning"),  # supervision without OpenCV: its NumPy code
 ]
-
-# portrait.jpg: 300 × 200 raw pixels with EXIF orientation 6, shown (and stored) as 200 × 300.
-IMAGES = {"a.png": (400, 300), "img.with.dots.png": (320, 240), "portrait.jpg": (300, 200)}
-LABELS = [
-    ("a.png", "car", {"x1": 10, "y1": 20, "x2": 110, "y2": 220}),
-    ("a.png", "Fußgänger", {"x1": 200, "y1": 30, "x2": 260, "y2": 290}),
-    ("img.with.dots.png", "car", {"x1": 0, "y1": 0, "x2": 320, "y2": 240}),
-    ("img.with.dots.png", "lane", {"x1": 10, "y1": 10, "x2": 90, "y2": 10, "x3": 50, "y3": 80}),
-    ("portrait.jpg", "car", {"x1": 20, "y1": 150, "x2": 180, "y2": 290}),
-]
-
-
-def picture(name, width, height, index):
-    """The bytes of a test image: a PNG, or for .jpg a JPEG turned by EXIF orientation 6."""
-    if not name.endswith(".jpg"):
-        return png_bytes(width, height, index)
-    from PIL import Image as PILImage
-
-    exif = PILImage.Exif()
-    exif[0x0112] = 6
-    out = io.BytesIO()
-    PILImage.new("RGB", (width, height), (200, 60, 60)).save(out, "JPEG", exif=exif.tobytes())
-    return out.getvalue()
-
-
-def box_of(vector):
-    xs = [value for key, value in vector.items() if key.startswith("x")]
-    ys = [value for key, value in vector.items() if key.startswith("y")]
-    return (min(xs), min(ys), max(xs), max(ys))
-
-
-EXPECTED_BOXES = sorted((name, type_name, box_of(vector)) for name, type_name, vector in LABELS)
-
-
-@pytest.fixture
-def dataset(make_user, make_team, storage_dir, tmp_path):
-    user = make_user("ada")
-    team = make_team("Readers", admins=[user])
-    image_set = make_imageset(team, creator=user, name="readers")
-    types = {
-        "car": AnnotationType.objects.create(team=team, name="car"),
-        "Fußgänger": AnnotationType.objects.create(team=team, name="Fußgänger"),
-        "lane": AnnotationType.objects.create(team=team, name="lane", vector_type=VectorType.POLYGON),
-    }
-    folder = tmp_path / "images"
-    folder.mkdir()
-    images = {}
-    for index, (name, (width, height)) in enumerate(IMAGES.items()):
-        result = add_image_file(
-            image_set, name=name, fileobj=io.BytesIO(picture(name, width, height, index)), uploader=user
-        )
-        images[name] = image_set.images.get(pk=result.image_id)
-        with default_storage.open(images[name].relative_path, "rb") as stored:
-            (folder / name).write_bytes(stored.read())
-    for name, type_name, vector in LABELS:
-        Annotation.objects.create(image=images[name], annotation_type=types[type_name], vector=vector, user=user)
-    return {"user": user, "team": team, "set": image_set, "types": types, "images": folder, "tmp": tmp_path}
-
-
-def export(dataset, format):
-    out = io.BytesIO()
-    standard.write(format, dataset["set"], out, standard.clean_options(format, {}))
-    return out.getvalue()
-
-
-def unzip(data, folder):
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        archive.extractall(folder)
-    return folder
 
 
 def supervision_boxes(ds):
@@ -132,17 +62,6 @@ def shifted(boxes, by):
     return [(name, label, tuple(v + by if i < 2 else v for i, v in enumerate(box))) for name, label, box in boxes]
 
 
-def copy_of(dataset):
-    copy = make_imageset(
-        dataset["team"], creator=dataset["user"], name=f"copy {dataset['set'].team.image_sets.count()}"
-    )
-    for index, (name, (width, height)) in enumerate(IMAGES.items()):
-        add_image_file(
-            copy, name=name, fileobj=io.BytesIO(picture(name, width, height, index)), uploader=dataset["user"]
-        )
-    return copy
-
-
 def imported_boxes(dataset, data, format):
     copy = copy_of(dataset)
     result = import_labels(actor=dataset["user"], image_set=copy, fileobj=io.BytesIO(data), format=format)
@@ -151,15 +70,6 @@ def imported_boxes(dataset, data, format):
     assert set(refused) <= {"The type “lane” is a polygon, but this record has box."}, result.report
     labels = Annotation.objects.filter(image__image_set=copy).select_related("image", "annotation_type")
     return sorted((a.image.name, a.annotation_type.name, box_of(a.vector)) for a in labels)
-
-
-def zipped(folder):
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                archive.write(path, path.relative_to(folder).as_posix())
-    return out.getvalue()
 
 
 # --- COCO ------------------------------------------------------------------------------------------
@@ -276,23 +186,6 @@ def test_what_supervision_writes_as_yolo_imports_back(dataset):
 # --- exports with their images: the readers' layouts as downloaded ------------------------------------
 
 
-def export_with_images(dataset, format):
-    """The export as the site writes it (a job in the background: it copies every image file)."""
-    from exports import jobs
-    from exports.models import ExportState
-
-    export = jobs.create_export(
-        actor=dataset["user"], image_set=dataset["set"], standard=format, options={"images": True}
-    )
-    assert export.state == ExportState.QUEUED, "exports with images are written by the worker"
-    jobs.run(export.pk)
-    export.refresh_from_db()
-    assert export.state == ExportState.DONE, export.error
-    assert export.filename.endswith(".zip")
-    with default_storage.open(export.file, "rb") as stored:
-        return unzip(stored.read(), dataset["tmp"] / f"{format}-with-images")
-
-
 def same_images(dataset, folder):
     for name in IMAGES:
         assert (folder / name).read_bytes() == (dataset["images"] / name).read_bytes(), name
@@ -390,3 +283,76 @@ def test_images_in_folders_come_flat_where_the_readers_look_into_one_folder(data
     add_image_file(copy, name="night/b.png", fileobj=io.BytesIO(png_bytes(100, 80, 5)), uploader=user)
     result = import_labels(actor=user, image_set=copy, fileobj=io.BytesIO(data), format=format)
     assert Annotation.objects.filter(image__image_set=copy, image__name="night/b.png").count() == 1, result.report
+
+
+# --- what converters write: whole-upload conventions, zipped layouts -----------------------------------
+
+
+def voc_xml(filename, boxes, attributes=""):
+    objects = "".join(
+        f"<object><name>car</name><bndbox><xmin>{a}</xmin><ymin>{b}</ymin><xmax>{c}</xmax><ymax>{d}</ymax>"
+        f"</bndbox>{attributes}</object>"
+        for a, b, c, d in boxes
+    )
+    return f"<annotation><filename>{filename}</filename>{objects}</annotation>"
+
+
+def test_one_box_at_zero_makes_the_whole_voc_upload_zero_based(dataset):
+    """datumaro (and so CVAT) writes VOC from 0: a box at 0 in any file of the zip decides for all."""
+    blurred = "<attributes><attribute><name>blurred</name><value>True</value></attribute></attributes>"
+    files = {
+        "Annotations/a.xml": voc_xml("a.png", [(10, 20, 110, 220)], blurred),
+        "Annotations/img.with.dots.xml": voc_xml("img.with.dots.png", [(0, 0, 320, 240)]),
+    }
+    copy = copy_of(dataset)
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    result = import_labels(actor=dataset["user"], image_set=copy, fileobj=io.BytesIO(data.getvalue()), format="voc")
+    assert result.created == 2, result.report
+    car = Annotation.objects.get(image__image_set=copy, image__name="a.png")
+    assert car.vector == {"x1": 10, "y1": 20, "x2": 110, "y2": 220}
+    assert car.blurred_flag  # datumaro's "blurred" attribute is the flag
+    # The same file alone follows the devkit (1-based): its box starts one pixel up and left.
+    alone = copy_of(dataset)
+    import_labels(
+        actor=dataset["user"], image_set=alone, fileobj=io.BytesIO(files["Annotations/a.xml"].encode()), format="voc"
+    )
+    assert Annotation.objects.get(image__image_set=alone).vector == {"x1": 9, "y1": 19, "x2": 110, "y2": 220}
+
+
+def test_our_coco_zip_with_images_imports_back(dataset):
+    folder = export_with_images(dataset, "coco")
+    found = imported_boxes(dataset, zipped(folder), "coco")
+    close(found, EXPECTED_BOXES)
+
+
+def test_yolo_lists_named_after_their_subset_and_labels_below_other_folders(dataset):
+    """datumaro's YOLO 1.1: obj.names, obj_train_data/<stem>.txt and a list of images named as it likes."""
+    copy = copy_of(dataset)
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as archive:
+        archive.writestr("obj.names", "car\n")
+        archive.writestr("annotations.txt", "data/obj_train_data/a.png\ndata/obj_train_data/img.with.dots.png\n")
+        archive.writestr("obj_train_data/img.with.dots.txt", "0 0.5 0.5 1 1\n")
+    result = import_labels(actor=dataset["user"], image_set=copy, fileobj=io.BytesIO(data.getvalue()), format="yolo")
+    assert (result.created, result.errors) == (1, 0), result.report
+    assert Annotation.objects.get(image__image_set=copy).image.name == "img.with.dots.png"
+
+
+def test_yolo_segmentation_loads_in_supervision_as_downloaded(dataset):
+    """supervision reads the polygons (boxes written as 4-corner polygons) into masks and their boxes."""
+    import supervision as sv
+
+    folder = export_with_images(dataset, "yolo-seg")
+    ds = sv.DetectionDataset.from_yolo(
+        images_directory_path=str(folder / "images"),
+        annotations_directory_path=str(folder / "labels"),
+        data_yaml_path=str(folder / "data.yaml"),
+        force_masks=True,
+    )
+    close(supervision_boxes(ds), EXPECTED_BOXES, tolerance=1)
+    dots = next(d for p, d in ds.annotations.items() if Path(p).name == "img.with.dots.png")
+    lane = dots.mask[list(dots.class_id).index(ds.classes.index("lane"))]
+    assert abs(int(lane.sum()) - (80 * 70) // 2) <= 80 + 70, int(lane.sum())  # the triangle's area
