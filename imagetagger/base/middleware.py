@@ -1,3 +1,5 @@
+from django.conf import settings
+
 from . import health
 
 # Probe path -> its view (base/health.py).
@@ -19,3 +21,22 @@ class HealthCheckMiddleware:
         if probe is not None:
             return probe(request)
         return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Send ``Permissions-Policy`` (settings.PERMISSIONS_POLICY: feature -> allowed origins) on every answer.
+
+    The site uses none of the browser's powerful features except full screen (the annotate page), so they
+    are switched off for it and for anything it might embed.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        policy = getattr(settings, "PERMISSIONS_POLICY", {})
+        self.header = ", ".join(f"{feature}=({' '.join(origins)})" for feature, origins in policy.items())
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.header:
+            response.headers.setdefault("Permissions-Policy", self.header)
+        return response

@@ -146,6 +146,7 @@ class Base(Configuration):
         "rest_framework",
         "drf_spectacular",
         "drf_spectacular_sidecar",
+        "csp",
         "widget_tweaks",
         "axes",
         "django_tasks",
@@ -158,6 +159,9 @@ class Base(Configuration):
         "base.middleware.HealthCheckMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
+        # After whitenoise: static files need no policy.
+        "csp.middleware.CSPMiddleware",
+        "base.middleware.PermissionsPolicyMiddleware",
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.middleware.locale.LocaleMiddleware",
         "django.middleware.common.CommonMiddleware",
@@ -245,6 +249,73 @@ class Base(Configuration):
         # One name for the accept/reject choices (the votes API's "vote", the annotations' "my_vote").
         "ENUM_NAME_OVERRIDES": {"VoteEnum": ["accept", "reject"]},
     }
+
+    # --- security headers (README.md "Security headers"), in every configuration ---
+    SECURE_REFERRER_POLICY = "same-origin"
+    # Browser features the site never uses, off for it and anything it embeds; full screen (the annotate
+    # page) keeps the browser's default (this site only). base.middleware.PermissionsPolicyMiddleware.
+    PERMISSIONS_POLICY = {
+        feature: []
+        for feature in (
+            "accelerometer",
+            "autoplay",
+            "bluetooth",
+            "browsing-topics",
+            "camera",
+            "display-capture",
+            "geolocation",
+            "gyroscope",
+            "hid",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "payment",
+            "serial",
+            "usb",
+        )
+    }
+
+    @property
+    def CONTENT_SECURITY_POLICY(self):
+        """Content-Security-Policy (django-csp): our own scripts, styles, fonts and requests only, no inline
+        script or style (no nonces either: no page needs one), no plugins, no framing. The canvas draws
+        images from blob: and data: URLs; with IT_STORAGE=s3 images are redirects to the bucket."""
+        from csp.constants import NONE, SELF
+
+        return {
+            "DIRECTIVES": {
+                "default-src": [SELF],
+                "script-src": [SELF],
+                "style-src": [SELF],
+                "img-src": [SELF, "data:", "blob:", *self.bucket_origins()],
+                "font-src": [SELF],
+                "connect-src": [SELF],
+                "object-src": [NONE],
+                "base-uri": [SELF],
+                "frame-ancestors": [NONE],
+                "form-action": [SELF],
+            }
+        }
+
+    def bucket_origins(self):
+        """The origins of the bucket's signed URLs (as boto3 makes them), for img-src; none for local files."""
+        from urllib.parse import urlsplit
+
+        if (self.STORAGE or "").strip().lower() != "s3" or not self.S3_BUCKET:
+            return []
+        styles = {"path": ["path"], "virtual": ["virtual"]}.get(self.S3_ADDRESSING_STYLE, ["path", "virtual"])
+        if self.S3_ENDPOINT_URL:
+            endpoint = urlsplit(self.S3_ENDPOINT_URL)
+            hosts = [(endpoint.scheme, endpoint.netloc)]
+        else:  # AWS: the global name in us-east-1 (and for "auto"), the regional one elsewhere
+            hosts = [("https", "s3.amazonaws.com"), ("https", f"s3.{self.S3_REGION}.amazonaws.com")]
+        origins = []
+        for style in styles:
+            for scheme, host in hosts:
+                origin = f"{scheme}://{self.S3_BUCKET}.{host}" if style == "virtual" else f"{scheme}://{host}"
+                if origin not in origins:
+                    origins.append(origin)
+        return origins
 
     @property
     def DATABASES(self):
