@@ -150,7 +150,7 @@ def test_the_list_shows_colour_shape_attributes_order_key_and_label_count(client
     html = client_for(tw.admin).get(tw.urls()["list"]).content.decode()
     row = html[html.index(f'id="annotation-type-{tw.ball.pk}"') :]
     row = row[: row.index("</tr>")]
-    assert "background-color:#3cb44b" in row
+    assert 'data-swatch="#3cb44b"' in row
     assert "Bounding box" in row
     assert "occluded (checkbox), speed (number 0–10), pose (select: 2 values, required)" in row
     assert "<kbd>2</kbd>" in row
@@ -286,7 +286,7 @@ def test_the_edit_form_shows_the_type_with_fixed_geometry(client_for, tw):
     html = client_for(tw.admin).get(tw.urls(tw.ball)["edit"]).content.decode()
     assert 'value="ball"' in html
     assert 'value="#3cb44b"' in html
-    assert 'style="--type-color: #3cb44b"' in html
+    assert 'data-type-color="#3cb44b"' in html
     assert 'name="vector_type"' in html
     assert "disabled" in html
     assert "&quot;pose&quot;" in html  # the attributes as JSON in the textarea
@@ -485,7 +485,7 @@ def test_the_table_shows_swatches_and_attribute_values(client_for, labelled):
     _, html = manage(client_for(tw.member), tw)
     row = html[html.index(f'data-annotation-id="{tw.labels[1].pk}"') :]
     row = row[: row.index("</tr>")]
-    assert "background-color:#3cb44b" in row
+    assert 'data-swatch="#3cb44b"' in row
     assert "occluded: no, speed: 7, pose: side" in row
 
 
@@ -565,7 +565,7 @@ def test_the_statistics_page_shows_a_swatch_per_type(client_for, labelled):
     tw = labelled
     html = client_for(tw.member).get(f"/annotations/imageset/{tw.image_set.pk}/statistics/").content.decode()
     row = html[html.index('data-type="ball"') :]
-    assert "background-color:#3cb44b" in row[: row.index("</tr>")]
+    assert 'data-swatch="#3cb44b"' in row[: row.index("</tr>")]
 
 
 @pytest.mark.parametrize("huge", [2**63, 10**30])

@@ -84,7 +84,7 @@ def test_the_edit_form_lists_the_usable_types_with_swatch_and_owner(client_for, 
     assert "Label types this set uses" in html
     assert f'id="set-type-{sw.goal.pk}" checked' in html
     assert f'id="set-type-{sw.ball.pk}">' in html
-    assert "background-color:#3cb44b" in html
+    assert 'data-swatch="#3cb44b"' in html
     assert '<span class="badge text-bg-light">Robots</span>' in html
     assert '<span class="badge text-bg-light">site</span>' in html
     assert "secret" not in html
@@ -146,7 +146,7 @@ def test_the_set_page_shows_a_colour_legend_of_the_set_types(client_for, sw):
     assert "ball" in shown
     assert "goal" in shown
     assert "car" in shown
-    assert "background-color:#4363d8" in shown
+    assert 'data-swatch="#4363d8"' in shown
     assert "secret" not in shown
     assert "old" not in shown
     sw.image_set.annotation_types.set([sw.goal])

@@ -99,3 +99,17 @@ function setUpAutocomplete(input) {
 }
 
 document.querySelectorAll("input[data-autocomplete-url]").forEach(setUpAutocomplete);
+
+/**
+ * Styles that depend on data, set from data attributes through the CSSOM (the Content-Security-Policy
+ * forbids style="" attributes): data-swatch="#rrggbb" is the background colour, data-percent="n" the
+ * width in per cent, data-type-color the --type-color property. Call again for HTML put into the page.
+ */
+export function applyDataStyles(root = document) {
+  const within = (selector) => [...(root.matches?.(selector) ? [root] : []), ...root.querySelectorAll(selector)];
+  for (const node of within("[data-swatch]")) node.style.backgroundColor = node.dataset.swatch;
+  for (const node of within("[data-percent]")) node.style.width = `${node.dataset.percent}%`;
+  for (const node of within("[data-type-color]")) node.style.setProperty("--type-color", node.dataset.typeColor);
+}
+
+applyDataStyles();

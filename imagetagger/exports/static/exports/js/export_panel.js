@@ -1,5 +1,7 @@
 // The set page's export panel: while an export is queued or running, poll the set's exports and
 // update state and progress; reload the panel's list when one finishes (download link, report).
+import { applyDataStyles } from "../../base/js/site.js";
+
 const panel = document.getElementById("exports");
 
 function update(exports) {
@@ -32,7 +34,10 @@ async function poll() {
         const page = await fetch(window.location.href);
         const html = new DOMParser().parseFromString(await page.text(), "text/html");
         const fresh = html.getElementById("export-list");
-        if (fresh) document.getElementById("export-list").replaceWith(fresh);
+        if (fresh) {
+          document.getElementById("export-list").replaceWith(fresh);
+          applyDataStyles(fresh);
+        }
       }
       if (!body.exports.some((item) => ["queued", "running"].includes(item.state))) return;
     }
