@@ -259,7 +259,6 @@ class Base(Configuration):
         for feature in (
             "accelerometer",
             "autoplay",
-            "bluetooth",
             "browsing-topics",
             "camera",
             "display-capture",
