@@ -13,9 +13,9 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from base.parsers import JSONParser
 from images.models import Image, ImageSet
 from imagetagger.api import _summarise, id_from_query
 

@@ -9,6 +9,9 @@ import json
 from django import forms
 from django.core.exceptions import ValidationError
 
+from base import jsontext
+from base.jsontext import JSONTextError
+
 from . import palette
 from .attributes import clean_definitions
 from .models import AnnotationType, VectorType
@@ -51,11 +54,9 @@ class AttributesField(forms.CharField):
         if not text:
             return []
         try:
-            raw = json.loads(text)
-        except ValueError as error:
-            raise ValidationError(
-                f"The attributes are not valid JSON ({error.msg} at character {error.pos})."
-            ) from None
+            raw = jsontext.loads(text, what="The attributes text")
+        except JSONTextError as error:
+            raise ValidationError(str(error)) from None
         try:
             return clean_definitions(raw)
         except ValidationError as error:

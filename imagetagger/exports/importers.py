@@ -41,6 +41,9 @@ from xml.etree import ElementTree
 
 import yaml
 
+from base import jsontext
+from base.jsontext import JSONTextError
+
 from .masks import MaskError, coco_rle_mask, mask_outline, polygon_area, row_runs_mask
 
 FORMATS = {
@@ -129,9 +132,9 @@ def parse_vector_text(text):
     if text.lower() == NOT_IN_IMAGE or text == "{}":
         return None, ""
     try:
-        data = json.loads(_TRAILING_COMMA.sub("}", text))
-    except ValueError as error:
-        return None, f"The vector is not valid JSON ({error.msg} at column {error.colno})."
+        data = jsontext.loads(_TRAILING_COMMA.sub("}", text), what="The vector")
+    except JSONTextError as error:
+        return None, str(error)
     if not isinstance(data, dict):
         return None, 'The vector must be a JSON object like {"x1": 10, "y1": 20, …}, “not in image” or {}.'
     if not data:
@@ -151,9 +154,9 @@ def parse_attributes_text(text):
     if not text:
         return None, ""
     try:
-        data = json.loads(text)
-    except ValueError as error:
-        return None, f"{FIFTH_COLUMN} is not valid JSON ({error.msg} at column {error.colno})."
+        data = jsontext.loads(text, what=FIFTH_COLUMN)
+    except JSONTextError as error:
+        return None, str(error)
     if not isinstance(data, dict):
         return None, f'{FIFTH_COLUMN} must be a JSON object like {{"colour": "red"}}, not {text[:40]}.'
     return data, ""
@@ -231,9 +234,9 @@ def _coco_documents(fileobj):
 def _coco_json(data, name=""):
     where = f"{name}: " if name else ""
     try:
-        document = json.loads(data.decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ImportFileError(f"{where}The file is not valid JSON: {error}") from None
+        document = jsontext.loads(data, what=f"{where}The file")
+    except JSONTextError as error:
+        raise ImportFileError(str(error)) from None
     if not isinstance(document, dict) or not isinstance(document.get("annotations"), list):
         raise ImportFileError(f"{where}A COCO file is a JSON object with “images”, “categories” and “annotations”.")
     return document
@@ -702,10 +705,10 @@ def parse_labelme(fileobj):
 
 def _labelme_file(data, name, counter):
     try:
-        document = json.loads(data.decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError) as error:
+        document = jsontext.loads(data, what="The file")
+    except JSONTextError as error:
         counter[0] += 1
-        yield Record(counter[0], name, error=f"Not valid JSON: {error}")
+        yield Record(counter[0], name, error=str(error))
         return
     if not isinstance(document, dict) or not isinstance(document.get("shapes"), list):
         counter[0] += 1
@@ -769,9 +772,9 @@ def parse_labelstudio(fileobj):
     ``textarea`` / ``number`` results (same ``id`` as the region) are its attribute values, the
     per-region choices of ``flags`` its concealed / blurred flags."""
     try:
-        tasks = json.loads(fileobj.read().decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ImportFileError(f"The file is not valid JSON: {error}") from None
+        tasks = jsontext.loads(fileobj.read(), what="The file")
+    except JSONTextError as error:
+        raise ImportFileError(str(error)) from None
     if isinstance(tasks, dict):
         tasks = [tasks]
     if not isinstance(tasks, list):
@@ -924,9 +927,9 @@ def parse_datumaro(fileobj):
 
 def _datumaro_file(data, name, counter):
     try:
-        document = json.loads(data.decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ImportFileError(f"{name} is not valid JSON: {error}") from None
+        document = jsontext.loads(data, what=name[0].upper() + name[1:])
+    except JSONTextError as error:
+        raise ImportFileError(str(error)) from None
     if not isinstance(document, dict) or not isinstance(document.get("items"), list):
         raise ImportFileError("A Datumaro file is a JSON object with “categories” and “items”.")
     categories = document.get("categories") if isinstance(document.get("categories"), dict) else {}

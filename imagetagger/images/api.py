@@ -7,12 +7,13 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from annotations.models import Annotation, AnnotationType
 from annotations.permissions import type_owners_of_set
 from annotations.selectors import types_visible_to
+from base.parsers import JSONParser
 from imagetagger.api import id_from_query
 from users.models import Team
 

@@ -2,6 +2,8 @@
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.serializers import as_serializer_error
@@ -9,6 +11,24 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from base.ids import parse_id
+
+
+def is_api(request):
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception):
+    """Django's 404 page, or ``{"detail": "Not found."}`` under /api/ (URLs no route matches, such
+    as ``/api/v1/exports/1e3/``), as the API's own 404s answer."""
+    if is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if is_api(request):
+        return JsonResponse({"detail": "Server error: the error has been logged."}, status=500)
+    return defaults.server_error(request)
 
 
 class Pagination(PageNumberPagination):

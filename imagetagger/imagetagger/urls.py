@@ -58,3 +58,7 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+
+# Under /api/ these answer JSON like the API views do; elsewhere Django's pages (base/templates/).
+handler404 = "imagetagger.api.page_not_found"
+handler500 = "imagetagger.api.server_error"

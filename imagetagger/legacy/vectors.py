@@ -20,6 +20,8 @@ from django.core.exceptions import ValidationError
 
 from annotations.models import VectorType
 from annotations.vectors import points_of, validate_vector, vector_from_points
+from base import jsontext
+from base.jsontext import JSONTextError
 
 EMPTY = "empty vector {} read as “not in image”"
 WHOLE_NUMBERS = "numbers made whole"
@@ -65,8 +67,8 @@ def repair_vector(raw, annotation_type, width, height):
     repairs = []
     if isinstance(raw, str):  # a JSON text inside the JSON column
         try:
-            raw = json.loads(raw)
-        except ValueError:
+            raw = jsontext.loads(raw)
+        except JSONTextError:
             raise LegacyVectorError("The vector is text that is not JSON.") from None
     if raw is None:
         return None, repairs

@@ -251,7 +251,7 @@ BAD_CREATES = [
     ({"sort_order": "-3"}, "sort_order", "greater than or equal to 0"),
     ({"shortcut": "0"}, "shortcut", "Select a valid choice."),
     ({"shortcut": "2"}, "shortcut", "The key 2 already picks the type “ball”"),
-    ({"attributes": "[{"}, "attributes", "The attributes are not valid JSON"),
+    ({"attributes": "[{"}, "attributes", "The attributes text is not valid JSON"),
     ({"attributes": '{"a": 1}'}, "attributes", "Give the attributes as a list of definitions."),
     ({"attributes": '[{"name": "size", "kind": "colour"}]'}, "attributes", "Attribute “size”: the kind must be"),
     (

@@ -107,7 +107,7 @@ def test_a_single_labelme_file_and_bad_ones(setup):
     assert Annotation.objects.get(image__name="img00002.png").vector == {"x1": 120, "y1": 100, "x2": 150, "y2": 200}
     bad = run(b"{not json")
     assert bad.report[0]["status"] == "error"
-    assert "Not valid JSON" in bad.report[0]["message"]
+    assert "The file is not valid JSON (" in bad.report[0]["message"]
     assert "“shapes”" in run({"imagePath": "a.png"}).report[0]["message"]
 
 
