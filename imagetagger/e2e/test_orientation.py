@@ -47,6 +47,8 @@ def test_a_turned_photo_is_drawn_turned_and_labels_are_in_its_pixels(
     log_in(page, live_server, user)
     page.goto(f"/annotations/{image.pk}/")
     expect(page.locator("#image-size")).to_have_text("200 × 400")
+    # The size is shown before the picture has loaded; this attribute only once it is drawn.
+    expect(page.locator("body")).to_have_attribute("data-annotate-image", str(image.pk))
     page.mouse.move(1, 1)
     page.evaluate("() => window.annotatePage.drawSettled()")
     for x, y in [(100, 60), (100, 340), (30, 200 - 30), (170, 200 + 30)]:

@@ -107,12 +107,18 @@ class Base(Configuration):
     MAX_IMAGE_PIXELS = env(values.PositiveIntegerValue, 178956970)
     ARCHIVE_MAX_ENTRIES = env(values.PositiveIntegerValue, 100000)
     ARCHIVE_MAX_BYTES = env(values.PositiveIntegerValue, 20 * 1024**3)
+    ARCHIVE_MAX_RATIO = env(values.PositiveIntegerValue, 100)  # times a member over 1 MiB, or the archive, may inflate
     ACCOUNT_ACTIVATION_DAYS = env(values.PositiveIntegerValue, 7)
     REGISTRATION_OPEN = env(values.BooleanValue, True)
 
-    # Login rate limiting (django-axes): failures per account and per address within the cool-off.
+    # Login rate limiting (django-axes, users/throttle.py): failures of one account from one address
+    # within the cool-off.
     LOGIN_FAILURE_LIMIT = env(values.PositiveIntegerValue, 5)
     LOGIN_COOLOFF_MINUTES = env(values.PositiveIntegerValue, 15)
+    # Ceilings above the per-(account, address) limit: an address on any accounts (a lab behind one
+    # NAT address), an account from any addresses (users/throttle.py).
+    LOGIN_ADDRESS_FAILURE_LIMIT = env(values.PositiveIntegerValue, 50)
+    LOGIN_ACCOUNT_FAILURE_LIMIT = env(values.PositiveIntegerValue, 50)
 
     EMAIL_HOST = env(values.Value, "localhost")
     EMAIL_PORT = env(values.PositiveIntegerValue, 25)
@@ -217,6 +223,8 @@ class Base(Configuration):
     # Users listed by an autocomplete at most.
     AUTOCOMPLETE_LIMIT = 10
     DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
+    # The largest JSON body the API reads (bulk creates of a few thousand labels fit in 1 MiB).
+    API_JSON_MAX_BYTES = env(values.PositiveIntegerValue, 16 * 1024**2)
 
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -228,6 +236,12 @@ class Base(Configuration):
         ],
         "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
         "DEFAULT_PAGINATION_CLASS": "imagetagger.api.Pagination",
+        # JSON with a depth and a size limit (base/jsontext.py); forms and uploads as DRF's defaults.
+        "DEFAULT_PARSER_CLASSES": [
+            "base.parsers.JSONParser",
+            "rest_framework.parsers.FormParser",
+            "rest_framework.parsers.MultiPartParser",
+        ],
         "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
         "EXCEPTION_HANDLER": "imagetagger.api.exception_handler",
         "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -410,9 +424,10 @@ class Base(Configuration):
 
         return timedelta(minutes=self.LOGIN_COOLOFF_MINUTES)
 
-    # Lock out an account after too many failures from anywhere, and an address after too many
-    # failures on any account.
-    AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+    # Pause an account on one address after LOGIN_FAILURE_LIMIT failures; the address as a whole and
+    # the account as a whole only at their higher ceilings (users/throttle.py).
+    AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+    AXES_HANDLER = "users.throttle.LoginThrottle"
     AXES_RESET_ON_SUCCESS = True
     AXES_LOCKOUT_TEMPLATE = "users/locked_out.html"
     AXES_USERNAME_FORM_FIELD = "username"

@@ -90,58 +90,90 @@ def test_inactive_user_cannot_log_in(client, make_user):
     assert logged_in_user_id(client) is None
 
 
-# --- login rate limiting (django-axes, LOGIN_FAILURE_LIMIT=5 per account and per address) --------
+# --- login rate limiting (users/throttle.py: 5 per account and address, ceilings of 50 per address
+# and per account) ---------------------------------------------------------------------------------
 
 
 def test_four_failures_do_not_lock_the_account(client, make_user):
     alice = make_user("alice")
-    for attempt in range(4):
-        assert log_in(Client(), "alice", "wrong", address=f"10.0.1.{attempt}").status_code == 200
+    for _attempt in range(4):
+        assert log_in(Client(), "alice", "wrong", address="10.0.1.1").status_code == 200
 
-    response = log_in(client, "alice", PASSWORD, address="10.0.1.200")
+    response = log_in(client, "alice", PASSWORD, address="10.0.1.1")
 
     assert response.status_code == 302
     assert logged_in_user_id(client) == str(alice.pk)
 
 
-def test_five_failures_on_one_account_lock_it_even_for_the_right_password_from_elsewhere(client, make_user):
+def test_five_failures_lock_the_account_on_that_address_only(client, make_user):
     make_user("alice")
     make_user("bob")
-    for attempt in range(5):
-        log_in(Client(), "alice", "wrong", address=f"10.0.2.{attempt}")
+    for _attempt in range(5):
+        log_in(Client(), "alice", "wrong", address="10.0.2.1")
 
-    response = log_in(client, "alice", PASSWORD, address="10.0.2.200")
+    response = log_in(client, "alice", PASSWORD, address="10.0.2.1")
 
     html = response.content.decode()
     assert response.status_code == 429
     assert "Too many failed log-in attempts" in html
     assert 'href="/user/password_reset/"' in html
     assert logged_in_user_id(client) is None
-    # Other accounts from those addresses are not affected.
-    other = Client()
-    assert log_in(other, "bob", PASSWORD, address="10.0.2.1").status_code == 302
-    assert logged_in_user_id(other) is not None
+    # The same account from another address, and other accounts from that address, still get in.
+    elsewhere = Client()
+    assert log_in(elsewhere, "alice", PASSWORD, address="10.0.2.2").status_code == 302
+    colleague = Client()
+    assert log_in(colleague, "bob", PASSWORD, address="10.0.2.1").status_code == 302
+    assert logged_in_user_id(colleague) is not None
+
+
+def test_a_lab_behind_one_address_keeps_working_while_one_account_is_attacked(client, make_user, settings):
+    """The issue's case: six failures with made-up names from a NAT address locked every account."""
+    make_user("alice")
+    for number in range(6):
+        log_in(Client(), f"made-up-{number}", "wrong", address="10.0.6.1")
+    for _attempt in range(20):
+        log_in(Client(), "alice", "wrong", address="10.0.6.1")  # alice is attacked (or forgot)
+    for number in range(5):
+        colleague = make_user(f"lab{number}")
+        lab = Client()
+        assert log_in(lab, f"lab{number}", PASSWORD, address="10.0.6.1").status_code == 302
+        assert logged_in_user_id(lab) == str(colleague.pk)
+    assert log_in(Client(), "alice", PASSWORD, address="10.0.6.1").status_code == 429
+
+
+def test_guessing_spread_over_many_addresses_pauses_the_account_at_its_ceiling(client, make_user, settings):
+    settings.LOGIN_ACCOUNT_FAILURE_LIMIT = 12
+    make_user("alice")
+    for attempt in range(11):
+        log_in(Client(), "alice", "wrong", address=f"10.0.7.{attempt}")
+    assert log_in(Client(), "alice", PASSWORD, address="10.0.7.100").status_code == 302
+    log_in(Client(), "alice", "wrong", address="10.0.7.11")  # the 12th failure (the success reset only its pair)
+
+    assert log_in(client, "alice", PASSWORD, address="10.0.7.200").status_code == 429
 
 
 @pytest.mark.parametrize(("minutes", "text"), [(15, "Try again in 15 minutes,"), (1, "Try again in 1 minute,")])
 def test_lockout_page_says_how_long_to_wait_in_words(client, make_user, settings, minutes, text):
     settings.AXES_COOLOFF_TIME = timedelta(minutes=minutes)
     make_user("alice")
-    for attempt in range(5):
-        log_in(Client(), "alice", "wrong", address=f"10.0.3.{attempt}")
+    for _attempt in range(5):
+        log_in(Client(), "alice", "wrong", address="10.0.3.1")
 
-    html = log_in(client, "alice", PASSWORD, address="10.0.3.200").content.decode()
+    html = log_in(client, "alice", PASSWORD, address="10.0.3.1").content.decode()
 
     assert text in html
     assert "PT" not in html.split("Try again", 1)[1][:20]
 
 
-def test_one_address_failing_on_many_accounts_gets_locked(client, make_user):
-    for number in range(5):
+def test_one_address_failing_on_many_accounts_is_paused_at_its_ceiling(client, make_user, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 8
+    for number in range(8):
         make_user(f"victim{number}")
     make_user("carol")
-    for number in range(5):
+    for number in range(7):
         log_in(Client(), f"victim{number}", "wrong", address="10.0.4.66")
+    assert log_in(Client(), "carol", PASSWORD, address="10.0.4.66").status_code == 302  # 7: below
+    log_in(Client(), "victim7", "wrong", address="10.0.4.66")
 
     locked = log_in(client, "carol", PASSWORD, address="10.0.4.66")
 
@@ -155,14 +187,14 @@ def test_one_address_failing_on_many_accounts_gets_locked(client, make_user):
 
 def test_a_successful_login_resets_the_failure_count(client, make_user):
     make_user("alice")
-    for attempt in range(4):
-        log_in(Client(), "alice", "wrong", address=f"10.0.5.{attempt}")
-    assert log_in(Client(), "alice", PASSWORD, address="10.0.5.100").status_code == 302
+    for _attempt in range(4):
+        log_in(Client(), "alice", "wrong", address="10.0.5.1")
+    assert log_in(Client(), "alice", PASSWORD, address="10.0.5.1").status_code == 302
 
-    for attempt in range(4):
-        log_in(Client(), "alice", "wrong", address=f"10.0.5.{attempt + 10}")
+    for _attempt in range(4):
+        log_in(Client(), "alice", "wrong", address="10.0.5.1")
 
-    assert log_in(client, "alice", PASSWORD, address="10.0.5.101").status_code == 302
+    assert log_in(client, "alice", PASSWORD, address="10.0.5.1").status_code == 302
 
 
 # --- logging out ---------------------------------------------------------------------------------
