@@ -13,6 +13,15 @@ Safety rules:
 - archives may hold at most ``IT_ARCHIVE_MAX_ENTRIES`` entries and unpack to at most
   ``IT_ARCHIVE_MAX_BYTES``: checked against what the archive declares before anything is read, and
   again against the bytes actually read (headers are never trusted alone);
+- archive bombs: every member is checked before it is inflated. A zip member declaring more than
+  1 MiB may inflate at most ``IT_ARCHIVE_MAX_RATIO`` (100) times its compressed size; no member may
+  declare more than any allowed image can need. Its first bytes must be the signature of an accepted
+  type, or it is refused before the rest is inflated. A zip member is counted while it is read and
+  refused as soon as it inflates past the size it declares. The whole archive (zip or tar, plain or
+  compressed) may unpack to at most ``IT_ARCHIVE_MAX_RATIO`` times the upload's size (at least 1 MiB)
+  and ``IT_ARCHIVE_MAX_BYTES``, counted against the declared sizes before each member and against the
+  bytes read; a tar member that would go past it ends the archive (in a compressed stream the files
+  after it can only be reached by inflating it);
 - names keep their folders inside archives ("day1/cam0.png") but are made safe: backslashes become
   slashes, Unicode is NFC, control characters go, "." parts are dropped; "..", absolute paths and
   drive letters are refused, as are names longer than ``Image.name`` allows;
@@ -32,6 +41,7 @@ large archive neither holds locks for long nor loses everything on one bad file.
 
 import bz2
 import contextlib
+import copy
 import gzip
 import hashlib
 import logging
@@ -84,6 +94,11 @@ CHUNK_SIZE = 1024 * 1024
 SPOOL_MEMORY = 8 * 1024 * 1024
 # Tar headers (pax, GNU long names) may add this much per entry to the declared member sizes.
 TAR_HEADER_ALLOWANCE = 64 * 1024
+# Archive members declaring at most this much are not refused for their compression ratio (a small
+# image of one colour compresses very well), and no archive's limit from IT_ARCHIVE_MAX_RATIO is lower.
+RATIO_EXEMPT_BYTES = 1024 * 1024
+# Bytes of an archive member read to tell its type before the rest of it is inflated.
+SIGNATURE_BYTES = 16
 # Files in an archive the user does not mean: macOS resource forks.
 IGNORED_FOLDERS = ("__MACOSX/",)
 
@@ -147,6 +162,50 @@ def _max_pixels():
 def _max_file_bytes():
     """No image of the allowed pixel count needs more: 8 bytes a pixel plus generous metadata."""
     return _max_pixels() * 8 + 16 * 1024 * 1024
+
+
+def _max_ratio():
+    return int(settings.ARCHIVE_MAX_RATIO)
+
+
+def _archive_limit(upload_size):
+    """(bytes, why) an archive of ``upload_size`` bytes may unpack to, all of its members together.
+
+    ``IT_ARCHIVE_MAX_RATIO`` times its size (at least ``RATIO_EXEMPT_BYTES``), at most ``IT_ARCHIVE_MAX_BYTES``.
+    """
+    ratio = _max_ratio()
+    by_ratio = max(upload_size * ratio, RATIO_EXEMPT_BYTES)
+    if by_ratio < settings.ARCHIVE_MAX_BYTES:
+        return by_ratio, f"{ratio:,} times its size of {_human_bytes(upload_size)}, IT_ARCHIVE_MAX_RATIO"
+    return settings.ARCHIVE_MAX_BYTES, ""
+
+
+def _unpacks_to_more(limit, why=""):
+    why = f" ({why})" if why else ""
+    return f"The archive unpacks to more than {_human_bytes(limit)}{why}; the remaining files were not imported."
+
+
+def _times(ratio):
+    return f"{int(ratio):,}" if ratio >= 1000 else f"{ratio:,.1f}"
+
+
+def _ratio_refusal(declared, compressed):
+    """Why a zip member declaring ``declared`` bytes from ``compressed`` is refused for its ratio (None if not)."""
+    limit = _max_ratio()
+    if declared <= RATIO_EXEMPT_BYTES or declared <= compressed * limit:
+        return None
+    return (
+        f"It would inflate {_times(declared / max(compressed, 1))} times ({_human_bytes(declared)} "
+        f"from {_human_bytes(compressed)}); the limit is {limit:,} times (IT_ARCHIVE_MAX_RATIO)."
+    )
+
+
+def _too_large_text():
+    return f"The file is larger than any image of at most {_max_pixels():,} pixels can be."
+
+
+def _not_an_image_text():
+    return f"This is not a {accepted_formats_text()} image (the type is decided by the content, not the name)."
 
 
 def _human_bytes(count):
@@ -217,9 +276,7 @@ def _open_image(fileobj, formats):
         looks_like = _signature_format(fileobj.read(16))
         if looks_like in formats:
             raise _Refused(f"The image is damaged: it starts like a {looks_like.upper()} but cannot be read.") from None
-        raise _Refused(
-            f"This is not a {accepted_formats_text()} image (the type is decided by the content, not the name)."
-        ) from None
+        raise _Refused(_not_an_image_text()) from None
     except Exception as error:  # Pillow's decoders raise many kinds of errors on corrupt input.
         raise _Refused(f"The image is damaged ({error}).") from None
     try:
@@ -355,36 +412,76 @@ def ensure_thumbnail(image):
 
 
 class _Budget:
-    """Bytes an archive may still unpack to; spending more stops the archive."""
+    """Bytes an archive may still unpack to; declaring or reading more stops the archive.
+
+    ``why`` (set by the caller) names the limit in the message: the ratio it comes from, if any.
+    """
 
     def __init__(self, limit):
         self.limit = limit
         self.used = 0
+        self.why = ""
+
+    def reserve(self, declared):
+        """Before a member is read: stop if its declared size does not fit."""
+        if self.used + declared > self.limit:
+            raise _StopArchive(_unpacks_to_more(self.limit, self.why))
 
     def spend(self, count):
         self.used += count
         if self.used > self.limit:
-            raise _StopArchive(
-                f"The archive unpacks to more than {_human_bytes(self.limit)}; the remaining files were not imported."
-            )
+            raise _StopArchive(_unpacks_to_more(self.limit, self.why))
 
 
-def _spool(source, *, budget=None):
-    """Copy ``source`` into a temporary file, hashing it. Returns (file, size, sha512 digest)."""
+def _read_head(source):
+    """The first ``SIGNATURE_BYTES`` of ``source`` (fewer only at its end)."""
+    head = b""
+    while len(head) < SIGNATURE_BYTES and (chunk := source.read(SIGNATURE_BYTES - len(head))):
+        head += chunk
+    return head
+
+
+def _spool(source, *, budget=None, declared=None, formats=None, crc=None):
+    """Copy ``source`` into a temporary file, hashing it. Returns (file, size, sha512 digest).
+
+    ``budget``: the archive's ``_Budget``, charged as bytes are read. ``declared``: the size the
+    archive declares; reading more refuses the file at once. ``formats``: the file is refused after its
+    first bytes unless they are the signature of one of these formats. ``crc``: the CRC-32 the
+    content must have.
+    """
     # Returned open to the caller, who closes it.
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY, dir=settings.FILE_UPLOAD_TEMP_DIR)  # noqa: SIM115
     digest = hashlib.sha512()
-    size = 0
+    size = running_crc = 0
     limit = _max_file_bytes()
+
+    def take(chunk):
+        nonlocal size, running_crc
+        size += len(chunk)
+        if declared is not None and size > declared:
+            raise _Refused(
+                f"It inflates past the {_human_bytes(declared)} its header declares: "
+                "the archive is damaged or made to mislead."
+            )
+        if budget is not None:
+            budget.spend(len(chunk))
+        if size > limit:
+            raise _Refused(_too_large_text())
+        digest.update(chunk)
+        if crc is not None:
+            running_crc = zlib.crc32(chunk, running_crc)
+        spool.write(chunk)
+
     try:
+        if formats:
+            head = _read_head(source)
+            take(head)
+            if _signature_format(head) not in formats:
+                raise _Refused(_not_an_image_text())
         while chunk := source.read(CHUNK_SIZE):
-            size += len(chunk)
-            if budget is not None:
-                budget.spend(len(chunk))
-            if size > limit:
-                raise _Refused(f"The file is larger than any image of at most {_max_pixels():,} pixels can be.")
-            digest.update(chunk)
-            spool.write(chunk)
+            take(chunk)
+        if crc is not None and running_crc != crc:
+            raise _Refused("This file is damaged in the archive (its CRC-32 does not match).")
     except BaseException:
         spool.close()
         raise
@@ -504,23 +601,34 @@ class _Ingest:
         except ValueError as error:
             return self.report(upload_name, size, REFUSED, str(error))
         if size > _max_file_bytes():
-            return self.report(
-                name, size, REFUSED, f"The file is larger than any image of at most {_max_pixels():,} pixels can be."
-            )
+            return self.report(name, size, REFUSED, _too_large_text())
         digest = hashlib.sha512()
         for chunk in uploaded_file.chunks():
             digest.update(chunk)
         return self.add(name, uploaded_file, size, digest.digest())
 
-    def _member(self, raw_name, size, opener, budget):
-        """One regular file of an archive: check its name, read it, add it."""
+    def _member(self, raw_name, size, opener, budget, *, compressed=None, crc=None):
+        """One regular file of an archive: check its name and declared size, read it, add it.
+
+        ``size``: its declared size; ``compressed``, ``crc``: its compressed size and CRC-32 where the
+        archive tells them (zip).
+        Nothing is inflated before these checks, and reading stops at the first bytes if they are not
+        an image's, or as soon as more than ``size`` comes out.
+        """
         try:
             name = safe_name(raw_name)
         except ValueError as error:
             return self.report(raw_name, size, REFUSED, str(error))
+        if size > _max_file_bytes():
+            return self.report(name, size, REFUSED, _too_large_text())
+        if compressed is not None and (refusal := _ratio_refusal(size, compressed)):
+            return self.report(name, size, REFUSED, refusal)
+        budget.reserve(size)
         try:
             with opener() as source:
-                content, actual_size, digest = _spool(source, budget=budget)
+                content, actual_size, digest = _spool(
+                    source, budget=budget, declared=size, formats=self.formats, crc=crc
+                )
         except _Refused as refusal:
             return self.report(name, size, REFUSED, refusal.args[0])
         except _StopArchive:
@@ -539,6 +647,7 @@ class _Ingest:
         max_bytes = settings.ARCHIVE_MAX_BYTES
         too_many = f"The archive has more than {max_entries:,} entries."
         declared = _zip_declared_entries(uploaded_file)
+        size = _stream_size(uploaded_file, size)
         if declared is not None and declared > max_entries:
             return self.report(upload_name, size, REFUSED, too_many)
         try:
@@ -556,21 +665,31 @@ class _Ingest:
             files = [member for member in members if not member.is_dir() and not _ignored(member.filename)]
             if not files:
                 return self.report(upload_name, size, REFUSED, "The archive holds no files.")
-            budget = _Budget(max_bytes)
+            limit, why = _archive_limit(size)
+            budget = _Budget(limit)
+            budget.why = why
             for member in files:
                 if stat.S_ISLNK(member.external_attr >> 16):
                     self.report(member.filename, member.file_size, REFUSED, "Links are not imported.")
                 elif member.flag_bits & 0x1:
                     self.report(member.filename, member.file_size, REFUSED, "Encrypted files are not supported.")
                 else:
-                    self._member(member.filename, member.file_size, lambda m=member: archive.open(m), budget)
+                    self._member(
+                        member.filename,
+                        member.file_size,
+                        lambda m=member: _open_zip_member(archive, m),
+                        budget,
+                        compressed=min(member.compress_size, size),
+                        crc=member.CRC,
+                    )
         return None
 
     # tar ---------------------------------------------------------------------------------------
 
     def _plain_tar(self, upload_name, size, uploaded_file):
         """Import ``uploaded_file`` if it is an uncompressed tar archive; False if it is not one."""
-        guard = _TarStream(uploaded_file)
+        size = _stream_size(uploaded_file, size)
+        guard = _TarStream(uploaded_file, *_archive_limit(size))
         try:
             archive = tarfile.open(fileobj=guard, mode="r:")  # noqa: SIM115 (closed by _tar)
         except (tarfile.TarError, OSError, EOFError):
@@ -580,8 +699,9 @@ class _Ingest:
 
     def _compressed_tar(self, upload_name, size, uploaded_file, compressor):
         kind, opener = compressor
+        size = _stream_size(uploaded_file, size)
         with opener(uploaded_file) as stream:
-            guard = _TarStream(stream)
+            guard = _TarStream(stream, *_archive_limit(size))
             try:
                 archive = tarfile.open(fileobj=guard, mode="r:")  # noqa: SIM115 (closed by _tar)
             except tarfile.ReadError:
@@ -592,8 +712,9 @@ class _Ingest:
 
     def _tar(self, upload_name, size, archive, guard):
         max_entries = settings.ARCHIVE_MAX_ENTRIES
-        max_bytes = settings.ARCHIVE_MAX_BYTES
-        budget = _Budget(max_bytes)
+        limit, why = _archive_limit(size)
+        budget = _Budget(limit)
+        budget.why = why
         entries = declared = files = 0
         with archive:
             while True:
@@ -614,13 +735,25 @@ class _Ingest:
                         f"The archive has more than {max_entries:,} entries; the remaining files were not imported."
                     )
                 declared += max(member.size, 0)
-                if declared > max_bytes:
-                    raise _StopArchive(
-                        f"The archive unpacks to more than {_human_bytes(max_bytes)}; "
-                        "the remaining files were not imported."
-                    )
+                imported = not member.isdir() and not _ignored(member.name)
+                if declared > limit:
+                    # Reaching the next member means inflating this one (in a compressed stream): stop here.
+                    if why and imported and member.size > RATIO_EXEMPT_BYTES:
+                        self.report(
+                            member.name,
+                            member.size,
+                            REFUSED,
+                            f"It would inflate the archive {_times(declared / max(size, 1))} times "
+                            f"({_human_bytes(declared)} from {_human_bytes(size)}); "
+                            f"the limit is {_max_ratio():,} times (IT_ARCHIVE_MAX_RATIO).",
+                        )
+                        raise _StopArchive(
+                            f"The files after {printable_name(member.name)} were not imported: "
+                            "they can only be reached by inflating it."
+                        )
+                    raise _StopArchive(_unpacks_to_more(limit, why))
                 guard.allow(max(member.size, 0) + TAR_HEADER_ALLOWANCE)
-                if member.isdir() or _ignored(member.name):
+                if not imported:
                     continue
                 files += 1
                 if member.issym() or member.islnk():
@@ -656,11 +789,15 @@ class _TarStream:
     Member sizes come from headers; pax and GNU long-name headers add data that no size declares.
     ``allow`` adds a member's declared size (plus room for its headers); reading beyond stops the
     archive before the bytes are read, so a header claiming gigabytes is never loaded into memory.
+    Headers and data together may not go past ``limit`` (the archive's ``_archive_limit``, ``why``
+    it is that) either, however many entries add their allowance for headers.
     """
 
-    def __init__(self, raw):
+    def __init__(self, raw, limit=None, why=""):
         self.raw = raw
         self.allowance = 1024 * 1024 + TAR_HEADER_ALLOWANCE
+        self.limit = limit
+        self.why = why
 
     def allow(self, count):
         self.allowance += count
@@ -670,6 +807,8 @@ class _TarStream:
             raise _StopArchive(
                 "The archive holds more data than its entries declare; the remaining files were not imported."
             )
+        if self.limit is not None and end > self.limit + 1024 * 1024 + TAR_HEADER_ALLOWANCE:
+            raise _StopArchive(_unpacks_to_more(self.limit, self.why))
 
     def read(self, size=-1):
         position = self.raw.tell()
@@ -691,6 +830,31 @@ class _TarStream:
 
     def seekable(self):
         return True
+
+
+def _open_zip_member(archive, member):
+    """``member`` of ``archive`` opened for reading, one byte past its declared size.
+
+    zipfile stops at the declared size and then finds the checksum wrong; the one byte more lets
+    ``_spool`` see a member that inflates past what its header says, and name it. zipfile does not
+    check the CRC-32 of this copy (it would at the wrong size): ``_spool`` does (``crc``).
+    """
+    probe = copy.copy(member)
+    probe.file_size = member.file_size + 1
+    probe.CRC = None
+    return archive.open(probe)
+
+
+def _stream_size(fileobj, size):
+    """The size of the seekable ``fileobj`` (``size`` if it cannot tell); its position is kept."""
+    try:
+        position = fileobj.tell()
+        fileobj.seek(0, 2)
+        measured = fileobj.tell()
+        fileobj.seek(position)
+    except (AttributeError, OSError, ValueError):
+        return size
+    return measured
 
 
 def _zip_declared_entries(fileobj):
