@@ -25,7 +25,7 @@ class WorkerThread(threading.Thread):
         from django.db import connection
         from django_tasks_db.management.commands.db_worker import Worker
 
-        from images import zips
+        from base import background
 
         # What runzipdaemon does, minus its signal handling (signals belong to the main thread).
         worker = Worker(
@@ -39,7 +39,7 @@ class WorkerThread(threading.Thread):
             excluded_queue_names=[],
         )
         while not self.stopped.is_set():
-            zips.sweep()
+            background.run_every_round()
             worker.run()
             self.stopped.wait(0.3)
         connection.close()

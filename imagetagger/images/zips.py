@@ -35,7 +35,7 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -630,49 +630,14 @@ def _remove_stored_leftovers(current):
             logger.info("Removed the left-over archive %s", name)
 
 
-# --- the sweeper thread of runzipdaemon ---------------------------------------------------------------
+# --- orphaned files (a sweep of the worker: base/background.py, registered in apps.py) -----------------
 
 
-class Sweeper(threading.Thread):
-    """Calls ``sweep()`` every ``interval`` seconds, and removes orphaned image files (stored files
-    whose upload died before their row was saved) once an hour, until stopped."""
+def sweep_orphans():
+    """Remove stored image files whose upload died before their row was saved."""
+    from .ingest import delete_orphan_files
 
-    ORPHAN_INTERVAL = 3600
-
-    def __init__(self, interval):
-        super().__init__(name="zip-sweeper", daemon=True)
-        self.interval = interval
-        self.stopped = threading.Event()
-        self.next_orphan_sweep = time.monotonic() + 60
-
-    def run(self):
-        from .ingest import delete_orphan_files
-
-        try:
-            while True:
-                close_old_connections()
-                try:
-                    sweep()
-                except Exception:
-                    logger.exception("The zip sweeper failed; it tries again in %s s", self.interval)
-                try:
-                    from exports.jobs import requeue_stale
-
-                    requeue_stale()
-                except Exception:
-                    logger.exception("Looking for abandoned exports failed")
-                if time.monotonic() >= self.next_orphan_sweep:
-                    self.next_orphan_sweep = time.monotonic() + self.ORPHAN_INTERVAL
-                    try:
-                        deleted = delete_orphan_files()
-                        if deleted:
-                            logger.info("Removed %d orphaned image files", len(deleted))
-                    except Exception:
-                        logger.exception("Removing orphaned image files failed")
-                if self.stopped.wait(self.interval):
-                    return
-        finally:
-            connection.close()
-
-    def stop(self):
-        self.stopped.set()
+    deleted = delete_orphan_files()
+    if deleted:
+        logger.info("Removed %d orphaned image files", len(deleted))
+    return deleted

@@ -5,10 +5,11 @@ large exports and imports. Several may run at once, on one machine or many; each
 exactly one worker (the queue uses ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL), and a build
 lease on each set keeps two workers from building the same set's archive at once.
 
-Besides the job loop it runs a *sweeper* every ``--sweep-interval`` seconds: it queues a build for
-every set whose archive is stale and which nobody is building, so that a build whose worker crashed
-(its lease expired) or that was never queued still gets done. With ``--batch`` it sweeps once, runs
-everything that is due and exits.
+Besides the job loop it runs the apps' *sweeps* (``base/background.py``) every ``--sweep-interval``
+seconds: a build is queued for every set whose archive is stale and which nobody is building (a
+build whose worker crashed, its lease expired, or that was never queued still gets done), exports
+whose worker died are queued again, and hourly orphaned image files are removed. With ``--batch`` it
+runs the sweeps of every round once, runs everything that is due and exits.
 """
 
 import os
@@ -21,7 +22,7 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 from django_tasks_db.management.commands.db_worker import valid_interval
 
-from images import zips
+from base import background
 
 DISABLED_MESSAGE = (
     "Zip downloads are disabled (IT_ENABLE_ZIP_DOWNLOAD is off), so runzipdaemon does not start. "
@@ -47,11 +48,11 @@ class Command(DatabaseWorkerCommand):
             raise CommandError(DISABLED_MESSAGE)
         sweep_interval = options.pop("sweep_interval")
         if options["batch"]:
-            zips.sweep()
+            background.run_every_round()
             return self._run_restoring_signals(*args, **options)
         sweeper = None
         if not self._is_reloader_parent(options):
-            sweeper = zips.Sweeper(sweep_interval)
+            sweeper = background.Sweeper(sweep_interval)
             sweeper.start()
         try:
             return super().handle(*args, **options)

@@ -1,0 +1,99 @@
+"""The one place background work meets: the periodic sweeps the worker (``manage.py runzipdaemon``)
+runs beside its job queue.
+
+Each app registers its own sweeps in its ``AppConfig.ready()`` (``register("zip archives",
+"images.zips.sweep")``), so the worker runs them all without one app importing another for it: the
+images app knows nothing of exports, and exports only use the images app's models and helpers.
+Jobs themselves are django-tasks tasks, queued by each app's services and run by the same worker.
+
+A sweep runs every round (``every=None``: each ``--sweep-interval`` seconds) or at most every
+``every`` seconds; one that raises is logged and the others still run.
+"""
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from django.db import close_old_connections, connection
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Sweep:
+    name: str
+    path: str  # the dotted path of the function, imported when it first runs
+    every: float | None = None  # seconds between runs; None: every round
+    first_after: float = 0.0  # seconds after the worker starts before its first run
+    next_run: float = field(default=0.0, compare=False)
+
+    def run(self):
+        return import_string(self.path)()
+
+
+_SWEEPS: dict[str, Sweep] = {}
+
+
+def register(name, path, *, every=None, first_after=0.0):
+    """Add (or replace) the sweep ``name``: the function at ``path``, run by the worker."""
+    _SWEEPS[name] = Sweep(name, path, every, first_after)
+
+
+def registered():
+    return list(_SWEEPS.values())
+
+
+def run_due(now=None):
+    """Run every sweep that is due at ``now`` (monotonic seconds); returns the names of those run."""
+    now = time.monotonic() if now is None else now
+    ran = []
+    for sweep in registered():
+        if now < sweep.next_run:
+            continue
+        sweep.next_run = now + sweep.every if sweep.every else now
+        ran.append(sweep.name)
+        try:
+            sweep.run()
+        except Exception:
+            logger.exception("The background sweep “%s” failed; it runs again later", sweep.name)
+    return ran
+
+
+def run_every_round():
+    """The sweeps that run each round, once (``runzipdaemon --batch``): the hourly ones wait."""
+    ran = []
+    for sweep in registered():
+        if sweep.every is None:
+            ran.append(sweep.name)
+            try:
+                sweep.run()
+            except Exception:
+                logger.exception("The background sweep “%s” failed", sweep.name)
+    return ran
+
+
+class Sweeper(threading.Thread):
+    """Runs the due sweeps every ``interval`` seconds until stopped (the worker's second thread)."""
+
+    def __init__(self, interval):
+        super().__init__(name="sweeper", daemon=True)
+        self.interval = interval
+        self.stopped = threading.Event()
+        started = time.monotonic()
+        for sweep in registered():
+            sweep.next_run = started + sweep.first_after
+
+    def run(self):
+        try:
+            while True:
+                close_old_connections()
+                run_due()
+                if self.stopped.wait(self.interval):
+                    return
+        finally:
+            connection.close()
+
+    def stop(self):
+        self.stopped.set()
