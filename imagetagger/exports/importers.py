@@ -239,7 +239,24 @@ def _coco_json(data, name=""):
         raise ImportFileError(str(error)) from None
     if not isinstance(document, dict) or not isinstance(document.get("annotations"), list):
         raise ImportFileError(f"{where}A COCO file is a JSON object with “images”, “categories” and “annotations”.")
+    for key, fields in (("images", "id and file_name"), ("categories", "id and name")):
+        value = document.get(key)
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise ImportFileError(
+                f"{where}The file's “{key}” must be a list of objects (each with {fields}), not {_json_kind(value)}."
+            )
     return document
+
+
+def _json_kind(value):
+    """What a JSON value is, in words, for a report ("a number", "a list holding a text")."""
+    if value is None:
+        return "null (or missing)"
+    if isinstance(value, list):
+        odd = [item for item in value if not isinstance(item, dict)]
+        return f"a list holding {_json_kind(odd[0])}" if odd else "a list of objects"
+    kinds = {bool: "true or false", int: "a number", float: "a number", str: "a text", dict: "an object"}
+    return kinds.get(type(value), "something else")
 
 
 def _coco_records(data):

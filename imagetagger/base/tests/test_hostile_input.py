@@ -4,6 +4,7 @@ answered as JSON 404s; 405s under /api/ as JSON."""
 
 import io
 import json
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -139,16 +140,25 @@ def run_import(setup, text, format):
 
 
 @pytest.mark.parametrize(
-    ("document", "reason"),
+    ("fields", "reason"),
     [
-        ({"images": 5, "categories": [], "annotations": [{"image_id": 1, "category_id": 1}]}, "not among"),
-        ({"images": [], "categories": "x", "annotations": [{"image_id": 1, "category_id": 1}]}, "not among"),
+        ({"images": 5}, "The file's “images” must be a list of objects (each with id and file_name), not a number."),
+        ({"categories": "x"}, "The file's “categories” must be a list of objects (each with id and name), not a text."),
+        (
+            {"images": [{"id": 1}, [2]]},
+            "“images” must be a list of objects (each with id and file_name), not a list holding a",
+        ),
+        (
+            {"categories": None},
+            "“categories” must be a list of objects (each with id and name), not null (or missing).",
+        ),
     ],
 )
-def test_coco_files_with_the_wrong_structure_are_reported_per_record(token_api, document, reason):
-    result = run_import(token_api, json.dumps(document), "coco")
-    assert result.errors == 1
-    assert reason in result.report[0]["message"]
+def test_coco_files_with_the_wrong_structure_are_refused_with_the_reason(token_api, fields, reason):
+    document = {"images": [], "categories": [], "annotations": [{"image_id": 1, "category_id": 1}], **fields}
+    with pytest.raises(ValidationError, match=re.escape(reason)):
+        run_import(token_api, json.dumps(document), "coco")
+    assert not Annotation.objects.exists()
 
 
 @pytest.mark.parametrize("format", ["coco", "labelstudio", "datumaro"])
