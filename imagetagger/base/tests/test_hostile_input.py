@@ -55,6 +55,27 @@ def test_bad_json_says_why(data, reason):
         loads(data, max_bytes=100)
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[NaN]", "holds NaN, which is not a JSON number"),
+        ('{"a": -Infinity}', "holds -Infinity, which is not a JSON number"),
+        ("[1e400]", "holds the number 1e400, too large to read"),
+        ("[" + "9" * 5000 + "]", "holds a number with too many digits"),
+        ('["a\\u0000"]', "holds a NUL character (\\u0000), which cannot be stored"),
+        ('["\\ud800"]', "holds \\ud800, half of a surrogate pair, which is not a character"),
+        ('["\\udc00 alone"]', "holds \\udc00, half of a surrogate pair"),
+    ],
+)
+def test_what_the_database_cannot_store_is_refused(text, reason):
+    with pytest.raises(JSONTextError, match=re.escape(reason)):
+        loads(text)
+
+
+def test_what_looks_unstorable_but_is_not_is_read():
+    assert loads('["\\ud83d\\ude00", "\\\\u0000", "caf\\u00e9", 1e308]') == ["😀", "\\u0000", "café", 1e308]
+
+
 def test_a_byte_order_mark_is_allowed():
     assert loads("\ufeff[1]") == [1]
     assert loads("\ufeff[1]".encode()) == [1]
