@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from annotations import types, views_types
 from annotations.models import VectorType
@@ -41,19 +41,19 @@ def _type_or_404(type_id):
 
 
 @staff_required
-@require_GET
+@require_safe
 def annotation_types(request):
     return views_types.list_page(request, _scope())
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def create_annotation_type(request):
     return views_types.create_page(request, _scope())
 
 
 @staff_required
-@require_GET
+@require_safe
 def annotation_type(request, type_id):
     return views_types.edit_page(request, _scope(), type_id)
 
@@ -77,7 +77,7 @@ def deactivate_annotation_type(request, type_id):
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def delete_annotation_type(request, type_id):
     """GET: confirmation (or why a used type cannot be deleted); POST: delete an unused type."""
     return views_types.delete_page(request, _scope(), type_id)
@@ -120,12 +120,12 @@ def _migrate(request, type_id, node_count):
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def migrate_bbt0p(request, type_id):
     return _migrate(request, type_id, 0)
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def migrate_bbt4p(request, type_id):
     return _migrate(request, type_id, 4)

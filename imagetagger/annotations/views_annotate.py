@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from base.ids import parse_id
 from images.models import Image, ImageSet
@@ -59,7 +59,7 @@ def _image_json(image):
 
 
 @login_required
-@require_GET
+@require_safe
 def annotate(request, image_id):
     image, permissions = _readable_image(request.user, image_id)
     image_set = image.image_set
@@ -99,7 +99,7 @@ def annotate(request, image_id):
 
 
 @login_required
-@require_GET
+@require_safe
 def image_position(request, imageset_id):
     """``{"index": n, "count": total, "present": bool}``: where ``?image=<id>`` stands in the set's image
     list by name (filtered by ``missing_annotation_type`` like the API's image list): ``index`` images
@@ -125,7 +125,7 @@ def image_position(request, imageset_id):
 
 
 @login_required
-@require_GET
+@require_safe
 def annotate_imageset(request, imageset_id):
     """The set page's "Annotate" link: the set's first image by name (``?image=<id>`` to pick one)."""
     image_set = ImageSet.objects.select_related("team").filter(pk=imageset_id).first()

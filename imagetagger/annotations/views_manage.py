@@ -19,7 +19,7 @@ from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from images.models import ImageSet
 from images.permissions import imageset_permissions
@@ -99,7 +99,7 @@ def _manage_url(image_set, query=""):
 
 
 @login_required
-@require_GET
+@require_safe
 def manage_annotations(request, set_id):
     image_set, permissions = _readable_set(request.user, set_id)
     form = AnnotationFilterForm(request.GET, image_set=image_set)
@@ -266,7 +266,7 @@ def _changes(entry, type_names):
 
 
 @login_required
-@require_GET
+@require_safe
 def annotation_history(request, set_id, annotation_uuid):
     image_set, permissions = _readable_set(request.user, set_id)
     entries = list(

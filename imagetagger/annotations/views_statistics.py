@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from images.models import ImageSet
 from images.permissions import imageset_permissions
@@ -29,7 +29,7 @@ def _shares(counts):
 
 
 @login_required
-@require_GET
+@require_safe
 def imageset_statistics(request, imageset_id):
     image_set = ImageSet.objects.select_related("team").filter(pk=imageset_id).first()
     if image_set is None or "read" not in imageset_permissions(request.user, image_set):

@@ -17,7 +17,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from base.feedback import add_errors, flash_errors
 from users.models import Team, TeamMembership
@@ -236,20 +236,20 @@ def delete_page(request, scope, type_id):
 
 
 @login_required
-@require_GET
+@require_safe
 def team_types(request, team_id):
     site_types = list(AnnotationType.objects.site().active().in_schema_order())
     return list_page(request, team_scope(request.user, team_id), extra={"site_types": site_types})
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def team_type_create(request, team_id):
     return create_page(request, team_scope(request.user, team_id))
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def team_type_edit(request, team_id, type_id):
     return edit_page(request, team_scope(request.user, team_id), type_id)
 
@@ -267,6 +267,6 @@ def team_type_deactivate(request, team_id, type_id):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def team_type_delete(request, team_id, type_id):
     return delete_page(request, team_scope(request.user, team_id), type_id)

@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from images.models import ImageSet
 from images.permissions import imageset_permissions
@@ -55,7 +55,7 @@ def _type_filter(request, types, default):
 
 
 @login_required
-@require_GET
+@require_safe
 def verify(request, annotation_id):
     # Sets the user may not read are left out here already: their annotations answer 404 as missing ones.
     annotation = selectors.readable_annotations(request.user).filter(pk=annotation_id).first()
@@ -86,7 +86,7 @@ def verify(request, annotation_id):
 
 
 @login_required
-@require_GET
+@require_safe
 def verify_imageset(request, imageset_id):
     """The set page's "Verify" link: the first annotation (of the set's main type when it has some)
     that the user may still vote on, else the first annotation at all."""

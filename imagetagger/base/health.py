@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +47,14 @@ READINESS_CHECKS = (("database", check_database), ("storage", check_storage), ("
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     """Liveness: 200 as long as Django answers."""
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
-@require_GET
+@require_safe
 def readyz(request):
     """Readiness: 200 when the database, the storage and the schema are usable; 503 naming what is not."""
     results = {}

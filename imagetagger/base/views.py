@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model, login
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from annotations.statistics import home_statistics
 from images import selectors as image_selectors
@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 User = get_user_model()
 
 
-@require_GET
+@require_safe
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "base/welcome.html", {"needs_setup": not User.objects.exists()})
@@ -38,7 +38,7 @@ def home(request):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def first_admin(request):
     """One-time page that creates the first administrator while the site has no user at all."""
     if User.objects.exists():

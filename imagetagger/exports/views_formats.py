@@ -12,7 +12,7 @@ from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from base.ids import parse_id
 from images.models import ImageSet
@@ -68,7 +68,7 @@ def _form_page(request, form, *, export_format, image_set, team, status=200):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def create_format(request):
     image_set = _readable_set(request, request.GET.get("imageset"))
     teams = manageable_teams(request.user)
@@ -100,7 +100,7 @@ def create_format(request):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def edit_format(request, format_id):
     export_format = get_object_or_404(ExportFormat.objects.select_related("team"), pk=format_id)
     if not _can_manage(request.user, export_format.team):
@@ -119,7 +119,7 @@ def edit_format(request, format_id):
 
 
 @login_required
-@require_GET
+@require_safe
 def view_format(request, format_id):
     export_format = get_object_or_404(
         ExportFormat.objects.select_related("team").prefetch_related("annotation_types"), pk=format_id
@@ -138,7 +138,7 @@ def view_format(request, format_id):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def delete_format(request, format_id):
     export_format = get_object_or_404(ExportFormat.objects.select_related("team"), pk=format_id)
     if not _can_manage(request.user, export_format.team):

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from images.models import ImageSet
 from images.permissions import imageset_permissions
@@ -45,7 +45,7 @@ def import_labels(request, set_id):
 
 
 @login_required
-@require_GET
+@require_safe
 def view_label_import(request, import_id):
     label_import = imports.visible_import(request.user, import_id)
     if label_import is None:
@@ -63,6 +63,6 @@ def view_label_import(request, import_id):
 
 
 @login_required
-@require_GET
+@require_safe
 def download_report(request, import_id):
     return report_response(imports.visible_import(request.user, import_id))

@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from annotations.models import AnnotationType
 from annotations.permissions import type_owners_of_set
@@ -67,7 +67,7 @@ def _query_without_page(request):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def create_imageset(request):
     teams = Team.objects.filter(memberships__user=request.user).order_by(Lower("name"), "id")
     initial = {}
@@ -95,7 +95,7 @@ def create_imageset(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def view_imageset(request, set_id):
     image_set, permissions = _readable_set(request.user, set_id, selectors.imageset_for_page())
     paginator = Paginator(selectors.set_images(image_set), selectors.IMAGES_PER_PAGE)
@@ -136,7 +136,7 @@ def pin_imageset(request, set_id):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def edit_imageset(request, set_id):
     image_set, permissions = _readable_set(request.user, set_id)
     _require(permissions, "edit_set", NO_EDIT)
@@ -169,11 +169,11 @@ def edit_imageset(request, set_id):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def delete_imageset(request, set_id):
     image_set, permissions = _readable_set(request.user, set_id)
     _require(permissions, "delete_set", NO_DELETE)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         image_count = image_set.images.count()
         return render(request, "images/imageset_delete.html", {"image_set": image_set, "image_count": image_count})
     team = image_set.team
@@ -187,14 +187,14 @@ def delete_imageset(request, set_id):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def set_free_imageset(request, set_id):
     image_set, permissions = _readable_set(request.user, set_id)
     _require(permissions, "delete_set", NO_SET_FREE)
     if image_set.team_id is None:
         messages.info(request, "This image set is free already: it belongs to no team.")
         return redirect(image_set)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return render(request, "images/imageset_setfree.html", {"image_set": image_set})
     team = image_set.team
     try:
@@ -255,7 +255,7 @@ def remove_tag(request, set_id):
 
 
 @login_required
-@require_GET
+@require_safe
 def tag_autocomplete(request):
     query = request.GET.get("q", "")[:100]
     names = selectors.tag_suggestions(request.user, query, settings.AUTOCOMPLETE_LIMIT)
@@ -306,7 +306,7 @@ def delete_images(request, set_id):
 
 
 @login_required
-@require_GET
+@require_safe
 def explore_imageset(request):
     query = request.GET.get("query", "").strip()
     tags = selectors.parse_tags(request.GET.get("tags", ""))

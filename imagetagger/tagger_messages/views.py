@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from base.feedback import flash_errors
 
@@ -42,7 +42,7 @@ def _back(request, default="tagger_messages:overview"):
 
 
 @login_required
-@require_GET
+@require_safe
 def overview(request, tab, hidden=False):
     """One view for every tab; ``urls.py`` passes ``tab`` and ``hidden``."""
     user = request.user
@@ -85,7 +85,7 @@ def overview(request, tab, hidden=False):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def send_team_message(request):
     form = TeamMessageForm(request.POST if request.method == "POST" else None, user=request.user)
     if not form.fields["team"].queryset.exists():
@@ -101,7 +101,7 @@ def send_team_message(request):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def send_global_message(request):
     if not can_send_announcement(request.user):
         raise PermissionDenied("Only staff write announcements.")

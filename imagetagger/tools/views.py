@@ -16,7 +16,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from base.feedback import flash_errors
 
@@ -86,21 +86,21 @@ def _tool_form(request, tool=None):
 
 @tools_enabled
 @login_required
-@require_GET
+@require_safe
 def overview(request):
     return render(request, "tools/overview.html", {"tools": selectors.tools_with_permissions(request.user)})
 
 
 @tools_enabled
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def create(request):
     return _tool_form(request)
 
 
 @tools_enabled
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def edit(request, tool_id):
     tool, rights = readable_tool(request.user, tool_id)
     _require(rights, "edit", services.NO_EDIT)
@@ -109,11 +109,11 @@ def edit(request, tool_id):
 
 @tools_enabled
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def delete(request, tool_id):
     tool, rights = readable_tool(request.user, tool_id)
     _require(rights, "delete", services.NO_DELETE)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return render(request, "tools/tool_delete.html", {"tool": tool})
     try:
         services.delete_tool(actor=request.user, tool=tool)

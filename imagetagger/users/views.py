@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_registration.backends.activation.views import RegistrationView
 
 from annotations.work import user_statistics
@@ -37,7 +37,7 @@ class UserRegistrationView(RegistrationView):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def create_team(request):
     form = TeamCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -52,7 +52,7 @@ def create_team(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def view_team(request, team_id):
     team = get_object_or_404(selectors.team_with_counts(), pk=team_id)
     members = list(selectors.team_members(team))
@@ -109,7 +109,7 @@ def add_team_member(request, team_id):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def leave_team(request, team_id, user_id):
     """Leave a team yourself, or (admins) remove another member. GET asks for confirmation."""
     team = get_object_or_404(Team, pk=team_id)
@@ -119,7 +119,7 @@ def leave_team(request, team_id, user_id):
     leaving = membership.user_id == request.user.pk
     if not leaving and "user_management" not in team_permissions(request.user, team):
         raise PermissionDenied("Only team admins may remove other members.")
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         is_last = not team.memberships.exclude(pk=membership.pk).exists()
         return render(
             request,
@@ -170,7 +170,7 @@ def revoke_team_admin(request, team_id, user_id):
 
 
 @login_required
-@require_GET
+@require_safe
 def view_user(request, user_id):
     profile = get_object_or_404(User, pk=user_id, is_active=True)
     is_me = profile.pk == request.user.pk
@@ -193,7 +193,7 @@ def view_user(request, user_id):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def delete_account(request, user_id):
     if user_id != request.user.pk:
         raise PermissionDenied("You can only delete your own account.")
@@ -251,19 +251,19 @@ def _explore(request, queryset_for, template):
 
 
 @login_required
-@require_GET
+@require_safe
 def explore_team(request):
     return _explore(request, selectors.explore_teams, "users/explore_teams.html")
 
 
 @login_required
-@require_GET
+@require_safe
 def explore_user(request):
     return _explore(request, selectors.explore_users, "users/explore_users.html")
 
 
 @login_required
-@require_GET
+@require_safe
 def leaderboard(request):
     """``?period=all|30d`` and ``?team=<id>`` (default: the whole site). Any team may be asked for: team
     pages and their member points are readable by every logged-in user."""

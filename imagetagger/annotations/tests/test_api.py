@@ -237,11 +237,16 @@ def test_bad_input_answers_400_with_the_field_and_saves_nothing(world, api_for, 
 
 
 def test_odd_text_in_a_vector_answers_400_not_500(world, api_for):
-    for vector in ({"\ud800": 1}, {"x1\n": 100, "y1": 100}, {"x1": "\ud800", "y1": 2}):
+    body = json.dumps(payload(world, vector={"x1\n": 100, "y1": 100}))
+    response = api_for(world["bob"]).post(URL, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "vector" in response.json()["errors"]
+    # Half a surrogate pair is not text at all: the JSON reader refuses the body (base/jsontext.py).
+    for vector in ({"\ud800": 1}, {"x1": "\ud800", "y1": 2}):
         body = json.dumps(payload(world, vector=vector))
         response = api_for(world["bob"]).post(URL, body, content_type="application/json")
         assert response.status_code == 400
-        assert "vector" in response.json()["errors"]
+        assert "half of a surrogate pair" in response.json()["detail"]
     assert not Annotation.objects.exists()
 
 
