@@ -35,6 +35,8 @@ class JSONTextError(ValueError):
 
 def depth_exceeds(text, limit=MAX_DEPTH):
     """Whether the JSON ``text`` nests arrays and objects more than ``limit`` levels deep."""
+    if text.count("[") + text.count("{") <= limit:  # not enough brackets to be too deep (most bodies)
+        return False
     brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
     for _level in range(limit):
         if not brackets:
@@ -67,7 +69,7 @@ def loads(data, *, what="The JSON", max_bytes=None, max_depth=MAX_DEPTH):
             raise JSONTextError(f"{what} holds a NUL character ({escape}), which cannot be stored.")
         raise JSONTextError(f"{what} holds {escape}, half of a surrogate pair, which is not a character.")
     try:
-        return json.loads(data, parse_constant=_no_constant, parse_float=_finite_float)
+        return _DECODER.decode(data)
     except _NotJSONNumber as error:
         raise JSONTextError(f"{what} holds {error}.") from None
     except RecursionError:  # unreachable after the depth check; kept as the last line of defence
@@ -93,3 +95,6 @@ def _finite_float(text):
     if math.isinf(number):
         raise _NotJSONNumber(f"the number {text[:20]}{'…' if len(text) > 20 else ''}, too large to read")
     return number
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
