@@ -115,7 +115,7 @@ def selected_count(export):
     """How many annotations the export will (at most) write."""
     if export.standard:
         return standard_formats.count_selected(export.image_set_id, export.options)
-    return templates.selected_annotations(export.format, export.image_set).values("pk").count()
+    return templates.count_selected(export.format, export.image_set)
 
 
 # --- the job -------------------------------------------------------------------------------------------------
@@ -197,13 +197,14 @@ def _write(export):
         else:
             if export.format is None:
                 raise ExportError("The export format was deleted.")
-            chunks, stats = templates.render_export(export.format, image_set)
+            written = {}
+            chunks, stats = templates.render_export(export.format, image_set, written=written)
             progress.total = max(selected_count(export), 1)
             for chunk in chunks:
                 out.write(chunk.encode())
                 progress(stats["annotations"])
             count = stats["annotations"]
-            report = _template_report(export, count)
+            report = _template_report(export, count, written if _has_content(export.format) else None)
             filename = render_name(export)
         size = out.tell()
         out.seek(0)
@@ -225,20 +226,32 @@ def _write(export):
         default_storage.delete(saved)
 
 
-def _template_report(export, count):
-    """Template formats write every selected annotation as the template says: nothing is converted;
-    the report counts them per type."""
-    selected = templates.selected_annotations(export.format, export.image_set).values("pk")
-    per_type = (
-        Annotation.objects.filter(pk__in=selected)
-        .values_list("annotation_type__name")
-        .annotate(n=Count("pk"))
-        .order_by("annotation_type__name")
+def _has_content(export_format):
+    """The base format writes the annotations (validation requires it; older formats may lack it)."""
+    return any(
+        not isinstance(token, str) and token.name == "content"
+        for token in templates.tokenize(export_format.base_format, "base")
     )
+
+
+def _template_report(export, count, written=None):
+    """Template formats write every selected annotation as the template says: nothing is converted;
+    the report counts them per type (``written``: counted while rendering, by type name; read from the
+    database when the base format has no ``%%content``)."""
+    if written is None:
+        selected = templates.selected_annotations(export.format, export.image_set).values("pk")
+        written = (
+            Annotation.objects.filter(pk__in=selected)
+            .values_list("annotation_type__name")
+            .annotate(n=Count("pk"))
+            .order_by("annotation_type__name")
+        )
+    else:
+        written = sorted(written.items())
     return {
         "format": export.format_name,
         "annotations": count,
-        "written": dict(per_type),
+        "written": dict(written),
         "converted": [],
         "skipped": [],
         "left_out": [],

@@ -37,7 +37,12 @@ import json
 import re
 from dataclasses import dataclass
 
-from annotations.models import Annotation, AnnotationType, VectorType
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Case, IntegerField, OuterRef, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+
+from annotations.models import Annotation, AnnotationType, VectorType, Verification
 
 KINDS = ("name", "base", "image", "annotation", "vector", "not_in_image")
 
@@ -300,6 +305,18 @@ def validate_templates(fields, *, image_aggregation=False):
 # --- geometry -----------------------------------------------------------------------------------
 
 
+# ``(x key, y key, count0, count1)`` of the first points, made once (``point_keys``).
+_POINT_KEYS = []
+
+
+def point_keys(count):
+    """``[("x1", "y1", "0", "1"), …]`` for ``count`` points."""
+    while len(_POINT_KEYS) < count:
+        number = len(_POINT_KEYS) + 1
+        _POINT_KEYS.append((f"x{number}", f"y{number}", str(number - 1), str(number)))
+    return _POINT_KEYS[:count]
+
+
 def vector_points(vector):
     """``[(x1, y1), …, (xN, yN)]`` with N = number of keys / 2."""
     return [(vector.get(f"x{i}"), vector.get(f"y{i}")) for i in range(1, len(vector) // 2 + 1)]
@@ -396,6 +413,72 @@ def selected_annotations(export_format, image_set, *, type_ids=None):
     )
 
 
+def score_expression():
+    """An annotation's score (accepts − rejects) as a correlated subquery over its votes (0 without
+    any): one index probe per row, where ``with_score()`` joins every vote and groups every row."""
+    votes = (
+        Verification.objects.filter(annotation_id=OuterRef("pk"))
+        .order_by()
+        .values("annotation_id")
+        .annotate(
+            total=Sum(Case(When(verified=True, then=Value(1)), default=Value(-1), output_field=IntegerField()))
+        )
+        .values("total")
+    )
+    return Coalesce(Subquery(votes, output_field=IntegerField()), Value(0))
+
+
+def _selection(export_format, image_set, type_ids):
+    """``selected_annotations`` without the grouping: the score is ``score_expression`` (an alias)."""
+    queryset = Annotation.objects.filter(image__image_set=image_set, annotation_type_id__in=type_ids)
+    if not export_format.include_blurred:
+        queryset = queryset.filter(blurred_flag=False)
+    if not export_format.include_concealed:
+        queryset = queryset.filter(concealed_flag=False)
+    return queryset
+
+
+def count_selected(export_format, image_set, *, type_ids=None):
+    """``selected_annotations(…).count()``, computed without grouping every row."""
+    if type_ids is None:
+        type_ids = list(export_format.annotation_types.values_list("pk", flat=True))
+    if not type_ids:
+        return 0
+    return (
+        _selection(export_format, image_set, type_ids)
+        .alias(score=score_expression())
+        .filter(score__gte=export_format.min_verifications)
+        .count()
+    )
+
+
+def export_rows(export_format, image_set, type_ids, fields, *, limit=None, batch_size=BATCH_SIZE):
+    """The rows of ``selected_annotations`` as plain tuples of ``fields`` (``score`` is the score), in
+    export order, straight from a database cursor: no model instances and no per-value converters, so
+    JSON columns come as their text (see ``CompiledFormat.render_row``) and booleans may be 0/1."""
+    if not type_ids:
+        return
+    queryset = (
+        _selection(export_format, image_set, type_ids)
+        .annotate(score=score_expression())
+        .filter(score__gte=export_format.min_verifications)
+        .order_by("image__name", "image_id", "id")
+        .values_list(*fields)
+    )
+    if limit is not None:
+        queryset = queryset[:limit]
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return
+    # A server-side cursor on PostgreSQL (as ``QuerySet.iterator`` uses), so rows arrive in batches.
+    chunked = limit is None and not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    with connection.chunked_cursor() if chunked else connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(batch_size):
+            yield from rows
+
+
 # One selected annotation as ``render_export`` reads it: plain values, no model instances.
 ROW_FIELDS = (
     "image_id",
@@ -415,6 +498,20 @@ ROW_FIELDS = (
 ATTRIBUTE_ROW_FIELDS = ("attributes", "annotation_type_id")
 
 
+# The vector format's placeholders as positions of ``str.format`` (``CompiledFormat.vector_call``).
+_VECTOR_POSITIONS = {"count0": "0", "count1": "1", "x": "2", "y": "3", "br": "4", "relx": "5", "rely": "6"}
+_scan_json = json.JSONDecoder().scan_once
+
+
+def _decode_json(text):
+    """A JSON column's text as Python values: the C scanner called directly (``json.loads`` adds two
+    layers of calls and two regular-expression matches per value)."""
+    try:
+        return _scan_json(text, 0)[0]
+    except StopIteration:  # leading white space, or not JSON: json.loads explains
+        return json.loads(text)
+
+
 class _Values(dict):
     """Placeholder values for ``str.format_map``; one without a value stays literal text."""
 
@@ -422,18 +519,20 @@ class _Values(dict):
         return "%%" + key
 
 
-def to_format_string(tokens, flags=None):
+def to_format_string(tokens, flags=None, key=None):
     """The tokens as a ``str.format_map`` string: literals with their braces doubled, placeholders as
     ``{name}``, conditionals resolved with ``flags`` (dropped without them). The values are inserted
-    by ``format_map`` in one pass (C speed) and never scanned again."""
+    by ``format_map`` in one pass (C speed) and never scanned again. ``key`` maps a placeholder name to
+    its field (default ``value_key``; e.g. positions for ``str.format(*values)``)."""
+    key = key or value_key
     parts = []
     for token in tokens:
         if isinstance(token, str):
             parts.append(token.replace("{", "{{").replace("}", "}}"))
         elif isinstance(token, Placeholder):
-            parts.append("{" + value_key(token.name) + "}")
+            parts.append("{" + key(token.name) + "}")
         elif flags and flags.get(token.name):
-            parts.append(to_format_string(token.body))
+            parts.append(to_format_string(token.body, key=key))
     return "".join(parts)
 
 
@@ -507,6 +606,11 @@ class CompiledFormat:
             for concealed in (False, True)
         }
         self.vector_format = to_format_string(vector)
+        # Without attribute placeholders every vector placeholder is one of ``_VECTOR_POSITIONS``: the
+        # points are then written with one ``str.format`` call each, from positional values.
+        self.vector_call = None
+        if not any(name == ATTRIBUTES or name.startswith(ATTR_PREFIX) for name in placeholders_used(vector)):
+            self.vector_call = to_format_string(vector, key=_VECTOR_POSITIONS.__getitem__).format
         not_in_image = tokenize(export_format.not_in_image_format, "not_in_image")
         self.not_in_image_format = to_format_string(not_in_image)
         used = placeholders_used(annotation)
@@ -558,11 +662,44 @@ class CompiledFormat:
         }
 
     def render_vector(self, vector, width, height, label_values=None):
+        keys = point_keys(len(vector) // 2)
+        get = vector.get
+        call = self.vector_call
+        if call is not None and not label_values:
+            if not self.vector_needs_relative:
+                return "".join(
+                    [
+                        call(
+                            count0,
+                            count1,
+                            "" if (x := get(x_key)) is None else str(x),
+                            "" if (y := get(y_key)) is None else str(y),
+                            "\n",
+                        )
+                        for x_key, y_key, count0, count1 in keys
+                    ]
+                )
+            parts = []
+            for x_key, y_key, count0, count1 in keys:
+                x, y = get(x_key), get(y_key)
+                parts.append(
+                    call(
+                        count0,
+                        count1,
+                        "" if x is None else str(x),
+                        "" if y is None else str(y),
+                        "\n",
+                        str(x / float(width)) if width and x is not None else "",
+                        str(y / float(height)) if height and y is not None else "",
+                    )
+                )
+            return "".join(parts)
         vector_format = self.vector_format
         relative = self.vector_needs_relative
         parts = []
-        for index, (x, y) in enumerate(vector_points(vector), start=1):
-            values = _Values(count0=str(index - 1), count1=str(index), x=fmt(x), y=fmt(y), br="\n")
+        for x_key, y_key, count0, count1 in keys:
+            x, y = get(x_key), get(y_key)
+            values = _Values(count0=count0, count1=count1, x=fmt(x), y=fmt(y), br="\n")
             if relative:
                 values["relx"] = fmt(x / float(width)) if width and x is not None else ""
                 values["rely"] = fmt(y / float(height)) if height and y is not None else ""
@@ -571,18 +708,24 @@ class CompiledFormat:
             parts.append(vector_format.format_map(values))
         return "".join(parts)
 
-    def render_row(self, row, image_values):
+    def render_row(self, row, values):
         """The text of one annotation (a ``ROW_FIELDS`` tuple, plus ``ATTRIBUTE_ROW_FIELDS`` when the
-        templates write attributes)."""
+        templates write attributes). ``values``: the image's ``_Values``, which this fills with the
+        annotation's own (every row sets the same keys, so one dict serves all rows of an image)."""
         width, height, type_name, vector_type, enable_blurred, enable_concealed, vector, blurred, concealed, score = (
             row[2:12]
         )
-        values = _Values(image_values)
         values["type"] = fmt(type_name)
         values["veriamount"] = fmt(score)
+        # Rows straight from a cursor (``export_rows``) carry JSON columns as text.
+        if vector.__class__ is str:
+            vector = _decode_json(vector)
         label_values = None
         if self.needs_attributes:
-            label_values = self.attribute_values(row[12], row[13])
+            attributes = row[12]
+            label_values = self.attribute_values(
+                _decode_json(attributes) if attributes.__class__ is str else attributes, row[13]
+            )
             values.update(label_values)
         if vector_type == VectorType.TAG:  # a whole-image tag: the annotation format, no geometry
             values["vector"] = ""
@@ -607,20 +750,23 @@ class CompiledFormat:
         values["annoamount"] = str(len(annotation_texts))
         return self.image_format.format_map(values)
 
-    def content(self, rows, image_set_values, stats):
+    def content(self, rows, image_set_values, stats, written=None):
         """CONTENT of spec §3.3 as a stream of strings, from ``ROW_FIELDS`` tuples in export order."""
         yield "\n"
         current_image_id = None
         current_values = None
         pending = []  # the current image's annotation texts (aggregated mode)
+        if written is None:
+            written = {}  # type name → annotations written
         for row in rows:
             stats["annotations"] += 1
+            written[row[4]] = written.get(row[4], 0) + 1
             if row[0] != current_image_id:
                 if pending:
                     yield self.render_image(current_values, pending) + "\n"
                     pending = []
                 current_image_id = row[0]
-                current_values = self.image_values(image_set_values, *row[:4])
+                current_values = _Values(self.image_values(image_set_values, *row[:4]))
             text = self.render_row(row, current_values)
             if self.aggregate:
                 pending.append(text)
@@ -644,13 +790,14 @@ def _buffered(pieces):
         yield "".join(buffer)
 
 
-def render_export(export_format, image_set, *, limit=None, batch_size=BATCH_SIZE, type_ids=None):
+def render_export(export_format, image_set, *, limit=None, batch_size=BATCH_SIZE, type_ids=None, written=None):
     """Render ``export_format`` for ``image_set``: ``(chunks, stats)``.
 
     ``chunks`` is a generator of text pieces (about 64 KiB each) that reads the annotations in
     batches of ``batch_size`` (one query per batch), so the whole text is never in memory.
     ``stats["annotations"]`` counts the annotations written; it is final once ``chunks`` is
-    exhausted. ``limit`` renders only the first ``limit`` annotations (previews); ``type_ids``
+    exhausted. ``written``, a dict, is filled with the counts per type name (when a ``%%content`` is
+    rendered; the first one counts). ``limit`` renders only the first ``limit`` annotations (previews); ``type_ids``
     replaces the format's annotation types (previews of unsaved formats).
     """
     stats = {"annotations": 0}
@@ -661,10 +808,9 @@ def render_export(export_format, image_set, *, limit=None, batch_size=BATCH_SIZE
     values = set_values(image_set)
 
     def annotations():
-        queryset = selected_annotations(export_format, image_set, type_ids=type_ids).values_list(*compiled.row_fields())
-        if limit is not None:
-            return iter(queryset[:limit])
-        return queryset.iterator(chunk_size=batch_size)
+        return export_rows(
+            export_format, image_set, type_ids, compiled.row_fields(), limit=limit, batch_size=batch_size
+        )
 
     def pieces():
         content_passes = 0
@@ -673,9 +819,10 @@ def render_export(export_format, image_set, *, limit=None, batch_size=BATCH_SIZE
                 yield token
             elif token.name == "content":
                 # The content is written again for each %%content (rare); only the first pass counts.
-                pass_stats = stats if content_passes == 0 else {"annotations": 0}
+                first = content_passes == 0
+                pass_stats = stats if first else {"annotations": 0}
                 content_passes += 1
-                yield from compiled.content(annotations(), values, pass_stats)
+                yield from compiled.content(annotations(), values, pass_stats, written if first else None)
             else:
                 yield values.get(token.name, "%%" + token.name)
 
