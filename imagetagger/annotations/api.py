@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from base.ids import parse_id
 from base.parsers import JSONParser
 from images.models import Image, ImageSet
 from imagetagger.api import _summarise, id_from_query
@@ -160,18 +161,6 @@ def _attribute_filters(user, params, type_id):
     return filters
 
 
-def _readable_image(user, image_id):
-    """The image if ``user`` may read its set; otherwise the same answer as for a missing one."""
-    image = (
-        Image.objects.filter(pk=image_id, image_set__in=ImageSet.objects.visible_to(user))
-        .select_related("image_set")
-        .first()
-    )
-    if image is None:
-        raise ValidationError({"image": ["There is no image with this id."]})
-    return image
-
-
 def _header_version(request):
     header = request.headers.get("If-Match")
     if header is None:
@@ -225,9 +214,15 @@ class AnnotationViewSet(viewsets.GenericViewSet):
         response["ETag"] = f'"{annotation.version}"'
         return response
 
-    def _respond(self, annotation, status_code=status.HTTP_200_OK):
+    def _respond(self, annotation, status_code=status.HTTP_200_OK, *, set_permissions=None):
+        """The annotation as the list shows it (votes included). ``set_permissions``: the caller's
+        rights on its set when known already (no membership query then)."""
         annotation = self.get_queryset().get(pk=annotation.pk)
-        return self._with_etag(Response(self.get_serializer(annotation).data, status=status_code), annotation)
+        context = self.get_serializer_context()
+        if set_permissions is not None:
+            context["permission_cache"].know(annotation.image.image_set, set_permissions)
+        body = AnnotationSerializer(annotation, context=context).data
+        return self._with_etag(Response(body, status=status_code), annotation)
 
     @extend_schema(
         parameters=[
@@ -296,19 +291,19 @@ class AnnotationViewSet(viewsets.GenericViewSet):
         data = AnnotationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        image = _readable_image(request.user, fields.pop("image"))
-        annotation_type = services.annotation_type_for(fields.pop("annotation_type"))
-        annotation, created = services.create_annotation(
-            actor=request.user, image=image, annotation_type=annotation_type, **fields
-        )
+        # The service reads the image (locked, with the caller's rights on its set) and the type once;
+        # an image of a set the caller may not read is answered as a missing one.
+        annotation, created = services.create_annotation(actor=request.user, hide_unreadable=True, **fields)
         if not created:
             return self._respond(annotation, status.HTTP_200_OK)
-        # A new annotation has no votes yet: answer without reading it back through the list query.
+        # A new annotation has no votes yet: answer without reading it back through the list query,
+        # and with the rights on its set that the service computed.
         annotation.accepts = annotation.rejects = 0
         annotation.my_vote = None
-        return self._with_etag(
-            Response(self.get_serializer(annotation).data, status=status.HTTP_201_CREATED), annotation
-        )
+        context = self.get_serializer_context()
+        context["permission_cache"].know(annotation.image.image_set, annotation.image.set_permissions)
+        body = AnnotationSerializer(annotation, context=context).data
+        return self._with_etag(Response(body, status=status.HTTP_201_CREATED), annotation)
 
     @extend_schema(responses={200: AnnotationSerializer, 401: ERRORS[401], 404: ERRORS[404]})
     def retrieve(self, request, pk=None):
@@ -330,22 +325,42 @@ class AnnotationViewSet(viewsets.GenericViewSet):
         """Change the vector, type, flags or attribute values (``edit_annotation``). Name the version you saw, as the
         field ``version`` or the header ``If-Match: "<version>"``; if it is no longer current, nothing
         changes and the answer is 412 with the current annotation."""
-        annotation = self.get_object()
+        # No read before the service: it locks the image and the annotation and reads the caller's
+        # rights in the same statements. A refused request still answers 404 first for an annotation
+        # the caller may not read (``get_object``), as it always did.
         data = AnnotationUpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            self.get_object()
+            raise ValidationError(data.errors)
         fields = dict(data.validated_data)
-        version = self._version(request, fields.pop("version", None))
+        try:
+            version = self._version(request, fields.pop("version", None))
+        except ValidationError:
+            self.get_object()
+            raise
         if version is None:
+            self.get_object()
             raise PreconditionRequired(
                 "Send the version of the annotation you changed, as the field “version” or the header "
                 'If-Match: "<version>", so that nobody’s edit is overwritten unseen.'
             )
-        if "annotation_type" in fields:
-            fields["annotation_type"] = services.annotation_type_for(fields["annotation_type"])
-        annotation = services.update_annotation(
-            actor=request.user, annotation=annotation, expected_version=version, **fields
-        )
-        return self._respond(annotation)
+        try:
+            annotation = services.update_annotation(
+                actor=request.user, annotation=self._pk(pk), expected_version=version, hide_unreadable=True, **fields
+            )
+        except DjangoValidationError as error:
+            if getattr(error, "code", None) == "gone":
+                self.get_object()  # the usual 404 for an annotation that is not (or no longer) readable
+            raise
+        return self._respond(annotation, set_permissions=annotation.image.set_permissions)
+
+    def _pk(self, pk):
+        """The annotation id of the URL, or the usual 404 for one that cannot be an id."""
+        number = parse_id(pk)
+        if number is None:
+            self.get_object()
+            raise NotFound()
+        return number
 
     @staticmethod
     def _version(request, body_version):

@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -89,10 +89,15 @@ class AnnotationVoteView(APIView):
     )
     def put(self, request, pk):
         """Accept or reject the annotation, or change your vote. Repeating a vote changes nothing."""
-        annotation = self._annotation(request, pk)
         data = VoteRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self._run(votes.cast_vote, actor=request.user, annotation=annotation, vote=data.validated_data["vote"])
+        if not data.is_valid():
+            self._annotation(request, pk)  # 404 before 400, as always
+            raise ValidationError(data.errors)
+        # No read before the service: it locks the annotation (with its set) and checks the rights
+        # itself; one it may not read answers 404 through ``Annotation.DoesNotExist``.
+        return self._run(
+            votes.cast_vote, actor=request.user, annotation=Annotation(pk=pk), vote=data.validated_data["vote"]
+        )
 
     @extend_schema(
         operation_id="annotations_vote_destroy",
@@ -101,4 +106,4 @@ class AnnotationVoteView(APIView):
     )
     def delete(self, request, pk):
         """Withdraw your vote. Answers 200 with the new tally (``vote`` null), also when you had none."""
-        return self._run(votes.withdraw_vote, actor=request.user, annotation=self._annotation(request, pk))
+        return self._run(votes.withdraw_vote, actor=request.user, annotation=Annotation(pk=pk))

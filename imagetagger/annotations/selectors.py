@@ -147,6 +147,11 @@ class PermissionCache:
             )
         return self._by_set[image_set.pk]
 
+    def know(self, image_set, permissions):
+        """Record the caller's permissions on ``image_set``, computed already (e.g. by the service from
+        the statement that locked the image), so that the response asks no query for them."""
+        self._by_set[image_set.pk] = permissions
+
     def for_annotation(self, annotation):
         return annotation_permissions(
             self.user, annotation, set_permissions=self.set_permissions(annotation.image.image_set)

@@ -34,13 +34,22 @@ def imageset_permissions(user, image_set, *, membership=_UNKNOWN):
     """
     if user is None or not user.is_authenticated:
         return frozenset()
+    if image_set.team_id is not None and membership is _UNKNOWN:
+        membership = TeamMembership.objects.filter(team_id=image_set.team_id, user=user).first()
+    member_is_admin = None if image_set.team_id is None or membership is None else membership.is_admin
+    return imageset_permissions_from_facts(user, image_set, member_is_admin=member_is_admin)
+
+
+def imageset_permissions_from_facts(user, image_set, *, member_is_admin):
+    """``imageset_permissions`` from a fact the caller read already, without a query:
+    ``member_is_admin`` is None when ``user`` is no member of the set's team, else the membership's
+    ``is_admin`` (e.g. read by a subquery in the statement that loaded or locked the set's image)."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
     granted = frozenset()
-    if image_set.team_id is not None:
-        if membership is _UNKNOWN:
-            membership = TeamMembership.objects.filter(team_id=image_set.team_id, user=user).first()
-        if membership is not None:
-            is_creator = image_set.creator_id == user.pk
-            granted = ADMIN if (membership.is_admin or is_creator) else MEMBER
+    if image_set.team_id is not None and member_is_admin is not None:
+        is_creator = image_set.creator_id == user.pk
+        granted = ADMIN if (member_is_admin or is_creator) else MEMBER
     if image_set.public:
         granted |= COLLABORATION if image_set.public_collaboration else PUBLIC
     if image_set.team_id is None and user.is_staff:
@@ -48,6 +57,16 @@ def imageset_permissions(user, image_set, *, membership=_UNKNOWN):
     if image_set.image_lock:
         granted -= LOCKED_OUT
     return frozenset(granted)
+
+
+def membership_is_admin(user, team_field):
+    """An expression for querysets (``.annotate(member_is_admin=…)``): the ``is_admin`` of ``user``'s
+    membership of the team in ``team_field`` (e.g. ``"image_set__team_id"``), NULL for no membership.
+    One correlated subquery in the same statement, so the permission facts cost no query of their own."""
+    from django.db.models import OuterRef, Subquery
+
+    mine = TeamMembership.objects.filter(team_id=OuterRef(team_field), user_id=user.pk).values("is_admin")[:1]
+    return Subquery(mine)
 
 
 def memberships_by_team(user, team_ids):
