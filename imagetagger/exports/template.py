@@ -420,9 +420,7 @@ def score_expression():
         Verification.objects.filter(annotation_id=OuterRef("pk"))
         .order_by()
         .values("annotation_id")
-        .annotate(
-            total=Sum(Case(When(verified=True, then=Value(1)), default=Value(-1), output_field=IntegerField()))
-        )
+        .annotate(total=Sum(Case(When(verified=True, then=Value(1)), default=Value(-1), output_field=IntegerField())))
         .values("total")
     )
     return Coalesce(Subquery(votes, output_field=IntegerField()), Value(0))

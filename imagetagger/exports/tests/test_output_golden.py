@@ -35,10 +35,28 @@ ROUND_TRIP = "%%imagename|%%type|{%%vector}|%%ifblurredb%%endif%%ifconcealedc%%e
 VECTOR_JSON = '"x%%count1": %%x,"y%%count1": %%y,'
 GEOMETRY = "|".join(
     f"%%{name}"
-    for name in (
-        "rad relrad dia reldia cx relcx cy relcy minx relminx maxx relmaxx miny relminy maxy relmaxy "
-        "width relwidth height relheight"
-    ).split()
+    for name in [
+        "rad",
+        "relrad",
+        "dia",
+        "reldia",
+        "cx",
+        "relcx",
+        "cy",
+        "relcy",
+        "minx",
+        "relminx",
+        "maxx",
+        "relmaxx",
+        "miny",
+        "relminy",
+        "maxy",
+        "relmaxy",
+        "width",
+        "relwidth",
+        "height",
+        "relheight",
+    ]
 )
 
 
@@ -52,9 +70,7 @@ def _type(name, vector_type, team=None, attributes=(), **fields):
 def fixed_set(make_user, make_team):
     voters = [make_user(f"voter{number}") for number in range(3)]
     team = make_team("Team {A} %%team")
-    image_set = make_set(
-        team, "Set %%imagename {x}", description="Beschreibung: ü {y}", location="Hall 3 %%content"
-    )
+    image_set = make_set(team, "Set %%imagename {x}", description="Beschreibung: ü {y}", location="Hall 3 %%content")
     types = {
         "car": _type(
             "car",
@@ -137,7 +153,9 @@ def _formats(team, types):
         "attributes": make_format(
             team,
             every,
-            annotation_format="%%type|%%attributes|%%attr:colour|%%attr:count|%%attr:{truck type}|%%attr:occluded|%%vector",
+            annotation_format=(
+                "%%type|%%attributes|%%attr:colour|%%attr:count|%%attr:{truck type}|%%attr:occluded|%%vector"
+            ),
             vector_format="%%x,%%y,%%attr:colour;",
             not_in_image_format="%%type|%%attributes|%%attr:colour|%%attr:missing",
         ),
@@ -213,8 +231,9 @@ def test_the_export_job_writes_the_template_output_and_counts_per_type(fixed_set
     export.refresh_from_db()
     from django.core.files.storage import default_storage
 
+    expected = _stored()["template: grouped by image, without blurred and concealed, min 0 votes"]
     with default_storage.open(export.file, "rb") as stored:
-        assert stored.read().decode() == _stored()["template: grouped by image, without blurred and concealed, min 0 votes"]
+        assert stored.read().decode() == expected
     # Not blurred, not concealed (where the type has the flag), score ≥ 0: the car of the second image
     # (score −3) and the spot (concealed is not a flag of spots, but its score is −1) are left out.
     assert export.report["written"] == {"car": 2, "night": 1, "spot": 1, "zone": 1}
