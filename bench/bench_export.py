@@ -8,17 +8,24 @@ the template engine), the standard label-line format and COCO. Peak memory comes
 traced run of each export (``tracemalloc``: Python allocations), so the timed run is not slowed down.
 
     .venv/bin/python bench/bench_export.py [--annotations 1000000] [--images 100000] [--no-trace]
+        [--repo DIR ...] [--rounds 3]
+
+``--repo DIR`` (repeatable) measures another checkout too (e.g. ``git worktree add /tmp/before HEAD``,
+with the same migrations): every round, this checkout and each other one run the baseline and every
+export in a fresh process of their own on the same data, the order alternating; medians per checkout,
+each export as a ratio to the SELECT measured in its own processes. (No traced runs in this mode.)
 """
 
 import argparse
 import resource
 import tracemalloc
+from pathlib import Path
 
 import _setup
 
 _setup.setup_django()
 
-from _exportdata import baseline, bench_set, generate, run_export  # noqa: E402
+from _exportdata import baseline, bench_set, generate, measure_repos, report_repos, run_export  # noqa: E402
 
 from exports.models import ExportFormat  # noqa: E402
 
@@ -36,6 +43,8 @@ def main():
     parser.add_argument("--annotations", type=int, default=1_000_000)
     parser.add_argument("--images", type=int, default=100_000)
     parser.add_argument("--no-trace", action="store_true", help="skip the traced runs (peak memory)")
+    parser.add_argument("--repo", action="append", default=[], type=Path, help="another checkout to measure too")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds with --repo")
     args = parser.parse_args()
 
     from django.db import connection
@@ -65,6 +74,11 @@ def main():
         ("standard label lines (pipe)", {"standard": "pipe"}),
         ("COCO JSON", {"standard": "coco"}),
     ]
+    if args.repo:
+        repos = [_setup.REPO, *(repo.resolve() for repo in args.repo)]
+        print(f"{args.rounds} rounds, each checkout in a fresh process per round, alternating:")
+        report_repos(measure_repos(repos, image_set, user, cases, args.rounds), cases)
+        return
     rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     for label, fields in cases:
         elapsed, export = run_export(user, image_set, **fields)

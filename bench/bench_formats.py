@@ -15,7 +15,12 @@ every item's annotations touched) and written back as COCO by it, in a subproces
 the figures are printed beside ours as ratios.
 
     .venv/bin/python bench/bench_formats.py [--annotations 100000] [--images 10000] [--rounds 3]
-        [--datumaro /path/to/venv/bin/python] [--timeout 900]
+        [--datumaro /path/to/venv/bin/python] [--timeout 900] [--repo DIR ...]
+
+``--repo DIR`` (repeatable) compares checkouts instead: every round, this checkout and each other one
+(e.g. ``git worktree add /tmp/before HEAD``, with the same migrations) run the baseline and every
+format in a fresh process of their own on the same data, the order alternating; medians per
+checkout, as ratios to the SELECT measured in its own processes (no import, no datumaro).
 
 SQLite by default; PostgreSQL with IT_DB_HOST set (database IT_DB_NAME, default imagetagger_bench).
 """
@@ -35,7 +40,7 @@ import _setup
 
 _setup.setup_django()
 
-from _exportdata import baseline, bench_set, generate, run_export  # noqa: E402
+from _exportdata import baseline, bench_set, generate, measure_repos, report_repos, run_export  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.files.storage import default_storage  # noqa: E402
 
@@ -92,6 +97,7 @@ def main():
         help="a Python interpreter with datumaro installed (default: .venv-readers/bin/python)",
     )
     parser.add_argument("--timeout", type=int, default=900, help="seconds datumaro may take")
+    parser.add_argument("--repo", action="append", default=[], type=Path, help="another checkout to measure too")
     args = parser.parse_args()
 
     from django.db import connection
@@ -109,6 +115,12 @@ def main():
     print(f"  baseline: streaming SELECT of the same rows: {base:.2f} s ({count / base:,.0f} rows/s)")
 
     formats = list(StandardFormat.values)
+    if args.repo:
+        repos = [_setup.REPO, *(repo.resolve() for repo in args.repo)]
+        cases = [(StandardFormat(name).label, {"standard": name}) for name in formats]
+        print(f"{args.rounds} rounds, each checkout in a fresh process per round, alternating:")
+        report_repos(measure_repos(repos, image_set, user, cases, args.rounds), cases)
+        return
     times = {name: [] for name in formats}
     sizes = {}
     for round_number in range(args.rounds):

@@ -502,18 +502,27 @@ class CocoWriter(Writer):
             out.write(("," if self.report.images else "").encode() + ",".join(parts).encode())
             self.report.images += len(parts)
         out.write(b'],"annotations":[')
+        # The annotations in export order straight from one query (the images' order: no merge needed).
         first = True
         text = self.annotation_text
-        for _, annotations in images_with_annotations(self.image_set.pk, self.options, self.with_attributes, raw=True):
-            parts = []
-            for row in annotations:
-                item = text(row, keypoints)
-                if item is not None:
-                    parts.append(item)
-            if parts:
-                out.write((("" if first else ",") + ",".join(parts)).encode())
-                first = False
-            self.step(len(annotations))
+        parts = []
+        handled = 0
+        for row in _annotation_rows(self.image_set.pk, self.options, self.with_attributes, raw=True):
+            item = text(row, keypoints)
+            if item is not None:
+                parts.append(item)
+            handled += 1
+            if handled == CHUNK:
+                if parts:
+                    out.write((("" if first else ",") + ",".join(parts)).encode())
+                    first, parts = False, []
+                self.step(handled)
+                handled = 0
+        if parts:
+            out.write((("" if first else ",") + ",".join(parts)).encode())
+        if handled:
+            self.step(handled)
+        self._report_direct()
         out.write(b"]}")
 
     def annotation_text(self, row, keypoints):
@@ -524,14 +533,11 @@ class CocoWriter(Writer):
             vector = _decode_json(vector)
         if values.__class__ is str:
             values = _decode_json(values)
-        if values or not vector:
+        kind = self._kinds.get(type_id) if keypoints == self._kinds_for else self._kinds_of(keypoints).get(type_id)
+        if values or not vector or kind is None:
             return self._dumped(image_id, annotation_id, type_id, vector, blurred, concealed, values, keypoints)
-        annotation_type = self.types[type_id]
-        vector_type = annotation_type.vector_type
-        if vector_type == VectorType.TAG or (vector_type not in _COCO_SHAPES and not keypoints):
-            return self._dumped(image_id, annotation_id, type_id, vector, blurred, concealed, values, keypoints)
-        flat = [vector[key] for x_key, y_key, _, _ in point_keys(len(vector) // 2) for key in (x_key, y_key)]
-        if any(value.__class__ is not int for value in flat):
+        flat = list(map(vector.__getitem__, _flat_keys(len(vector) // 2)))
+        if {*map(type, flat)} != _INT_ONLY:
             return self._dumped(image_id, annotation_id, type_id, vector, blurred, concealed, values, keypoints)
         xs, ys = flat[0::2], flat[1::2]
         x1, y1, x2, y2 = min(xs), min(ys), max(xs), max(ys)
@@ -539,9 +545,9 @@ class CocoWriter(Writer):
             f'{{"id":{annotation_id},"image_id":{image_id},"category_id":{type_id},"iscrowd":0,'
             f'"bbox":[{x1},{y1},{x2 - x1},{y2 - y1}],"attributes":{_FLAGS_JSON[bool(blurred), bool(concealed)]}'
         )
-        if vector_type == VectorType.BOUNDING_BOX:
+        if kind == VectorType.BOUNDING_BOX:
             tail = f',"area":{(x2 - x1) * (y2 - y1)},"segmentation":[[{x1},{y1},{x2},{y1},{x2},{y2},{x1},{y2}]]}}'
-        elif vector_type == VectorType.POLYGON:
+        elif kind == VectorType.POLYGON:
             area = polygon_area(list(zip(xs, ys, strict=True)))
             tail = f',"area":{_json_float(area)},"segmentation":[[{",".join(map(str, flat))}]]}}'
         else:
@@ -555,9 +561,37 @@ class CocoWriter(Writer):
                 f',"area":{(x2 - x1) * (y2 - y1)},"segmentation":[[{segmentation}]],'
                 f'"keypoints":[{keypoint_text}],"num_keypoints":{len(points)}}}'
             )
-            self.report.convert(vector_type, "keypoints")
-        self.report.wrote(annotation_type.name)
+            self._converted[kind] += 1
+        self._wrote[type_id] += 1
         return head + tail
+
+    # The direct text's bookkeeping: per type id, the vector type when ``annotation_text`` writes its
+    # labels itself (None: through ``annotation``), and the counts it adds to the report at the end.
+    _kinds_for = None
+
+    def _kinds_of(self, keypoints):
+        self._kinds_for = keypoints
+        self._kinds = {
+            pk: int(annotation_type.vector_type)
+            for pk, annotation_type in self.types.items()
+            if annotation_type.vector_type in _COCO_SHAPES
+            or (keypoints and annotation_type.vector_type != VectorType.TAG)
+        }
+        self._wrote = Counter()
+        self._converted = Counter()
+        return self._kinds
+
+    def _report_direct(self):
+        """Add the counts of the labels ``annotation_text`` wrote itself to the report."""
+        if self._kinds_for is None:
+            return
+        for type_id, count in self._wrote.items():
+            self.report.written[self.types[type_id].name] += count
+            self.report.annotations += count
+        for vector_type, count in self._converted.items():
+            self.report.converted[(vector_type, "keypoints")] += count
+        self._wrote.clear()
+        self._converted.clear()
 
     def _dumped(self, image_id, annotation_id, type_id, vector, blurred, concealed, values, keypoints):
         item = self.annotation((image_id, annotation_id, type_id, vector, blurred, concealed, values), keypoints)
@@ -625,6 +659,18 @@ _FLAGS_JSON = {
     for blurred in (False, True)
     for concealed in (False, True)
 }
+
+
+_INT_ONLY = {int}
+_FLAT_KEYS = {}
+
+
+def _flat_keys(count):
+    """``("x1", "y1", …, "xN", "yN")`` for ``count`` points (made once per count)."""
+    keys = _FLAT_KEYS.get(count)
+    if keys is None:
+        keys = _FLAT_KEYS[count] = tuple(key for x_key, y_key, _, _ in point_keys(count) for key in (x_key, y_key))
+    return keys
 
 
 def _json_int(value):

@@ -49,4 +49,5 @@ def test_the_direct_text_equals_the_json_of_the_dict(make_team, keypoints):
         decoded = (image.pk, number, types[kind].pk, vector, flags[0], flags[1], {})
         item = slow.annotation(decoded, keypoints)
         assert fast.annotation_text(raw, keypoints) == (None if item is None else _dumps(item))
+    fast._report_direct()
     assert fast.report.as_dict() == slow.report.as_dict()
