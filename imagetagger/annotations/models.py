@@ -277,3 +277,45 @@ class ImageLease(models.Model):
 
     def __str__(self):
         return f"image {self.image_id} for {self.user_id} until {self.expires}"
+
+
+class ImageTypeCount(models.Model):
+    """How many labels of ``annotation_type`` ``image`` has; a row exists only while there is at least
+    one. Kept by database triggers on ``annotations_annotation`` (migration 0005), never written by
+    Python code: every writer (services, label import, bulk paths, cascades) keeps it right. The upsert
+    on the unique (image, type) pair serialises two concurrent "first label of this type on this
+    image" inserts, so ``SetTypeCount`` cannot count one pair twice."""
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="+")
+    annotation_type = models.ForeignKey(AnnotationType, on_delete=models.CASCADE, related_name="+")
+    image_set = models.ForeignKey("images.ImageSet", on_delete=models.CASCADE, related_name="+")
+    annotations = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["image", "annotation_type"], name="annotations_imagetypecount_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.annotations} label(s) of type {self.annotation_type_id} on image {self.image_id}"
+
+
+class SetTypeCount(models.Model):
+    """How many images of ``image_set`` have at least one label of ``annotation_type`` (the number of
+    ``ImageTypeCount`` rows of the pair), kept by triggers on ``annotations_imagetypecount``. The set
+    page's "images without a label" and the verify page's type list read one row per type instead of
+    a COUNT(DISTINCT) over every label of the set."""
+
+    image_set = models.ForeignKey("images.ImageSet", on_delete=models.CASCADE, related_name="+")
+    annotation_type = models.ForeignKey(AnnotationType, on_delete=models.CASCADE, related_name="+")
+    labelled_images = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["image_set", "annotation_type"], name="annotations_settypecount_unique"),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.labelled_images} image(s) of set {self.image_set_id} labelled with type {self.annotation_type_id}"
+        )

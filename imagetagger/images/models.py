@@ -23,9 +23,6 @@ class ImageSetQuerySet(models.QuerySet):
         mine = TeamMembership.objects.filter(team_id=OuterRef("team_id"), user=user)
         return self.filter(Q(public=True) | Exists(mine))
 
-    def with_image_count(self):
-        return self.annotate(image_count=models.Count("images", distinct=True))
-
     def needing_zip(self):
         """Sets whose archive is missing or older than their content."""
         return self.filter(Q(zip_built_version__isnull=True) | ~Q(zip_built_version=F("content_version")))
@@ -62,6 +59,10 @@ class ImageSet(models.Model):
     # the archive in ``zip_file`` was built from ``zip_built_version``. A builder holds a lease
     # (``zip_lease_owner`` until ``zip_lease_until``) so that two workers never build one set.
     content_version = models.PositiveIntegerField(default=1)
+    # The number of images, kept by database triggers on images_image (migration 0005) in the
+    # transaction that adds or deletes them, whichever code path (ingest, bulk, cascade) does it:
+    # the set page and the API read it instead of counting up to 100,000 rows.
+    image_count = models.PositiveIntegerField(default=0, editable=False)
     zip_file = models.CharField(max_length=255, blank=True)
     zip_built_version = models.PositiveIntegerField(null=True, blank=True)
     zip_size = models.BigIntegerField(null=True, blank=True)
@@ -86,6 +87,17 @@ class ImageSet(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        """Like Model.save, but an update never writes ``image_count``: an instance read before images
+        were added would otherwise overwrite the count the triggers keep."""
+        if not self._state.adding and self.pk is not None and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "image_count"
+            ]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("images:imageset", args=[self.pk])
