@@ -237,16 +237,14 @@ def unlabelled_images(image_set, annotation_type):
 
 
 def missing_counts(image_set, annotation_types, *, image_count=None):
-    """``{type id: number of images of the set without an annotation of that type}`` (one query,
-    two without ``image_count``)."""
-    done = dict(
-        Annotation.objects.filter(image__image_set=image_set, annotation_type__in=annotation_types)
-        .order_by()
-        .values("annotation_type")
-        .annotate(images=Count("image", distinct=True))
-        .values_list("annotation_type", "images")
-    )
-    total = Image.objects.filter(image_set=image_set).count() if image_count is None else image_count
+    """``{type id: number of images of the set without an annotation of that type}`` from the maintained
+    counts (``SetTypeCount``, ``ImageSet.image_count``): one query whatever the size of the set."""
+    from images.selectors import labelled_images
+
+    done = labelled_images(image_set, annotation_types)
+    if image_count is None:  # read afresh: the caller's instance may predate images added since
+        image_count = ImageSet.objects.filter(pk=image_set.pk).values_list("image_count", flat=True).first() or 0
+    total = image_count
     return {annotation_type.pk: total - done.get(annotation_type.pk, 0) for annotation_type in annotation_types}
 
 

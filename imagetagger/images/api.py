@@ -1,6 +1,7 @@
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -14,7 +15,7 @@ from annotations.models import Annotation, AnnotationType
 from annotations.permissions import type_owners_of_set
 from annotations.selectors import types_visible_to
 from base.parsers import JSONParser
-from imagetagger.api import id_from_query
+from imagetagger.api import Pagination, id_from_query
 from users.models import Team
 
 from . import selectors, services
@@ -34,13 +35,13 @@ from .serializers import (
 
 
 def _annotations_of_type(image_set, type_id):
-    """Annotations of the image in ``OuterRef("pk")`` with this type (given as a query parameter);
-    a type the set may not use (another team's) is as unknown as a missing one."""
+    """``(annotations of the image in OuterRef("pk") with this type, the type's id)`` (the type given as a
+    query parameter); a type the set may not use (another team's) is as unknown as a missing one."""
     type_id = id_from_query(type_id, "missing_annotation_type", "an annotation type id")
     owners = type_owners_of_set(image_set)
     if not AnnotationType.objects.usable_by_teams(owners).filter(pk=type_id).exists():
         raise ValidationError({"missing_annotation_type": ["There is no annotation type with this id."]})
-    return Annotation.objects.filter(image=OuterRef("pk"), annotation_type_id=type_id)
+    return Annotation.objects.filter(image=OuterRef("pk"), annotation_type_id=type_id), type_id
 
 
 def _types_by_id(user, type_ids):
@@ -59,8 +60,21 @@ def readable_sets(user):
         ImageSet.objects.visible_to(user)
         .select_related("team", "creator")
         .prefetch_related("set_tags", "annotation_types")
-        .annotate(image_count=Count("images"))
-    )
+    )  # ``image_count`` is the maintained column: no aggregate over every image of every set
+
+
+class SetImagesPagination(Pagination):
+    """Page numbers as everywhere in the API (``count``, ``next``, ``previous``, ``results``), but the
+    count of a set's images comes from the maintained counts (``known_count``), not from a COUNT(*)
+    over up to 100,000 rows; each page is an index range of (image_set, name, id)."""
+
+    known_count = None
+
+    def django_paginator_class(self, queryset, page_size):
+        paginator = Paginator(queryset, page_size)
+        if self.known_count is not None:
+            paginator.count = self.known_count
+        return paginator
 
 
 @extend_schema(
@@ -75,6 +89,7 @@ class ImageSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     serializer_class = ImageSetSerializer
     queryset = ImageSet.objects.none()
+    pagination_class = SetImagesPagination
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
@@ -189,9 +204,12 @@ class ImageSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """The set's images, by name."""
         image_set = self._set()
         images = image_set.images.order_by("name", "id")
+        count = image_set.image_count
         if request.query_params.get("missing_annotation_type"):
-            missing = request.query_params["missing_annotation_type"]
-            images = images.filter(~Exists(_annotations_of_type(image_set, missing)))
+            labelled, type_id = _annotations_of_type(image_set, request.query_params["missing_annotation_type"])
+            images = images.filter(~Exists(labelled))
+            count -= selectors.labelled_images(image_set, [type_id]).get(type_id, 0)
+        self.paginator.known_count = count
         page = self.paginate_queryset(images)
         return self.get_paginated_response(ImageSerializer(page, many=True, context={"request": request}).data)
 

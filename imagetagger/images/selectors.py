@@ -1,8 +1,8 @@
 """Reads for image sets, each a fixed number of queries whatever the number of sets or images."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models.functions import Lower
 
 from users.models import TeamMembership
 
@@ -16,32 +16,31 @@ HOME_SETS_LIMIT = 100
 _SetTags = SetTag.imagesets.through
 
 
-def _image_count():
-    # A correlated count uses the (image_set, name, id) index and, unlike a Count over a join,
-    # does not multiply with other joins or group every column of the set.
-    counted = (
-        Image.objects.filter(image_set=OuterRef("pk"))
-        .order_by()
-        .values("image_set")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
-
 def _tags():
     return Prefetch("set_tags", queryset=SetTag.objects.order_by("name").only("id", "name"))
 
 
 def set_list(queryset=None):
-    """Sets with ``image_count``, their team, and their tags (one extra query)."""
+    """Sets with their team and their tags (one extra query); ``image_count`` is the set's maintained
+    column (kept by triggers, see ``ImageSet.image_count``), not a count over its images."""
     queryset = ImageSet.objects.all() if queryset is None else queryset
-    return queryset.select_related("team").annotate(image_count=_image_count()).prefetch_related(_tags())
+    return queryset.select_related("team").prefetch_related(_tags())
 
 
 def imageset_for_page():
     """Sets as the set page shows them: with their team, creator and tags."""
     return ImageSet.objects.select_related("team", "creator").prefetch_related(_tags())
+
+
+def labelled_images(image_set, annotation_types=None):
+    """``{type id: images of image_set with at least one label of that type}`` from the maintained
+    ``SetTypeCount`` rows (one query, one row per type, whatever the number of images)."""
+    from annotations.models import SetTypeCount
+
+    rows = SetTypeCount.objects.filter(image_set=image_set, labelled_images__gt=0)
+    if annotation_types is not None:
+        rows = rows.filter(annotation_type__in=annotation_types)
+    return dict(rows.values_list("annotation_type_id", "labelled_images"))
 
 
 def set_images(image_set):

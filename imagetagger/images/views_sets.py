@@ -99,6 +99,9 @@ def create_imageset(request):
 def view_imageset(request, set_id):
     image_set, permissions = _readable_set(request.user, set_id, selectors.imageset_for_page())
     paginator = Paginator(selectors.set_images(image_set), selectors.IMAGES_PER_PAGE)
+    # The maintained count, not a COUNT(*) over up to 100,000 rows; the page itself is an index range
+    # of (image_set, name, id).
+    paginator.count = image_set.image_count
     page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
@@ -174,7 +177,7 @@ def delete_imageset(request, set_id):
     image_set, permissions = _readable_set(request.user, set_id)
     _require(permissions, "delete_set", NO_DELETE)
     if request.method in ("GET", "HEAD"):
-        image_count = image_set.images.count()
+        image_count = image_set.image_count
         return render(request, "images/imageset_delete.html", {"image_set": image_set, "image_count": image_count})
     team = image_set.team
     try:
