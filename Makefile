@@ -55,6 +55,7 @@ bench: install
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_annotate.py
 	$(PY) bench/bench_statistics.py
+	$(PY) bench/bench_pages.py
 	$(PY) bench/bench_messages.py
 	$(PY) bench/bench_attributes.py
 
