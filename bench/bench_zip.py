@@ -1,18 +1,26 @@
 """Zip build throughput, as a ratio to copying the same files with ``cp`` in the same run.
 
-    .venv/bin/python bench/bench_zip.py [--images 1000] [--kib 200] [--rounds 3]
+    .venv/bin/python bench/bench_zip.py [--images 1000] [--kib 200] [--rounds 3] [--repo DIR ...]
 
 Creates an image set of ``--images`` files of ``--kib`` KiB (random bytes, like compressed images)
 in a throw-away data folder and database (bench/_setup.py), then, ``--rounds`` times: copies the
 set's folder with ``cp -r`` and flushes it to disk (``sync -f``), and rebuilds the set's archive with
 the builder of ``manage.py runzipdaemon`` (which also flushes its archive before swapping it in).
-Both read the images from the page cache (a first pass warms it). Prints the best round of each.
+Both read the images from the page cache (a first pass warms it). Prints the best round and the
+median of each, and the ratio of the builder's throughput to cp's measured in the same run.
+
+``--repo DIR`` (repeatable) measures the builder of another checkout too (e.g. a ``git worktree`` of an
+older commit with the same migrations): every round copies with cp and then rebuilds with each
+checkout's builder in a process of its own (the order alternating; the build is timed inside it),
+on the same set and data folder.
 """
 
 import argparse
+import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -67,11 +75,23 @@ def time_cp(folder, target):
     return time.perf_counter() - started
 
 
-def time_build(image_set):
-    from images import zips
+def forget_archive(image_set):
+    """Delete the set's current archive before a timed build, as ``time_cp`` removes its copy before
+    timing: otherwise the build would also pay for deleting the previous archive (retiring it)."""
+    from django.core.files.storage import default_storage
+
     from images.models import ImageSet
 
-    ImageSet.objects.filter(pk=image_set.pk).update(zip_built_version=None)
+    current = ImageSet.objects.filter(pk=image_set.pk).values_list("zip_file", flat=True).first()
+    if current:
+        default_storage.delete(current)
+    ImageSet.objects.filter(pk=image_set.pk).update(zip_built_version=None, zip_file="")
+
+
+def time_build(image_set):
+    from images import zips
+
+    forget_archive(image_set)
     started = time.perf_counter()
     summary = zips.build(image_set.pk)
     elapsed = time.perf_counter() - started
@@ -79,11 +99,39 @@ def time_build(image_set):
     return elapsed
 
 
+BUILD_IN = r"""
+import json, sys, time, logging
+from pathlib import Path
+sys.path.insert(0, str(Path(sys.argv[1]).resolve() / "imagetagger"))
+import configurations
+configurations.setup()
+logging.disable(logging.WARNING)
+from images import zips
+from images.models import ImageSet
+pk = int(sys.argv[2])
+started = time.perf_counter()
+summary = zips.build(pk)
+elapsed = time.perf_counter() - started
+assert summary["builds"] == 1, summary
+print(json.dumps({"seconds": elapsed}))
+"""
+
+
+def time_build_in(repo, image_set):
+    done = subprocess.run(
+        [sys.executable, "-c", BUILD_IN, str(repo), str(image_set.pk)], capture_output=True, text=True
+    )
+    if done.returncode:
+        raise SystemExit(f"building with {repo} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--kib", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repo", action="append", default=[], type=Path, help="another checkout to measure too")
     options = parser.parse_args()
 
     _setup.setup_django()
@@ -98,21 +146,36 @@ def main():
     for path in folder.iterdir():  # warm the page cache for both contenders
         path.read_bytes()
 
-    cp_times, build_times = [], []
-    for _ in range(options.rounds):
+    repos = [_setup.REPO, *(repo.resolve() for repo in options.repo)]
+    cp_times, build_times = [], {repo: [] for repo in repos}
+    for round_number in range(options.rounds):
         cp_times.append(time_cp(folder, copy_target))
-        build_times.append(time_build(image_set))
+        if not options.repo:
+            build_times[_setup.REPO].append(time_build(image_set))
+            continue
+        for repo in repos if round_number % 2 == 0 else list(reversed(repos)):
+            forget_archive(image_set)
+            build_times[repo].append(time_build_in(repo, image_set))
     image_set = ImageSet.objects.get(pk=image_set.pk)
 
     megabytes = total / 1e6
     cp_rate = megabytes / min(cp_times)
-    build_rate = megabytes / min(build_times)
+    cp_median = megabytes / statistics.median(cp_times)
     print(f"machine: {_setup.machine()} (nproc {os.cpu_count()})")
     archive = image_set.zip_size / 1e6
     print(f"set: {options.images} images of {options.kib} KiB = {megabytes:.0f} MB; archive {archive:.0f} MB")
-    print(f"cp -r + sync:        {min(cp_times):6.2f} s  {cp_rate:7.1f} MB/s  (best of {options.rounds})")
-    print(f"zip build (stored):  {min(build_times):6.2f} s  {build_rate:7.1f} MB/s  (best of {options.rounds})")
-    print(f"ratio zip build / cp: {build_rate / cp_rate:.2f}")
+    print(
+        f"cp -r + sync:        best {min(cp_times):6.2f} s  {cp_rate:7.1f} MB/s;  "
+        f"median {statistics.median(cp_times):6.2f} s  {cp_median:7.1f} MB/s  ({options.rounds} rounds)"
+    )
+    for repo, times in build_times.items():
+        rate, median = megabytes / min(times), megabytes / statistics.median(times)
+        where = f" [{repo}]" if options.repo else ""
+        print(
+            f"zip build (stored):  best {min(times):6.2f} s  {rate:7.1f} MB/s;  "
+            f"median {statistics.median(times):6.2f} s  {median:7.1f} MB/s{where}"
+        )
+        print(f"  ratio zip build / cp: best {rate / cp_rate:.2f}, median {median / cp_median:.2f}")
     print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     shutil.rmtree(_setup.WORKDIR, ignore_errors=True)
 
