@@ -121,32 +121,18 @@ from users.services import add_member, create_api_token, create_team  # noqa: E4
 OPERATIONS = ("create", "update", "list")
 
 
-def make_world(clients, images_per_client=4):
+def make_team_set():
+    """The bench's owner, team and image set: ``(owner, team, image_set)``."""
     owner = User.objects.create_user("bench-owner", password="x")
     team = create_team(creator=owner, name="bench team")
-    image_set = create_imageset(actor=owner, team=team, name="bench set")
-    users, keys, images = [], [], []
-    for number in range(clients + 1):
-        user = User.objects.create_user(f"bench{number}", password="x")
-        add_member(actor=owner, team=team, username=user.username)
-        users.append(user)
-        keys.append(create_api_token(user=user, name="bench")[1])
-        own = []
-        for index in range(images_per_client):
-            own.append(
-                Image.objects.create(
-                    image_set=image_set,
-                    name=f"c{number:03d}_{index}.jpg",
-                    filename=f"bench_{number}_{index}.jpg",
-                    checksum=f"{number}-{index}".encode().ljust(64, b"."),
-                    width=4000,
-                    height=3000,
-                    format="jpeg",
-                )
-            )
-        images.append(own)
-    box = AnnotationType.objects.create(name="bench box")
-    return users, keys, images, box
+    return owner, team, create_imageset(actor=owner, team=team, name="bench set")
+
+
+def make_world(clients):
+    """The mixed run's members (``clients`` + 1 for the in-process baseline) and its box type id."""
+    owner, team, image_set = make_team_set()
+    members = make_clients(owner, team, image_set, "bench", clients + 1)
+    return members, AnnotationType.objects.create(name="bench box").pk
 
 
 def mixed_box_vector(round_number, slot):
@@ -180,8 +166,8 @@ def run_client(port, key, images, box, rounds, timings, errors):
                 "POST",
                 "/api/v1/annotations/",
                 {
-                    "image": image.pk,
-                    "annotation_type": box.pk,
+                    "image": image,
+                    "annotation_type": box,
                     "vector": mixed_box_vector(round_number, 0),
                     "concealed": False,
                     "blurred": False,
@@ -196,7 +182,7 @@ def run_client(port, key, images, box, rounds, timings, errors):
             )
             timings["update"].append(time.perf_counter() - started)
             started = time.perf_counter()
-            client.call("GET", f"/api/v1/annotations/?image={image.pk}")
+            client.call("GET", f"/api/v1/annotations/?image={image}")
             timings["list"].append(time.perf_counter() - started)
     except Exception as error:
         errors.append(repr(error))
@@ -251,10 +237,9 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def in_process(user, images, box, rounds):
+def in_process(key, images, box, rounds):
     """The same operations through Django's test client, one at a time (the baseline)."""
-    client = Client(SERVER_NAME="localhost")
-    client.force_login(user)
+    client = Client(SERVER_NAME="localhost", HTTP_AUTHORIZATION=f"Token {key}")
     timings = {name: [] for name in OPERATIONS}
     for round_number in range(rounds):
         image = images[round_number % len(images)]
@@ -262,8 +247,8 @@ def in_process(user, images, box, rounds):
         created = client.post(
             "/api/v1/annotations/",
             {
-                "image": image.pk,
-                "annotation_type": box.pk,
+                "image": image,
+                "annotation_type": box,
                 "vector": mixed_box_vector(round_number, 0),
                 "concealed": False,
                 "blurred": False,
@@ -279,14 +264,14 @@ def in_process(user, images, box, rounds):
         )
         timings["update"].append(time.perf_counter() - started)
         started = time.perf_counter()
-        client.get(f"/api/v1/annotations/?image={image.pk}")
+        client.get(f"/api/v1/annotations/?image={image}")
         timings["list"].append(time.perf_counter() - started)
     return timings
 
 
 def mixed_main(args):
-    users, keys, images, box = make_world(args.clients)
-    baseline = in_process(users[-1], images[-1], box, args.rounds * 2)
+    members, box = make_world(args.clients)
+    baseline = in_process(*members[-1], box, args.rounds * 2)
 
     port = free_port()
     server = start_gunicorn(port)
@@ -294,8 +279,8 @@ def mixed_main(args):
         timings = {name: [] for name in OPERATIONS}
         errors = []
         threads = [
-            threading.Thread(target=run_client, args=(port, keys[n], images[n], box, args.rounds, timings, errors))
-            for n in range(args.clients)
+            threading.Thread(target=run_client, args=(port, key, images, box, args.rounds, timings, errors))
+            for key, images in members[:-1]
         ]
         started = time.perf_counter()
         for thread in threads:
@@ -504,9 +489,7 @@ def label(repo):
 
 def report_main(args):
     repos = [_setup.REPO, *(repo.resolve() for repo in args.repo)]
-    owner = User.objects.create_user("bench-owner", password="x")
-    team = create_team(creator=owner, name="bench team")
-    image_set = create_imageset(actor=owner, team=team, name="bench set")
+    owner, team, image_set = make_team_set()
     box = AnnotationType.objects.create(name="bench box").pk
     # Separate clients (users, images) per checkout and measure: no label is ever similar to another.
     needed = max(args.clients, args.senders)

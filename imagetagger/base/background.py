@@ -48,30 +48,25 @@ def registered():
 def run_due(now=None):
     """Run every sweep that is due at ``now`` (monotonic seconds); returns the names of those run."""
     now = time.monotonic() if now is None else now
-    ran = []
-    for sweep in registered():
-        if now < sweep.next_run:
-            continue
+    due = [sweep for sweep in registered() if now >= sweep.next_run]
+    for sweep in due:
         sweep.next_run = now + sweep.every if sweep.every else now
-        ran.append(sweep.name)
-        try:
-            sweep.run()
-        except Exception:
-            logger.exception("The background sweep “%s” failed; it runs again later", sweep.name)
-    return ran
+    return _run(due)
 
 
 def run_every_round():
     """The sweeps that run each round, once (``runzipdaemon --batch``): the hourly ones wait."""
-    ran = []
-    for sweep in registered():
-        if sweep.every is None:
-            ran.append(sweep.name)
-            try:
-                sweep.run()
-            except Exception:
-                logger.exception("The background sweep “%s” failed", sweep.name)
-    return ran
+    return _run([sweep for sweep in registered() if sweep.every is None])
+
+
+def _run(sweeps):
+    """Run ``sweeps`` in order; one that raises is logged and the others still run. Their names."""
+    for sweep in sweeps:
+        try:
+            sweep.run()
+        except Exception:
+            logger.exception("The background sweep “%s” failed; it runs again later", sweep.name)
+    return [sweep.name for sweep in sweeps]
 
 
 class Sweeper(threading.Thread):

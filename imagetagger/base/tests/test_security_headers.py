@@ -98,13 +98,18 @@ def test_an_error_page_and_the_api_docs_carry_the_headers(client, db):
     assert script["Content-Type"].startswith("application/javascript")
 
 
-@pytest.mark.parametrize("configuration", ["Dev", "Prod"])
-def test_dev_and_prod_send_the_headers(tmp_path, configuration):
-    env = production_environment(tmp_path) if configuration == "Prod" else environment(tmp_path)
+def printed_headers(env):
+    """The login page's status and headers, as a ``manage.py`` process with ``env`` answers it."""
     result = manage("shell", "-c", PRINT_HEADERS, env=env)
     assert result.returncode == 0, result.stderr
     line = next(line for line in result.stdout.splitlines() if line.startswith(MARKER))
-    headers = json.loads(line.removeprefix(MARKER))
+    return json.loads(line.removeprefix(MARKER))
+
+
+@pytest.mark.parametrize("configuration", ["Dev", "Prod"])
+def test_dev_and_prod_send_the_headers(tmp_path, configuration):
+    env = production_environment(tmp_path) if configuration == "Prod" else environment(tmp_path)
+    headers = printed_headers(env)
     assert headers["status"] == 200
     assert_security_headers(headers)
 
@@ -118,10 +123,7 @@ def test_prod_with_a_bucket_allows_its_images(tmp_path):
         IT_S3_SECRET_KEY="secret",
         IT_S3_ENDPOINT_URL="https://objects.example.org:9000",
     )
-    result = manage("shell", "-c", PRINT_HEADERS, env=env)
-    assert result.returncode == 0, result.stderr
-    headers = json.loads(next(line for line in result.stdout.splitlines() if line.startswith(MARKER))[len(MARKER) :])
-    assert_security_headers(headers, img_src=["https://objects.example.org:9000"])
+    assert_security_headers(printed_headers(env), img_src=["https://objects.example.org:9000"])
 
 
 @pytest.mark.parametrize("endpoint", [None, "http://minio:9000"])

@@ -19,7 +19,7 @@ import pytest
 
 from annotations.attributes import clean_definitions
 from annotations.models import AnnotationType, VectorType
-from exports import jobs
+from exports import jobs, template
 from exports.models import Export
 from exports.standard import write as write_standard
 from exports.template import render_to_string
@@ -33,31 +33,7 @@ SEPARATOR = "\n=====8<===== "
 
 ROUND_TRIP = "%%imagename|%%type|{%%vector}|%%ifblurredb%%endif%%ifconcealedc%%endif"
 VECTOR_JSON = '"x%%count1": %%x,"y%%count1": %%y,'
-GEOMETRY = "|".join(
-    f"%%{name}"
-    for name in [
-        "rad",
-        "relrad",
-        "dia",
-        "reldia",
-        "cx",
-        "relcx",
-        "cy",
-        "relcy",
-        "minx",
-        "relminx",
-        "maxx",
-        "relmaxx",
-        "miny",
-        "relminy",
-        "maxy",
-        "relmaxy",
-        "width",
-        "relwidth",
-        "height",
-        "relheight",
-    ]
-)
+GEOMETRY = "|".join(f"%%{name}" for name in template.GEOMETRY)  # every geometry placeholder
 
 
 def _type(name, vector_type, team=None, attributes=(), **fields):
