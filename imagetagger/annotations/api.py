@@ -218,11 +218,14 @@ class AnnotationViewSet(viewsets.GenericViewSet):
         """The annotation as the list shows it (votes included). ``set_permissions``: the caller's
         rights on its set when known already (no membership query then)."""
         annotation = self.get_queryset().get(pk=annotation.pk)
+        return self._with_etag(Response(self._body(annotation, set_permissions), status=status_code), annotation)
+
+    def _body(self, annotation, set_permissions=None):
+        """The serialized annotation; ``set_permissions`` spares the membership query when known."""
         context = self.get_serializer_context()
         if set_permissions is not None:
             context["permission_cache"].know(annotation.image.image_set, set_permissions)
-        body = AnnotationSerializer(annotation, context=context).data
-        return self._with_etag(Response(body, status=status_code), annotation)
+        return AnnotationSerializer(annotation, context=context).data
 
     @extend_schema(
         parameters=[
@@ -300,9 +303,7 @@ class AnnotationViewSet(viewsets.GenericViewSet):
         # and with the rights on its set that the service computed.
         annotation.accepts = annotation.rejects = 0
         annotation.my_vote = None
-        context = self.get_serializer_context()
-        context["permission_cache"].know(annotation.image.image_set, annotation.image.set_permissions)
-        body = AnnotationSerializer(annotation, context=context).data
+        body = self._body(annotation, annotation.image.set_permissions)
         return self._with_etag(Response(body, status=status.HTTP_201_CREATED), annotation)
 
     @extend_schema(responses={200: AnnotationSerializer, 401: ERRORS[401], 404: ERRORS[404]})
