@@ -22,12 +22,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django_tasks import task
 
-from annotations.models import Annotation
 from images.permissions import imageset_permissions
 
 from . import standard as standard_formats
@@ -204,7 +202,7 @@ def _write(export):
                 out.write(chunk.encode())
                 progress(stats["annotations"])
             count = stats["annotations"]
-            report = _template_report(export, count, written if _has_content(export.format) else None)
+            report = _template_report(export, count, written)
             filename = render_name(export)
         size = out.tell()
         out.seek(0)
@@ -226,32 +224,14 @@ def _write(export):
         default_storage.delete(saved)
 
 
-def _has_content(export_format):
-    """The base format writes the annotations (validation requires it; older formats may lack it)."""
-    return any(
-        not isinstance(token, str) and token.name == "content"
-        for token in templates.tokenize(export_format.base_format, "base")
-    )
-
-
-def _template_report(export, count, written=None):
+def _template_report(export, count, written):
     """Template formats write every selected annotation as the template says: nothing is converted;
-    the report counts them per type (``written``: counted while rendering, by type name; read from the
-    database when the base format has no ``%%content``)."""
-    if written is None:
-        selected = templates.selected_annotations(export.format, export.image_set).values("pk")
-        written = (
-            Annotation.objects.filter(pk__in=selected)
-            .values_list("annotation_type__name")
-            .annotate(n=Count("pk"))
-            .order_by("annotation_type__name")
-        )
-    else:
-        written = sorted(written.items())
+    the report counts them per type (``written``: counted while rendering, by type name; empty, as
+    ``count`` is 0, for an old base format without ``%%content``, which writes no annotations)."""
     return {
         "format": export.format_name,
         "annotations": count,
-        "written": dict(written),
+        "written": dict(sorted(written.items())),
         "converted": [],
         "skipped": [],
         "left_out": [],

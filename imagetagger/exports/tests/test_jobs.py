@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from base.tests.s3 import fetched
 from exports import jobs
-from exports.models import Export, ExportState, StandardFormat
+from exports.models import Export, ExportFormat, ExportState, StandardFormat
 
 from .format_factories import make_format
 from .helpers import BOX, labelled_set
@@ -81,6 +81,19 @@ def test_template_export_uses_the_template_engine(world):
     assert "img00001.png|field|not in image" in text
     assert export.annotation_count == 4
     assert export.report["written"] == {"ball": 2, "field": 2}
+
+
+def test_an_old_base_format_without_content_reports_no_labels_written(world):
+    """The form requires %%content now; an older format without it writes only its frame, and the
+    report says so instead of counting the labels it left out as written."""
+    export_format = pipe_format(world["team_a"], [world["ball"], world["field"]])
+    ExportFormat.objects.filter(pk=export_format.pk).update(base_format="labels of %%imageset\n")
+    export_format.refresh_from_db()
+    export = jobs.create_export(actor=world["alice"], image_set=world["set"], export_format=export_format)
+    assert export.state == ExportState.DONE
+    assert read(export).decode() == "labels of Field day\n"
+    assert export.annotation_count == 0
+    assert export.report["written"] == {}
 
 
 def test_service_refusals(world):
