@@ -414,13 +414,14 @@ def ensure_thumbnail(image):
 class _Budget:
     """Bytes an archive may still unpack to; declaring or reading more stops the archive.
 
-    ``why`` (set by the caller) names the limit in the message: the ratio it comes from, if any.
+    ``limit`` and ``why`` as ``_archive_limit`` gives them: ``why`` names the ratio the limit comes
+    from, if any, in the message.
     """
 
-    def __init__(self, limit):
+    def __init__(self, limit, why=""):
         self.limit = limit
+        self.why = why
         self.used = 0
-        self.why = ""
 
     def reserve(self, declared):
         """Before a member is read: stop if its declared size does not fit."""
@@ -665,9 +666,7 @@ class _Ingest:
             files = [member for member in members if not member.is_dir() and not _ignored(member.filename)]
             if not files:
                 return self.report(upload_name, size, REFUSED, "The archive holds no files.")
-            limit, why = _archive_limit(size)
-            budget = _Budget(limit)
-            budget.why = why
+            budget = _Budget(*_archive_limit(size))
             for member in files:
                 if stat.S_ISLNK(member.external_attr >> 16):
                     self.report(member.filename, member.file_size, REFUSED, "Links are not imported.")
@@ -712,9 +711,8 @@ class _Ingest:
 
     def _tar(self, upload_name, size, archive, guard):
         max_entries = settings.ARCHIVE_MAX_ENTRIES
-        limit, why = _archive_limit(size)
-        budget = _Budget(limit)
-        budget.why = why
+        budget = _Budget(*_archive_limit(size))
+        limit, why = budget.limit, budget.why
         entries = declared = files = 0
         with archive:
             while True:

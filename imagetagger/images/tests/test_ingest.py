@@ -584,7 +584,7 @@ def test_reading_more_than_the_limit_stops_the_archive(robots, monkeypatch):
     """The bytes read count too, not only the sizes the archive declares."""
     pngs = distinct_pngs(3)
     real_budget = ingest._Budget
-    monkeypatch.setattr(ingest, "_Budget", lambda limit: real_budget(len(pngs[0]) + 5))
+    monkeypatch.setattr(ingest, "_Budget", lambda limit, why="": real_budget(len(pngs[0]) + 5))
     data = make_zip([(f"{index}.png", png) for index, png in enumerate(pngs)])
 
     results = upload(robots, "grows.zip", data)
