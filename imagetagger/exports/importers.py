@@ -240,12 +240,18 @@ def _coco_json(data, name=""):
     if not isinstance(document, dict) or not isinstance(document.get("annotations"), list):
         raise ImportFileError(f"{where}A COCO file is a JSON object with “images”, “categories” and “annotations”.")
     for key, fields in (("images", "id and file_name"), ("categories", "id and name")):
-        value = document.get(key)
-        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-            raise ImportFileError(
-                f"{where}The file's “{key}” must be a list of objects (each with {fields}), not {_json_kind(value)}."
-            )
+        if problem := _not_objects(document, key, f" (each with {fields})", required=True):
+            raise ImportFileError(f"{where}The file's {problem}")
     return document
+
+
+def _not_objects(document, key, each="", *, required=False):
+    """Why ``document[key]`` is not a list of JSON objects (a sentence from its name on), or None.
+    Without ``required`` a missing (or null) one is no problem."""
+    value = document.get(key)
+    if (value is None and not required) or (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+        return None
+    return f"“{key}” must be a list of objects{each}, not {_json_kind(value)}."
 
 
 def _json_kind(value):
@@ -803,6 +809,10 @@ def parse_labelstudio(fileobj):
             counter += 1
             yield Record(counter, f"task {number}", error="A task is a JSON object with “data” (its image).")
             continue
+        if problem := _labelstudio_problem(task):
+            counter += 1
+            yield Record(counter, f"task {number}", error=f"Its {problem}")
+            continue
         image = _labelstudio_image(data)
         groups = [(group, False) for group in task.get("annotations") or []]
         groups += [(group, True) for group in task.get("predictions") or []]
@@ -813,6 +823,17 @@ def parse_labelstudio(fileobj):
                 counter += 1
                 record.number = counter
                 yield record
+
+
+def _labelstudio_problem(task):
+    """Why a task's annotations or predictions cannot be read (None when they can)."""
+    for key in ("annotations", "predictions"):
+        if problem := _not_objects(task, key, " with “result”"):
+            return problem
+        for group in task.get(key) or []:
+            if problem := _not_objects(group, "result", " (the regions)"):
+                return problem
+    return None
 
 
 def _labelstudio_image(data):
@@ -943,16 +964,28 @@ def parse_datumaro(fileobj):
 
 
 def _datumaro_file(data, name, counter):
+    where = name[0].upper() + name[1:]
     try:
-        document = jsontext.loads(data, what=name[0].upper() + name[1:])
+        document = jsontext.loads(data, what=where)
     except JSONTextError as error:
         raise ImportFileError(str(error)) from None
     if not isinstance(document, dict) or not isinstance(document.get("items"), list):
         raise ImportFileError("A Datumaro file is a JSON object with “categories” and “items”.")
-    categories = document.get("categories") if isinstance(document.get("categories"), dict) else {}
-    label_category = categories.get("label") if isinstance(categories.get("label"), dict) else {}
-    labels = [str(label.get("name", "")) for label in _listed(label_category.get("labels"))]
-    for item in _listed(document["items"]):
+    categories = document.get("categories")
+    if not isinstance(categories, dict | None):
+        raise ImportFileError(f"{where}: its “categories” must be an object, not {_json_kind(categories)}.")
+    label_category = (categories or {}).get("label")
+    if not isinstance(label_category, dict | None):
+        raise ImportFileError(f"{where}: its “categories.label” must be an object, not {_json_kind(label_category)}.")
+    for problem in (_not_objects(document, "items", " (the images)"), _not_objects(label_category or {}, "labels")):
+        if problem:
+            raise ImportFileError(f"{where}: its {problem.replace('“labels”', '“categories.label.labels”')}")
+    labels = [str(label.get("name", "")) for label in (label_category or {}).get("labels") or []]
+    for item in document["items"]:
+        if problem := _not_objects(item, "annotations"):
+            counter[0] += 1
+            yield Record(counter[0], f"{name}, item {item.get('id')}", error=f"Its {problem}")
+            continue
         image_info = item.get("image") if isinstance(item.get("image"), dict) else {}
         image = str(image_info.get("path") or item.get("id") or "")
         groups = {}

@@ -182,6 +182,46 @@ def test_coco_files_with_the_wrong_structure_are_refused_with_the_reason(token_a
     assert not Annotation.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("format", "document", "reason"),
+    [
+        ("datumaro", {"items": [1]}, "The file: its “items” must be a list of objects (the images), not a list"),
+        ("datumaro", {"items": [], "categories": 5}, "The file: its “categories” must be an object, not a number."),
+        (
+            "datumaro",
+            {"items": [], "categories": {"label": {"labels": 3}}},
+            "The file: its “categories.label.labels” must be a list of objects, not a number.",
+        ),
+    ],
+)
+def test_import_files_with_the_wrong_structure_are_refused_with_the_reason(token_api, format, document, reason):
+    with pytest.raises(ValidationError, match=re.escape(reason)):
+        run_import(token_api, json.dumps(document), format)
+
+
+@pytest.mark.parametrize(
+    ("format", "document", "reason"),
+    [
+        (
+            "labelstudio",
+            [{"data": {"image": "a.png"}, "annotations": [5]}],
+            "Its “annotations” must be a list of objects with “result”, not a list holding a number.",
+        ),
+        (
+            "labelstudio",
+            [{"data": {"image": "a.png"}, "predictions": [{"result": 7}]}],
+            "Its “result” must be a list of objects (the regions), not a number.",
+        ),
+        ("datumaro", {"items": [{"id": "a", "annotations": 5}]}, "Its “annotations” must be a list of objects, not a"),
+    ],
+)
+def test_records_with_the_wrong_structure_are_reported_not_skipped(token_api, format, document, reason):
+    """These were skipped in silence ("0 created, 0 errors")."""
+    result = run_import(token_api, json.dumps(document), format)
+    assert (result.created, result.errors) == (0, 1)
+    assert result.report[0]["message"].startswith(reason)
+
+
 @pytest.mark.parametrize("format", ["coco", "labelstudio", "datumaro"])
 def test_deeply_nested_import_files_are_refused_with_the_reason(token_api, format):
     with pytest.raises(ValidationError, match=f"nested more than {MAX_DEPTH} levels deep"):
