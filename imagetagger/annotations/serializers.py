@@ -103,6 +103,9 @@ class AnnotationTypeBriefSerializer(serializers.Serializer):
     is_tag = serializers.BooleanField(help_text="A whole-image tag (its labels have no vector).")
 
 
+_DATETIME = serializers.DateTimeField()  # its to_representation: the API's date format and time zone
+
+
 class AnnotationSerializer(serializers.ModelSerializer):
     """An annotation as the caller sees it. Needs a queryset from ``selectors.readable_annotations``
     (``accepts``, ``rejects``, ``my_vote``) and ``permission_cache`` in the context."""
@@ -163,6 +166,49 @@ class AnnotationSerializer(serializers.ModelSerializer):
             "permissions",
         ]
         read_only_fields = fields
+
+    def to_representation(self, annotation):
+        """Written out by hand, as the declared fields would write it (``test_serializers`` checks
+        that both agree for every kind of label): building the fields cost a single answer more CPU
+        than its data. The declared fields stay for input-free uses: the OpenAPI schema."""
+        image, annotation_type = annotation.image, annotation.annotation_type
+        vote = annotation.my_vote
+        return {
+            "id": annotation.pk,
+            "uuid": str(annotation.uuid),
+            "image": annotation.image_id,
+            "image_name": image.name,
+            "image_width": image.width,
+            "image_height": image.height,
+            "annotation_type": {
+                "id": annotation_type.pk,
+                "name": annotation_type.name,
+                "vector_type": annotation_type.vector_type,
+                "color": annotation_type.color,
+                "is_tag": annotation_type.is_tag,
+            },
+            "vector": annotation.vector,
+            "attributes": annotation.attributes,
+            "not_in_image": annotation.not_in_image,
+            "is_tag": annotation.is_tag,
+            "concealed": annotation.concealed,
+            "blurred": annotation.blurred,
+            "concealed_flag": annotation.concealed_flag,
+            "blurred_flag": annotation.blurred_flag,
+            "creator": display_name(annotation.user),
+            "created": _DATETIME.to_representation(annotation.time),
+            "last_editor": display_name(annotation.last_editor) if annotation.last_editor_id else None,
+            "last_edited": _DATETIME.to_representation(annotation.last_edit_time),
+            "version": annotation.version,
+            "origin": annotation.origin,
+            "model_name": annotation.model_name,
+            "confidence": annotation.confidence,
+            "score": annotation.accepts - annotation.rejects,
+            "accepts": annotation.accepts,
+            "rejects": annotation.rejects,
+            "my_vote": None if vote is None else ("accept" if vote else "reject"),
+            "permissions": sorted(self.context["permission_cache"].for_annotation(annotation)),
+        }
 
     def get_score(self, annotation) -> int:
         return annotation.accepts - annotation.rejects

@@ -20,19 +20,27 @@ INSERT says ``ON CONFLICT (uuid) DO NOTHING`` (so a replay racing the first requ
 savepoint), and on PostgreSQL the history row is written by the same statement.
 """
 
+import itertools
 import uuid as uuid_module
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, FloatField, OuterRef, Q, Subquery
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
+from base.prepared import PreparedQuery
 from images.models import Image, ImageSet
-from images.permissions import imageset_permissions, imageset_permissions_from_facts, membership_is_admin
+from images.permissions import (
+    imageset_permissions,
+    imageset_permissions_from_facts,
+    membership_is_admin_of,
+)
 
 from .attributes import clean_values
 from .models import Annotation, AnnotationHistory, AnnotationType, HistoryAction, Origin
 from .permissions import annotation_permissions, type_usable_in_set
-from .vectors import find_similar, validate_vector
+from .vectors import SIMILARITY_PIXELS, find_similar, validate_vector
 from .votes import discard_votes
 
 UNSET = object()
@@ -104,23 +112,47 @@ def _record(annotation, action, user, before, after):
     history_entry(annotation, action, user, before, after).save()
 
 
-def _lock_image(image_id, actor=None, *, type_id=None, hide_unreadable=False):
-    """The image, locked, with its set. With ``actor``: ``image.set_permissions`` (the actor's rights on
-    the set) comes from the same statement. With ``type_id``: ``image.chosen_type_ids`` too (the
-    set's chosen types as far as ``type_usable_in_set`` needs them). ``hide_unreadable``: an image of a
-    set the actor may not read is answered as a missing one."""
-    # of=("self",): lock the image's row only, not its set's (which the join would lock too),
-    # so that writers on different images of one set do not wait for each other.
-    images = Image.objects.select_for_update(of=("self",)).select_related("image_set")
+def _image_lock(*, of_annotation, with_member, with_type):
+    """The prepared statement of ``_lock_image`` for one shape of its arguments."""
+
+    def build(image_id, user_id=None, type_id=None):
+        if of_annotation:  # ``image_id`` is an annotation's id: its image, found in the same statement
+            image_id = Subquery(Annotation.objects.filter(pk=image_id).values("image_id"))
+        # of=("self",): lock the image's row only, not its set's (which the join would lock too),
+        # so that writers on different images of one set do not wait for each other.
+        images = Image.objects.select_for_update(of=("self",)).select_related("image_set").filter(pk=image_id)
+        if with_member:
+            images = images.annotate(member_is_admin=membership_is_admin_of(user_id, "image_set__team_id"))
+        if with_type:
+            chosen = ImageSet.annotation_types.through.objects.filter(imageset_id=OuterRef("image_set_id"))
+            images = images.annotate(
+                set_chooses_types=Exists(chosen), type_is_chosen=Exists(chosen.filter(annotationtype_id=type_id))
+            )
+        return images
+
+    names = ("image_id",) + ("user_id",) * with_member + ("type_id",) * with_type
+    return PreparedQuery(build, *names)
+
+
+_IMAGE_LOCKS = {
+    shape: _image_lock(of_annotation=shape[0], with_member=shape[1], with_type=shape[2])
+    for shape in itertools.product((False, True), repeat=3)
+}
+
+
+def _lock_image(image_id, actor=None, *, type_id=None, hide_unreadable=False, of_annotation=False):
+    """The image, locked, with its set (``of_annotation``: the image of the annotation ``image_id``).
+    With ``actor``: ``image.set_permissions`` (the actor's rights on the set) comes from the same
+    statement. With ``type_id``: ``image.chosen_type_ids`` too (the set's chosen types as far as
+    ``type_usable_in_set`` needs them). ``hide_unreadable``: an image of a set the actor may not read
+    is answered as a missing one."""
     known = actor is not None and actor.is_authenticated
+    arguments = {"image_id": int(image_id)}
     if known:
-        images = images.annotate(member_is_admin=membership_is_admin(actor, "image_set__team_id"))
+        arguments["user_id"] = actor.pk
     if type_id is not None:
-        chosen = ImageSet.annotation_types.through.objects.filter(imageset_id=OuterRef("image_set_id"))
-        images = images.annotate(
-            set_chooses_types=Exists(chosen), type_is_chosen=Exists(chosen.filter(annotationtype_id=type_id))
-        )
-    image = next(iter(images.filter(pk=image_id)), None)
+        arguments["type_id"] = int(type_id)
+    image = _IMAGE_LOCKS[of_annotation, known, type_id is not None].first(**arguments)
     if image is not None and actor is not None:
         member_is_admin = image.member_is_admin if known else None
         image.set_permissions = imageset_permissions_from_facts(actor, image.image_set, member_is_admin=member_is_admin)
@@ -184,7 +216,7 @@ def _check_place(image, annotation_type, vector, *, exclude_id=None, others=None
     """Similarity and the "not in image" rules against the other annotations of this image and type
     (``others``: those annotations, when the caller read them already)."""
     if others is None:
-        others = list(Annotation.objects.filter(image=image, annotation_type=annotation_type).exclude(pk=exclude_id))
+        others = [row for row in labels_at(image.pk, annotation_type.pk, near=vector) if row.pk != exclude_id]
     similar = find_similar(vector, others)
     if similar is not None:
         if annotation_type.is_tag:
@@ -234,6 +266,45 @@ def _check_machine(origin, model_name, confidence):
         raise ValidationError({"confidence": "Must be a number from 0 to 1."})
 
 
+def _labels_near(*, near, with_uuid):
+    """The prepared statement of ``labels_at`` for one shape of its arguments."""
+
+    def build(image_id, type_id, x_low=0, x_high=0, y_low=0, y_high=0, uuid=None):
+        labels = Annotation.objects
+        found = Q(image_id=image_id, annotation_type_id=type_id)
+        if near:
+            # A similar shape has its first point within the similarity distance too, so only those
+            # labels are read (and every "not in image" mark, which a shape may not join); the
+            # (image, type) index finds the rows, the first point is checked on them.
+            labels = labels.alias(**{f"first_{key}": Cast(KT(f"vector__{key}1"), FloatField()) for key in "xy"})
+            found &= Q(vector__isnull=True) | Q(first_x__range=(x_low, x_high), first_y__range=(y_low, y_high))
+        if with_uuid:
+            found |= Q(uuid=uuid)
+        return labels.filter(found)
+
+    names = ("image_id", "type_id") + ("x_low", "x_high", "y_low", "y_high") * near + ("uuid",) * with_uuid
+    return PreparedQuery(build, *names)
+
+
+_LABELS_NEAR = {
+    shape: _labels_near(near=shape[0], with_uuid=shape[1]) for shape in itertools.product((False, True), repeat=2)
+}
+
+
+def labels_at(image_id, type_id, *, near=None, uuid=None):
+    """The labels of ``type_id`` on the image that a label with the vector ``near`` must be checked
+    against (similarity, "not in image"), and the label with ``uuid`` wherever it is. Without a
+    shape ``near`` (None or a vector that did not validate): every label of the type on the image."""
+    arguments = {"image_id": image_id, "type_id": type_id}
+    shape = isinstance(near, dict)
+    if shape:
+        x, y, reach = near["x1"], near["y1"], SIMILARITY_PIXELS
+        arguments.update(x_low=x - reach, x_high=x + reach, y_low=y - reach, y_high=y + reach)
+    if uuid is not None:
+        arguments["uuid"] = uuid
+    return _LABELS_NEAR[shape, uuid is not None].all(**arguments)
+
+
 @transaction.atomic
 def create_annotation(
     *,
@@ -263,11 +334,14 @@ def create_annotation(
         raise PermissionDenied("You may not add annotations to this image set.")
     if uuid is not None:
         uuid = uuid if isinstance(uuid, uuid_module.UUID) else uuid_module.UUID(str(uuid))
-    # The other labels of this image and type, and (one query) an annotation with this uuid: looked up
-    # after locking the image, so that a retry that waited for the first request's lock finds its
-    # annotation (a replay) instead of reporting it as a similar one.
-    same_place = Q(image_id=image.pk, annotation_type_id=type_id)
-    rows = list(Annotation.objects.filter(same_place | Q(uuid=uuid) if uuid is not None else same_place))
+    try:
+        checked_vector, vector_error = validate_vector(vector, annotation_type, image), None
+    except ValidationError as error:  # raised below, after the replay check: a replay answers with its label
+        checked_vector, vector_error = None, error
+    # The other labels of this image and type near the new one, and (one query) an annotation with
+    # this uuid: looked up after locking the image, so that a retry that waited for the first
+    # request's lock finds its annotation (a replay) instead of reporting it as a similar one.
+    rows = labels_at(image.pk, type_id, near=checked_vector, uuid=uuid)
     existing = next((row for row in rows if row.uuid == uuid), None) if uuid is not None else None
     if existing is not None:
         return _replayed(existing, actor, image, annotation_type), False
@@ -275,7 +349,9 @@ def create_annotation(
     check_usable(annotation_type, image.image_set, chosen_ids=image.chosen_type_ids)
     _check_flags(concealed, blurred)
     _check_machine(origin, model_name, confidence)
-    vector = validate_vector(vector, annotation_type, image)
+    if vector_error is not None:
+        raise vector_error
+    vector = checked_vector
     attributes = clean_values(attributes, annotation_type.attributes, type_name=annotation_type.name)
     _check_place(image, annotation_type, vector, others=rows)
     annotation = Annotation(
@@ -376,10 +452,9 @@ def _lock_image_of(annotation, actor, *, type_id=None, hide_unreadable=False):
     ``_lock_image``); when only the id is known, the image is found by a subquery of that statement.
     A missing annotation (or, with ``hide_unreadable``, one the actor may not read) is "gone"."""
     image_id = getattr(annotation, "image_id", None)
-    if image_id is None:
-        image_id = Subquery(Annotation.objects.filter(pk=getattr(annotation, "pk", annotation)).values("image_id"))
+    arguments = {"type_id": type_id, "hide_unreadable": hide_unreadable, "of_annotation": image_id is None}
     try:
-        return _lock_image(image_id, actor, type_id=type_id, hide_unreadable=hide_unreadable)
+        return _lock_image(image_id or getattr(annotation, "pk", annotation), actor, **arguments)
     except ValidationError:
         raise ValidationError("This annotation no longer exists.", code="gone") from None
 

@@ -63,9 +63,14 @@ def membership_is_admin(user, team_field):
     """An expression for querysets (``.annotate(member_is_admin=…)``): the ``is_admin`` of ``user``'s
     membership of the team in ``team_field`` (e.g. ``"image_set__team_id"``), NULL for no membership.
     One correlated subquery in the same statement, so the permission facts cost no query of their own."""
+    return membership_is_admin_of(user.pk, team_field)
+
+
+def membership_is_admin_of(user_id, team_field):
+    """``membership_is_admin`` by the user's id (for prepared queries, which build with markers)."""
     from django.db.models import OuterRef, Subquery
 
-    mine = TeamMembership.objects.filter(team_id=OuterRef(team_field), user_id=user.pk).values("is_admin")[:1]
+    mine = TeamMembership.objects.filter(team_id=OuterRef(team_field), user_id=user_id).values("is_admin")[:1]
     return Subquery(mine)
 
 

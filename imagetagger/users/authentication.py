@@ -5,15 +5,21 @@ from django.http import JsonResponse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from .models import ApiToken
+from base.prepared import PreparedQuery
+
+from .models import ApiToken, hash_api_key
 from .services import touch_api_token
+
+# Every API request runs this lookup: compiled once (base.prepared), and never cached, so that a
+# deleted token or a deactivated user is refused by the very next request.
+_TOKEN_BY_DIGEST = PreparedQuery(lambda digest: ApiToken.objects.filter(digest=digest).select_related("user"))
 
 
 class ApiTokenAuthentication(authentication.TokenAuthentication):
     """``Authorization: Token <key>`` with the keys users create on their profile page."""
 
     def authenticate_credentials(self, key):
-        token = ApiToken.objects.for_key(key).select_related("user").first()
+        token = _TOKEN_BY_DIGEST.first(digest=hash_api_key(key))
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
         if not token.user.is_active:
