@@ -179,14 +179,17 @@ def check_type_active(annotation_type):
         raise ValidationError({"annotation_type": f"The annotation type “{annotation_type.name}” is not active."})
 
 
+# Django's select_for_update has no FOR KEY SHARE: the prepared statement appends it.
+_TYPE_FOR_KEY_SHARE = PreparedQuery(lambda type_id: AnnotationType.objects.filter(pk=type_id), lock="FOR KEY SHARE")
+
+
 def _current_type(annotation_type, *, check_active=True):
     """Read the type (``annotation_type``: one or its id), on PostgreSQL under a key-share lock: a
     staff migration of the type (which locks its row for update) then cannot change its geometry
     between our check and our insert. One statement: the read and the lock."""
     type_id = getattr(annotation_type, "pk", annotation_type)
     if connection.vendor == "postgresql":
-        query = "SELECT * FROM annotations_annotationtype WHERE id = %s FOR KEY SHARE"
-        found = next(iter(AnnotationType.objects.raw(query, [type_id])), None)
+        found = _TYPE_FOR_KEY_SHARE.first(type_id=type_id)
     else:  # SQLite runs one writing transaction at a time
         found = AnnotationType.objects.filter(pk=type_id).first()
     if found is None:

@@ -63,9 +63,11 @@ def _unchanged(value):
 class _Compiled:
     """One connection's SQL, parameters and the row-to-object recipe of a ``PreparedQuery``."""
 
-    def __init__(self, queryset, markers):
+    def __init__(self, queryset, markers, *, lock=""):
         compiler = queryset.query.get_compiler(using=queryset.db)
         self.sql, parameters = compiler.as_sql()
+        if lock:
+            self.sql = f"{self.sql} {lock}"
         self.parameters = list(parameters)
         self.slots = []  # (position, argument name, conversion)
         for position, parameter in enumerate(self.parameters):
@@ -78,7 +80,7 @@ class _Compiled:
             raise ImproperlyConfigured(f"The prepared query's SQL does not take {sorted(missing)} as parameters.")
         self.kinds = {name: type(marker) for name, marker in markers.items()}
         self.db = queryset.db
-        self.locks = queryset.query.select_for_update
+        self.locks = queryset.query.select_for_update or bool(lock)
         self.model = queryset.model
         select, klass_info = compiler.select, compiler.klass_info
         fields = [column[0] for column in select[0 : compiler.col_count]]
@@ -110,10 +112,13 @@ class _Compiled:
 
 class PreparedQuery:
     """A queryset built by ``build(**arguments)``, compiled once per connection to ``using``.
-    ``names``: the arguments it takes (default: the parameters of ``build``)."""
+    ``names``: the arguments it takes (default: the parameters of ``build``). ``lock``: a locking
+    clause Django cannot write (PostgreSQL's ``FOR KEY SHARE``), appended to the SQL; the query
+    then runs only inside a transaction, as ``select_for_update`` does."""
 
-    def __init__(self, build, *names, using="default"):
+    def __init__(self, build, *names, using="default", lock=""):
         self._build = build
+        self._lock = lock
         self._names = names or tuple(signature(build).parameters)
         self._using = using
         self._compiled = weakref.WeakKeyDictionary()  # connection wrapper → _Compiled
@@ -132,7 +137,7 @@ class PreparedQuery:
                 raise ImproperlyConfigured(
                     f"The prepared query cannot take its arguments as parameters: {error}"
                 ) from error
-            compiled = self._compiled[connection] = _Compiled(queryset, markers)
+            compiled = self._compiled[connection] = _Compiled(queryset, markers, lock=self._lock)
         for name, kind in compiled.kinds.items():
             if type(arguments[name]) is not kind:  # ints stay ints: the SQL was compiled for that type
                 raise TypeError(f"The prepared query's {name} must be {kind.__name__}, as when it was compiled.")

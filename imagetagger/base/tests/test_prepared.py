@@ -171,3 +171,14 @@ def test_a_locking_query_needs_a_transaction(world):
         assert prepared.first(pk=images[0].pk).pk == images[0].pk
     with pytest.raises(TransactionManagementError):
         prepared.first(pk=images[0].pk)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="FOR KEY SHARE is PostgreSQL's")
+def test_a_lock_clause_is_appended_and_needs_a_transaction(world):
+    box = world[4]
+    prepared = PreparedQuery(lambda pk: AnnotationType.objects.filter(pk=pk), lock="FOR KEY SHARE")
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        assert state(prepared.first(pk=box.pk)) == state(AnnotationType.objects.get(pk=box.pk))
+    assert queries.captured_queries[0]["sql"].endswith("FOR KEY SHARE")
+    with pytest.raises(TransactionManagementError):
+        prepared.first(pk=box.pk)
