@@ -20,7 +20,7 @@ from base.parsers import JSONParser
 from images.models import Image, ImageSet
 from imagetagger.api import _summarise, id_from_query
 
-from . import selectors, services
+from . import paging, selectors, services
 from .models import Annotation, AnnotationType, AttributeKind, Origin
 from .serializers import (
     AnnotationBulkRequestSerializer,
@@ -56,6 +56,23 @@ CONFLICT = OpenApiResponse(
 )
 STALE = OpenApiResponse(
     AnnotationStaleSerializer, description="Changed meanwhile: ``current`` is the annotation as it is now."
+)
+ANNOTATION_PAGE = inline_serializer(
+    "AnnotationPage",
+    {
+        "more": serializers.BooleanField(help_text="There are more annotations beyond this page."),
+        "next": serializers.URLField(allow_null=True, help_text="The next page (in the direction walked)."),
+        "previous": serializers.URLField(
+            allow_null=True, help_text="The page on the other side of this one (when this one has an anchor)."
+        ),
+        "count": serializers.IntegerField(
+            allow_null=True, help_text="Matching annotations, when asked for with ``count`` (at most its limit)."
+        ),
+        "count_exact": serializers.BooleanField(
+            allow_null=True, help_text="false: there are more than ``count`` (the limit asked for)."
+        ),
+        "results": AnnotationSerializer(many=True),
+    },
 )
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -244,12 +261,25 @@ class AnnotationViewSet(viewsets.GenericViewSet):
                 int,
                 description="An annotation id: only those before it in the list's order, the nearest first.",
             ),
+            OpenApiParameter(
+                "page_size", int, description=f"Annotations per page, 1 to {paging.MAX_PAGE_SIZE} ({paging.PAGE_SIZE})."
+            ),
+            OpenApiParameter(
+                "count",
+                str,
+                description="true: count every matching annotation (after/before the anchor), a cost that grows "
+                f"with the list; a number (1 to {paging.MAX_COUNT_LIMIT}): count up to it and stop. "
+                "Left out: no count.",
+            ),
         ],
-        responses={200: AnnotationSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401]},
+        responses={200: ANNOTATION_PAGE, 400: ERRORS[400], 401: ERRORS[401]},
     )
     def list(self, request):
-        """Annotations of active types in sets you may read, by image name, then id."""
+        """Annotations of active types in sets you may read, by image name, then id, a page at a time:
+        follow ``next`` (the page after the last one shown) while ``more`` is true. Ask for ``count``
+        only when needed: it counts every matching annotation."""
         params = request.query_params
+        paging.refuse_page_numbers(params)
         origin = params.get("origin") or None
         if origin is not None and origin not in Origin.values:
             raise ValidationError({"origin": ["Give “human” or “machine”."]})
@@ -266,8 +296,11 @@ class AnnotationViewSet(viewsets.GenericViewSet):
             after=self._anchor(request, params, "after"),
             before=self._anchor(request, params, "before"),
         )
-        page = self.paginate_queryset(annotations)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        direction = "before" if "before" in params else "after"
+        body = paging.keyset_page(
+            request, annotations, direction=direction, serialize=lambda rows: self.get_serializer(rows, many=True).data
+        )
+        return Response(body)
 
     def _anchor(self, request, params, name):
         """The annotation named by ``after``/``before`` (any type, readable), else a 400."""

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 
-import { VerifyQueue } from "../static/annotations/js/verifylist.js";
+import { COUNT_UP_TO, VerifyQueue } from "../static/annotations/js/verifylist.js";
 
 /** A fake /api/v1/annotations/ over ``rows`` (sorted), honouring after/before/page_size and a filter. */
 function fakeApi(rows, { filter = () => true } = {}) {
@@ -23,7 +23,11 @@ function fakeApi(rows, { filter = () => true } = {}) {
       }
       list = name === "after" ? list.filter((row) => position(row.id) > at) : list.filter((row) => position(row.id) < at).reverse();
     }
-    return { count: list.length, next: list.length > size ? "more" : null, results: list.slice(0, size) };
+    // As the server counts: only when asked, up to the limit asked for.
+    const limit = query.has("count") ? Number(query.get("count")) : null;
+    const count = limit === null ? null : Math.min(list.length, limit);
+    const exact = limit === null ? null : list.length <= limit;
+    return { count, count_exact: exact, more: list.length > size, next: list.length > size ? "more" : null, results: list.slice(0, size) };
   };
   return { fetchJson, requests };
 }
@@ -100,4 +104,19 @@ test("an empty list has no current entry; new filters forget the loaded list", a
   queue.setFilters({ annotation_type: 3 });
   assert.deepEqual(queue.entries, []);
   assert.equal(queue.current, null);
+});
+
+test("asks the server to count what remains up to a limit, and says when it stopped counting", async () => {
+  const api = fakeApi(rows(30));
+  const queue = new VerifyQueue({ fetchJson: api.fetchJson, listUrl: "/a/", pageSize: 4 });
+  await queue.start();
+  assert.equal(api.requests[0].count, String(COUNT_UP_TO));
+  assert.equal(queue.remaining(), 29);
+  assert.equal(queue.remainingIsExact(), true);
+
+  const many = fakeApi(rows(COUNT_UP_TO + 30));
+  const long = new VerifyQueue({ fetchJson: many.fetchJson, listUrl: "/a/", pageSize: 4 });
+  await long.start();
+  assert.equal(long.remaining(), COUNT_UP_TO - 1, "at least this many: the server stopped counting");
+  assert.equal(long.remainingIsExact(), false);
 });

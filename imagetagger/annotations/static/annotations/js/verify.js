@@ -298,7 +298,11 @@ function renderImageTags() {
 function renderRemaining() {
   const remaining = queue.remaining();
   $("#verify-remaining").text(
-    queue.current ? (remaining === null ? "" : `${remaining} more after this one`) : "No annotations to verify!",
+    queue.current
+      ? remaining === null
+        ? ""
+        : `${remaining}${queue.remainingIsExact() ? "" : "+"} more after this one`
+      : "No annotations to verify!",
   );
 }
 

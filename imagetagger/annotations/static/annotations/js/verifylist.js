@@ -7,12 +7,15 @@
 //                 start(annotation|null): the list around that annotation (it is the current one,
 //                   even when the filters would leave it out), or from the beginning
 //                 current, index, entries; next()/previous() -> the new current one, or null at an end
-//                 upcoming(n) the next n entries (to preload), replace(annotation), remaining()
+//                 upcoming(n) the next n entries (to preload), replace(annotation), remaining(),
+//                 remainingIsExact() (false: "at least", the server counts up to COUNT_UP_TO)
 //
 // An entry is an annotation as /api/v1/annotations/ lists it.
 
 export const PAGE_SIZE = 50;
 export const LOOKAHEAD = 10;
+// The server counts what remains up to this many (a count of a whole large set costs a scan).
+export const COUNT_UP_TO = 1000;
 
 export class VerifyQueue {
   constructor({ fetchJson, listUrl, pageSize = PAGE_SIZE }) {
@@ -27,6 +30,7 @@ export class VerifyQueue {
     this.done = { after: false, before: false };
     this.loading = { after: null, before: null };
     this.afterCount = null; // entries after the last loaded one, as the server counted them
+    this.afterExact = true; // false: there are more than afterCount (the server stopped counting)
     this.generation = (this.generation || 0) + 1;
   }
 
@@ -85,7 +89,10 @@ export class VerifyQueue {
       }
       let data;
       try {
-        data = await this.fetchJson(this._url({ [direction]: anchor ? anchor.id : null, page_size: this.pageSize }));
+        const count = direction === "after" ? COUNT_UP_TO : null;
+        data = await this.fetchJson(
+          this._url({ [direction]: anchor ? anchor.id : null, page_size: this.pageSize, count }),
+        );
       } catch (error) {
         if (error.status === 400 && error.data && error.data.errors && error.data.errors[direction]) continue;
         throw error;
@@ -95,7 +102,8 @@ export class VerifyQueue {
       const fresh = data.results.filter((entry) => !known.has(entry.id));
       if (direction === "after") {
         this.entries.push(...fresh);
-        this.afterCount = data.count - data.results.length;
+        this.afterCount = Math.max(0, data.count - data.results.length);
+        this.afterExact = data.count_exact !== false;
       } else {
         fresh.reverse();
         this.entries.unshift(...fresh);
@@ -133,6 +141,11 @@ export class VerifyQueue {
 
   upcoming(count) {
     return this.entries.slice(this.index + 1, this.index + 1 + count);
+  }
+
+  /** Whether remaining() is exact; false: there are at least that many (the server stopped counting). */
+  remainingIsExact() {
+    return this.done.after || this.afterExact;
   }
 
   /** Entries after the current one: loaded, plus those the server still has (null while unknown). */
