@@ -6,7 +6,8 @@ the commit before a change), all in one run, rounds alternating between them:
 - CPU per create in process: ``time.process_time`` of N token-authenticated creates through Django's
   test client (a child process per checkout, so each runs its own code), against the bare view;
 - create-only throughput: ``--clients`` closed-loop clients on keep-alive connections for
-  ``--seconds`` per round, against the bare view under the same gunicorn configuration and clients;
+  ``--seconds`` per round, against the bare view under the same gunicorn configuration and clients,
+  with the CPU each request cost the gunicorn processes and the PostgreSQL processes (from /proc);
 - open loop: ``--rate`` creates/s for ``--seconds`` sent on a schedule by ``--senders`` threads;
   latency is measured from each request's scheduled send time (not from the previous answer), so a
   queue in the server shows in the percentiles instead of slowing the clients down.
@@ -364,6 +365,32 @@ class Target:
         return key, "/api/v1/annotations/", body
 
 
+def _process_table():
+    """``{pid: (parent pid, command name, CPU seconds)}`` of every process, from /proc (Linux)."""
+    table, tick = {}, os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        table[int(entry.name)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / tick)
+    return table
+
+
+def cpu_split(server):
+    """CPU seconds so far of ``server``'s gunicorn processes and of every PostgreSQL process."""
+    table = _process_table()
+    workers = {server.pid} | {pid for pid, (parent, _, _) in table.items() if parent == server.pid}
+    return (
+        sum(table[pid][2] for pid in workers if pid in table),
+        sum(cpu for _, name, cpu in table.values() if name.startswith("postgres")),
+    )
+
+
 def closed_loop(target, clients, seconds, timeout):
     """``clients`` threads post back to back for ``seconds``; returns (requests/s, errors)."""
     done, errors = [0] * clients, []
@@ -535,12 +562,18 @@ def report_main(args):
             closed_loop(target, args.clients, 1, args.timeout)
 
         throughput = {name: [] for name in targets}
+        split = {name: [] for name in targets}  # (gunicorn, PostgreSQL) CPU ms per request
         failures = []
         names = list(targets)
         for round_number in range(args.rounds):
             order = names if round_number % 2 == 0 else list(reversed(names))
             for name in order:
+                before = cpu_split(servers[name])
                 rate, errors = closed_loop(targets[name], args.clients, args.seconds, args.timeout)
+                after = cpu_split(servers[name])
+                handled = rate * args.seconds
+                used = (late - early for early, late in zip(before, after, strict=True))
+                split[name].append(tuple(seconds / handled * 1000 for seconds in used))
                 throughput[name].append(rate)
                 failures += [f"{name}: {error}" for error in errors[:3]]
         print(
@@ -556,6 +589,10 @@ def report_main(args):
             rate = statistics.median(throughput[repo])
             rounds = ", ".join(f"{r:.0f}" for r in throughput[repo])
             print(f"  {label(repo):<24} {rate:7.0f} creates/s    {rate / bare_rate:5.0%} of bare   (rounds: {rounds})")
+        print("  CPU per request during those rounds (medians): gunicorn processes / PostgreSQL processes")
+        for name in ["bare", *repos]:
+            web, database = (statistics.median(values) for values in zip(*split[name], strict=True))
+            print(f"  {'bare INSERT view' if name == 'bare' else label(name):<24} {web:5.2f} ms / {database:5.2f} ms")
 
         print(
             f"\nOpen loop: {args.rate} requests/s for {args.seconds} s, {args.senders} senders, "
