@@ -11,22 +11,15 @@ import itertools
 import random
 
 import pytest
-from django.db import connection
 
 from annotations import services
 from annotations.models import AnnotationType, SetTypeCount, VectorType
+from annotations.tests.concurrency import PARALLEL_WRITERS, run_in_threads
 from annotations.tests.test_label_counts import assert_counts_right
-from annotations.tests.test_points_concurrency import run_in_threads
 from images.models import Image
 from images.tests.factories import add_image_rows, make_imageset
 
-pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL (parallel writers); SQLite serialises all writers. Runs in CI.",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = PARALLEL_WRITERS
 
 WRITERS = 8
 IMAGES = 3

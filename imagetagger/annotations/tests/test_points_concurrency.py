@@ -5,52 +5,21 @@ on PostgreSQL.
 """
 
 import random
-import threading
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection, connections
 
 from annotations import services, votes
 from annotations.models import Annotation, Verification
+from annotations.tests.concurrency import PARALLEL_WRITERS, run_in_threads
 from annotations.tests.vote_factories import build_vote_world, expected_points, label
 
 User = get_user_model()
 
-pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL (row locks and parallel writers); SQLite serialises all writers. Runs in CI.",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = PARALLEL_WRITERS
 
 VOTERS = 8
 ROUNDS = 40
-
-
-def run_in_threads(jobs):
-    """Start ``jobs`` (callables) together; each runs in its own thread with its own connection.
-    Returns the exceptions they raised."""
-    barrier = threading.Barrier(len(jobs))
-    errors = []
-
-    def run(job):
-        try:
-            barrier.wait()
-            job()
-        except BaseException as error:  # reported by the test
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a voter hung (deadlock?)"
-    return errors
 
 
 @pytest.fixture
