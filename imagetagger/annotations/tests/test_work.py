@@ -1,12 +1,12 @@
 """Work distribution (next image + leases) and the whole-set "not in image" action: services, API, page."""
 
 import datetime
-import threading
+import functools
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from annotations.models import (
     Origin,
     Verification,
 )
+from annotations.tests.concurrency import run_in_threads
 from images.models import Priority
 from images.tests.factories import add_image_rows, make_imageset
 
@@ -304,24 +305,13 @@ def test_simultaneous_requests_get_distinct_images(make_user, make_team, annotat
     image_set = make_imageset(team)
     add_image_rows(image_set, image_count)
     annotation_type = AnnotationType.objects.create(name="race")
-    barrier = threading.Barrier(annotators)
-    results, errors = {}, []
+    results = {}
 
     def ask(user):
-        try:
-            barrier.wait()
-            lease = work.next_image(actor=user, image_set=image_set, annotation_type=annotation_type)
-            results[user.pk] = lease.image.pk if lease else None
-        except Exception as error:  # reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+        lease = work.next_image(actor=user, image_set=image_set, annotation_type=annotation_type)
+        results[user.pk] = lease.image.pk if lease else None
 
-    threads = [threading.Thread(target=ask, args=(user,)) for user in users]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = run_in_threads([functools.partial(ask, user) for user in users])
     assert errors == []
     given = [image_id for image_id in results.values() if image_id is not None]
     assert len(given) == len(set(given)) == min(annotators, image_count)
@@ -344,31 +334,20 @@ def test_annotators_working_through_a_set_together_label_each_image_once(make_us
     image_set = make_imageset(make_team(members=users))
     add_image_rows(image_set, 40)
     annotation_type = AnnotationType.objects.create(name="relay")
-    barrier = threading.Barrier(len(users))
-    labelled, errors = [], []
+    labelled = []
 
-    def work_through(user):
-        try:
-            barrier.wait()
-            after = None
-            while (
-                lease := work.next_image(
-                    actor=user, image_set=image_set, annotation_type=annotation_type, after_image=after
-                )
-            ) is not None:
-                create_annotation(actor=user, image=lease.image, annotation_type=annotation_type, vector=None)
-                labelled.append(lease.image.pk)
-                after = lease.image
-        except Exception as error:  # reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+    def work_through(user, t=annotation_type):
+        after = None
+        while (
+            lease := work.next_image(
+                actor=user, image_set=image_set, annotation_type=annotation_type, after_image=after
+            )
+        ) is not None:
+            create_annotation(actor=user, image=lease.image, annotation_type=annotation_type, vector=None)
+            labelled.append(lease.image.pk)
+            after = lease.image
 
-    threads = [threading.Thread(target=work_through, args=(user,)) for user in users]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = run_in_threads([functools.partial(work_through, user) for user in users])
     assert errors == []
     assert len(labelled) == len(set(labelled)) == 40
     assert Annotation.objects.filter(annotation_type=annotation_type).count() == 40
@@ -590,40 +569,20 @@ def test_whole_set_racing_with_annotators_never_puts_a_shape_beside_not_in_image
     image_set = make_imageset(make_team(admins=[admin], members=annotators))
     images = add_image_rows(image_set, 30)
     annotation_type = AnnotationType.objects.create(name="race-nii")
-    barrier = threading.Barrier(1 + len(annotators))
-    errors = []
 
     def mark():
-        try:
-            barrier.wait()
-            work.annotate_set_not_in_image(actor=admin, image_set=image_set, annotation_type=annotation_type)
-        except Exception as error:  # reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+        work.annotate_set_not_in_image(actor=admin, image_set=image_set, annotation_type=annotation_type)
 
     def draw(user, mine):
-        try:
-            barrier.wait()
-            for image in mine:
-                try:
-                    create_annotation(actor=user, image=image, annotation_type=annotation_type, vector=BOX)
-                except AnnotationConflict as conflict:  # marked "not in image" first: refused, fine
-                    if conflict.code != "not_in_image":
-                        raise
-        except Exception as error:  # reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+        for image in mine:
+            try:
+                create_annotation(actor=user, image=image, annotation_type=annotation_type, vector=BOX)
+            except AnnotationConflict as conflict:  # marked "not in image" first: refused, fine
+                if conflict.code != "not_in_image":
+                    raise
 
-    threads = [threading.Thread(target=mark)] + [
-        threading.Thread(target=draw, args=(user, images[index :: len(annotators)]))
-        for index, user in enumerate(annotators)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    drawers = [functools.partial(draw, user, images[index :: len(annotators)]) for index, user in enumerate(annotators)]
+    errors = run_in_threads([mark, *drawers])
     assert errors == []
     for image in images:
         kinds = {vector is None for vector in image.annotations.values_list("vector", flat=True)}
