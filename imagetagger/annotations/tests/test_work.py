@@ -336,7 +336,7 @@ def test_annotators_working_through_a_set_together_label_each_image_once(make_us
     annotation_type = AnnotationType.objects.create(name="relay")
     labelled = []
 
-    def work_through(user, t=annotation_type):
+    def work_through(user):
         after = None
         while (
             lease := work.next_image(
