@@ -377,17 +377,20 @@ def _process_table():
             continue
         name = text[text.index("(") + 1 : text.rindex(")")]
         fields = text[text.rindex(")") + 2 :].split()
-        table[int(entry.name)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / tick)
+        own, ended_children = int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+        table[int(entry.name)] = (int(fields[1]), name, own / tick, ended_children / tick)
     return table
 
 
 def cpu_split(server):
-    """CPU seconds so far of ``server``'s gunicorn processes and of every PostgreSQL process."""
+    """CPU seconds so far of ``server``'s gunicorn processes (with the workers that ended: gunicorn
+    replaces a worker after ``max_requests``) and of every PostgreSQL process."""
     table = _process_table()
-    workers = {server.pid} | {pid for pid, (parent, _, _) in table.items() if parent == server.pid}
+    master = table.get(server.pid, (0, "", 0.0, 0.0))
+    workers = sum(cpu for parent, _, cpu, _ in table.values() if parent == server.pid)
     return (
-        sum(table[pid][2] for pid in workers if pid in table),
-        sum(cpu for _, name, cpu in table.values() if name.startswith("postgres")),
+        master[2] + master[3] + workers,
+        sum(cpu + ended for _, name, cpu, ended in table.values() if name.startswith("postgres")),
     )
 
 
