@@ -15,12 +15,13 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from base import paging
 from base.ids import parse_id
 from base.parsers import JSONParser
 from images.models import Image, ImageSet
 from imagetagger.api import _summarise, id_from_query
 
-from . import paging, selectors, services
+from . import selectors, services
 from .models import Annotation, AnnotationType, AttributeKind, Origin
 from .serializers import (
     AnnotationBulkRequestSerializer,

@@ -5,6 +5,7 @@ from django.db.models import CharField, Count, Exists, F, Func, IntegerField, Ou
 from django.db.models.fields.json import KeyTransform, compile_json_path
 from django.db.models.functions import Coalesce
 
+from base.paging import beyond
 from images.models import ImageSet
 from images.permissions import imageset_permissions
 from users.models import TeamMembership
@@ -117,15 +118,7 @@ def with_attribute_values(annotations, filters):
 
 def _beyond(anchor, direction):
     """Rows after (``gt``) or before (``lt``) ``anchor`` in the order image name, image id, id."""
-    name, image_id = anchor.image.name, anchor.image_id
-    # The first term alone bounds the walk: PostgreSQL starts the (image_set, name) index scan at the
-    # anchor's name instead of filtering every image before it (50,000 rows in the middle of a set
-    # of 100,000; bench/bench_pages.py "annotations, middle").
-    return Q(**{f"image__name__{direction}e": name}) & (
-        Q(**{f"image__name__{direction}": name})
-        | Q(image__name=name, **{f"image_id__{direction}": image_id})
-        | Q(image__name=name, image_id=image_id, **{f"id__{direction}": anchor.pk})
-    )
+    return beyond(("image__name", "image_id", "id"), (anchor.image.name, anchor.image_id, anchor.pk), direction)
 
 
 class PermissionCache:

@@ -1,10 +1,9 @@
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
@@ -14,6 +13,7 @@ from rest_framework.response import Response
 from annotations.models import Annotation, AnnotationType
 from annotations.permissions import type_owners_of_set
 from annotations.selectors import types_visible_to
+from base import paging
 from base.parsers import JSONParser
 from imagetagger.api import Pagination, id_from_query
 from users.models import Team
@@ -63,18 +63,19 @@ def readable_sets(user):
     )  # ``image_count`` is the maintained column: no aggregate over every image of every set
 
 
-class SetImagesPagination(Pagination):
-    """Page numbers as everywhere in the API (``count``, ``next``, ``previous``, ``results``), but the
-    count of a set's images comes from the maintained counts (``known_count``), not from a COUNT(*)
-    over up to 100,000 rows; each page is an index range of (image_set, name, id)."""
-
-    known_count = None
-
-    def django_paginator_class(self, queryset, page_size):
-        paginator = Paginator(queryset, page_size)
-        if self.known_count is not None:
-            paginator.count = self.known_count
-        return paginator
+IMAGE_PAGE = inline_serializer(
+    "ImagePage",
+    {
+        "count": serializers.IntegerField(help_text="The set's images (without a label of the type, when filtered)."),
+        "count_exact": serializers.BooleanField(help_text="Always true here: the count is kept, not estimated."),
+        "more": serializers.BooleanField(help_text="There are more images beyond this page."),
+        "next": serializers.URLField(allow_null=True, help_text="The next page (in the direction walked)."),
+        "previous": serializers.URLField(
+            allow_null=True, help_text="The page on the other side of this one (when this one has an anchor)."
+        ),
+        "results": ImageSerializer(many=True),
+    },
+)
 
 
 @extend_schema(
@@ -89,7 +90,7 @@ class ImageSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     serializer_class = ImageSetSerializer
     queryset = ImageSet.objects.none()
-    pagination_class = SetImagesPagination
+    pagination_class = Pagination
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
@@ -195,23 +196,44 @@ class ImageSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         parameters=[
             OpenApiParameter(
                 "missing_annotation_type", int, description="Only images without any annotation of this type."
-            )
+            ),
+            OpenApiParameter("after", int, description="An image id: the images after it by name (keyset paging)."),
+            OpenApiParameter("before", int, description="An image id: the images before it by name, nearest first."),
+            OpenApiParameter(
+                "page_size", int, description=f"Images per page, 1 to {paging.MAX_PAGE_SIZE} ({paging.PAGE_SIZE})."
+            ),
         ],
-        responses=ImageSerializer(many=True),
+        responses=IMAGE_PAGE,
     )
     @action(detail=True, methods=["get"], serializer_class=ImageSerializer)
     def images(self, request, pk=None):
-        """The set's images, by name."""
+        """The set's images by name, a page at a time: follow ``next`` while ``more`` is true. ``count``
+        (the set's images, or those without a label of the type) comes from the maintained counts."""
+        params = request.query_params
+        paging.refuse_page_numbers(params)
         image_set = self._set()
         images = image_set.images.order_by("name", "id")
         count = image_set.image_count
-        if request.query_params.get("missing_annotation_type"):
-            labelled, type_id = _annotations_of_type(image_set, request.query_params["missing_annotation_type"])
+        if params.get("missing_annotation_type"):
+            labelled, type_id = _annotations_of_type(image_set, params["missing_annotation_type"])
             images = images.filter(~Exists(labelled))
             count -= selectors.labelled_images(image_set, [type_id]).get(type_id, 0)
-        self.paginator.known_count = count
-        page = self.paginate_queryset(images)
-        return self.get_paginated_response(ImageSerializer(page, many=True, context={"request": request}).data)
+        direction = "before" if "before" in params else "after"
+        anchor_id = id_from_query(params[direction], direction) if params.get(direction) else None
+        if anchor_id is not None:
+            anchor = image_set.images.filter(pk=anchor_id).values_list("name", "id").first()
+            if anchor is None:
+                raise ValidationError({direction: ["There is no image with this id in this set."]})
+            images = images.filter(paging.beyond(("name", "id"), anchor, "gt" if direction == "after" else "lt"))
+            if direction == "before":
+                images = images.order_by("-name", "-id")
+
+        def serialize(rows):
+            return ImageSerializer(rows, many=True, context={"request": request}).data
+
+        return Response(
+            paging.keyset_page(request, images, direction=direction, serialize=serialize, known_count=count)
+        )
 
     @images.mapping.post
     @extend_schema(

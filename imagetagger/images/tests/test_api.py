@@ -239,6 +239,43 @@ def test_tag_autocomplete_prefix_first_and_only_of_readable_sets(world, api_for)
     assert api_for(world["otto"]).get("/api/v1/tags/").json() == []
 
 
+def test_image_list_pages_by_keyset_after_and_before_an_image(world, api_for):
+    api = api_for(world["bob"])
+    add_rows(world["private"], 7)
+    url = f"/api/v1/imagesets/{world['private'].pk}/images/?page_size=3"
+
+    first = api.get(url).json()
+    names = lambda body: [image["name"][3:8] for image in body["results"]]  # noqa: E731
+    assert names(first) == ["00000", "00001", "00002"]
+    assert (first["count"], first["count_exact"], first["more"], first["previous"]) == (7, True, True, None)
+    second = api.get(first["next"]).json()
+    assert names(second) == ["00003", "00004", "00005"]
+    assert second["count"] == 7, "the count is the set's, not what is left"
+    last = api.get(second["next"]).json()
+    assert (names(last), last["more"], last["next"]) == (["00006"], False, None)
+    back = api.get(second["previous"]).json()
+    assert names(back) == ["00002", "00001", "00000"], "nearest first"
+    assert back["more"] is False
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("page=2", "page"), ("after=x", "after"), ("before=0", "before"), ("page_size=501", "page_size")],
+)
+def test_image_list_paging_input_is_checked(world, api_for, query, field):
+    add_rows(world["private"], 2)
+    response = api_for(world["bob"]).get(f"/api/v1/imagesets/{world['private'].pk}/images/?{query}")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+def test_image_list_anchor_must_be_an_image_of_the_set(world, api_for):
+    other = add_rows(world["public"], 1)[0]
+    response = api_for(world["bob"]).get(f"/api/v1/imagesets/{world['private'].pk}/images/?after={other.pk}")
+    assert response.status_code == 400
+    assert "no image with this id in this set" in response.json()["errors"]["after"][0]
+
+
 def test_image_list_is_paginated_by_name_with_constant_queries(world, api_for):
     api = api_for(world["bob"])
     url = f"/api/v1/imagesets/{world['private'].pk}/images/?page_size=100"
