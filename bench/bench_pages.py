@@ -11,7 +11,8 @@ order of the sizes flips every round; ``--rounds`` rounds after ``--warmup``), m
 - set page           ``GET /images/imageset/<id>/``
 - verify (set link)  ``GET /annotations/imageset/<id>/verify/`` (the redirect to the first unvoted label)
 - verify page        ``GET /annotations/<first label>/verify/``
-- images API         ``GET /api/v1/imagesets/<id>/images/`` (first page of 50)
+- images API         ``GET /api/v1/imagesets/<id>/images/`` (first page of 50, and the page after the
+  image in the middle of the set)
 - annotations API    ``GET /api/v1/annotations/?image_set=<id>`` (first page of 50), the page after
   the label in the middle of the set (``after=``), and the first page ``not_voted_by_me``
 
@@ -93,15 +94,17 @@ def make_set(team, owner, maker, annotation_type, size, number):
     Verification.objects.bulk_create(Verification(annotation_id=pk, user=owner, verified=True) for pk in first[:VOTED])
     image_set.refresh_from_db()
     ordered = Annotation.objects.filter(image__image_set=image_set).order_by("image__name", "image_id", "id")
-    return image_set, first[0], ordered.values_list("pk", flat=True)[size // 2]
+    images = image_set.images.order_by("name", "id").values_list("pk", flat=True)
+    return image_set, first[0], ordered.values_list("pk", flat=True)[size // 2], images[size // 2]
 
 
-def pages(image_set, first_label, middle_label):
+def pages(image_set, first_label, middle_label, middle_image):
     return {
         "set page": f"/images/imageset/{image_set.pk}/",
         "verify (set link)": f"/annotations/imageset/{image_set.pk}/verify/",
         "verify page": f"/annotations/{first_label}/verify/",
         "images API": f"/api/v1/imagesets/{image_set.pk}/images/",
+        "images API, middle": f"/api/v1/imagesets/{image_set.pk}/images/?after={middle_image}",
         "annotations API": f"/api/v1/annotations/?image_set={image_set.pk}",
         "annotations, middle": f"/api/v1/annotations/?image_set={image_set.pk}&after={middle_label}",
         "annotations to vote": f"/api/v1/annotations/?image_set={image_set.pk}&not_voted_by_me=true",
