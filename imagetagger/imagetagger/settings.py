@@ -141,6 +141,7 @@ class Base(Configuration):
         "administration",
         "tools",
         "tagger_messages",
+        "assist",
         "django.contrib.admin",
         "django.contrib.auth",
         "django.contrib.contenttypes",
