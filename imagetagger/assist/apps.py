@@ -7,3 +7,8 @@ class AssistConfig(AppConfig):
 
     name = "assist"
     verbose_name = "Machine assistance"
+
+    def ready(self):
+        from base import background
+
+        background.register("abandoned pre-label jobs", "assist.jobs.requeue_stale")

@@ -88,6 +88,14 @@ class Base(Configuration):
     EXPORT_INLINE_LIMIT = env(values.PositiveIntegerValue, 10000)
     # Label imports with more records than this run in the background worker instead of the request.
     IMPORT_INLINE_LIMIT = env(values.PositiveIntegerValue, 5000)
+    # Model backends (assist app): seconds one call may take, images per /predict call, the least
+    # seconds between two calls of one job (a rate limit), how long an image link handed to a backend
+    # works, and the address backends fetch images from (default: DOWNLOAD_BASE_URL).
+    ASSIST_TIMEOUT = env(values.FloatValue, 60.0)
+    ASSIST_BATCH_SIZE = env(values.PositiveIntegerValue, 8)
+    ASSIST_MIN_INTERVAL = env(values.FloatValue, 0.0)
+    ASSIST_IMAGE_LINK_SECONDS = env(values.PositiveIntegerValue, 300)
+    ASSIST_IMAGE_BASE_URL = env(values.Value, "")
     # Seconds the site-wide statistics of the home page are cached (0: computed on every view).
     STATISTICS_CACHE_SECONDS = env(values.PositiveIntegerValue, 300)
     USE_NGINX_IMAGE_PROVISION = env(values.BooleanValue, False)

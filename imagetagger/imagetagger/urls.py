@@ -47,6 +47,7 @@ urlpatterns = [
     path("exports/", include("exports.urls")),
     path("tools/", include("tools.urls")),
     path("tagger_messages/", include("tagger_messages.urls")),
+    path("assist/", include("assist.urls")),
     path("imports/", include("exports.urls_import")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
