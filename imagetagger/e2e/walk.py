@@ -90,6 +90,7 @@ NOT_PAGES = {
     "tagger_messages/delete_message/<int:message_id>/": "405 (POST)",
     "imports/imagesets/<int:set_id>/": "405 (POST)",
     "imports/<int:import_id>/report.csv": "CSV",
+    "assist/image/<str:token>/": "the image file, for a model backend holding a valid link (assist.links)",
 }
 # Pages for visitors without a session (a logged-in user is sent on from them).
 LOGGED_OUT = {

@@ -269,8 +269,13 @@ class Base(Configuration):
         "SWAGGER_UI_DIST": "SIDECAR",
         "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
         "REDOC_DIST": "SIDECAR",
-        # One name for the accept/reject choices (the votes API's "vote", the annotations' "my_vote").
-        "ENUM_NAME_OVERRIDES": {"VoteEnum": ["accept", "reject"]},
+        # One name per choice set: accept/reject (the votes API's "vote", the annotations' "my_vote"), the
+        # pre-label jobs' states, the exports' and label imports' states.
+        "ENUM_NAME_OVERRIDES": {
+            "VoteEnum": ["accept", "reject"],
+            "PrelabelJobStateEnum": "assist.models.JobState",
+            "StateEnum": "exports.models.ExportState",
+        },
     }
 
     # --- security headers (README.md "Security headers"), in every configuration ---

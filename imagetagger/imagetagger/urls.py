@@ -1,3 +1,4 @@
+from assist import api as assist_api
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -24,6 +25,8 @@ router.register("annotation-types", annotation_types_api.AnnotationTypeViewSet, 
 router.register("annotations", annotations_api.AnnotationViewSet, basename="annotation")
 router.register("messages", messages_api.MessageViewSet, basename="message")
 router.register("tools", tools_api.ToolViewSet, basename="tool")
+router.register("model-backends", assist_api.ModelBackendViewSet, basename="model-backend")
+router.register("prelabel-jobs", assist_api.PrelabelJobViewSet, basename="prelabel-job")
 
 api_v1 = [
     path("users/me/", users_api.CurrentUserView.as_view(), name="current-user"),
