@@ -6,4 +6,8 @@ app_name = "assist"
 
 urlpatterns = [
     path("image/<str:token>/", views.linked_image, name="image"),
+    path("team/<int:team_id>/backends/", views.team_backends, name="team_backends"),
+    path("backends/<int:backend_id>/edit/", views.edit_backend, name="edit_backend"),
+    path("backends/<int:backend_id>/check/", views.check_backend, name="check_backend"),
+    path("backends/<int:backend_id>/delete/", views.delete_backend, name="delete_backend"),
 ]

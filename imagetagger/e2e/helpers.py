@@ -49,3 +49,21 @@ def team_with_set(make_user, make_team, *, images=2, width=400, height=300):
         assert result.status == "added", result
     files = list(Image.objects.filter(image_set=image_set).order_by("name"))
     return {"user": user, "other": other, "team": team, "set": image_set, "images": files}
+
+
+VIEWPORTS = {"desktop": (1440, 900), "tablet": (820, 1180), "phone": (390, 844)}
+
+
+def shoot_viewports(page, name, folders):
+    """Screenshots of the current page at every viewport into ``folders``; asserts nothing scrolls
+    sideways at any of them."""
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    for label, (width, height) in VIEWPORTS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(100)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+        for folder in folders:
+            page.screenshot(path=str(folder / f"{name}-{label}-{width}x{height}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})

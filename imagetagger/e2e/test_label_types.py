@@ -11,27 +11,16 @@ from playwright.sync_api import expect
 
 from annotations.models import AnnotationType
 from e2e.conftest import ARTIFACTS
-from e2e.helpers import log_in
+from e2e.helpers import log_in, shoot_viewports
 from images.tests.factories import make_imageset
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SHOTS = [Path("/tmp/shots"), ARTIFACTS / "label-types"]
-VIEWPORTS = {"desktop": (1440, 900), "tablet": (820, 1180), "phone": (390, 844)}
 
 
 def shoot(page, name):
-    """Screenshots of the current page at every viewport; asserts nothing scrolls sideways."""
-    for folder in SHOTS:
-        folder.mkdir(parents=True, exist_ok=True)
-    for label, (width, height) in VIEWPORTS.items():
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(100)
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
-        for folder in SHOTS:
-            page.screenshot(path=str(folder / f"{name}-{label}-{width}x{height}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    shoot_viewports(page, name, SHOTS)
 
 
 def stroke(page):

@@ -14,6 +14,7 @@ answering, so the list stays true. Pages for visitors without a session are in L
 import io
 from datetime import timedelta
 
+from assist import services as assist_services
 from django.contrib.auth.tokens import default_token_generator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -91,6 +92,8 @@ NOT_PAGES = {
     "imports/imagesets/<int:set_id>/": "405 (POST)",
     "imports/<int:import_id>/report.csv": "CSV",
     "assist/image/<str:token>/": "the image file, for a model backend holding a valid link (assist.links)",
+    "assist/backends/<int:backend_id>/check/": "405 (POST)",
+    "assist/backends/<int:backend_id>/delete/": "405 (POST)",
 }
 # Pages for visitors without a session (a logged-in user is sent on from them).
 LOGGED_OUT = {
@@ -209,6 +212,14 @@ def build_wide_world():
         team=team,
     )
     token, _ = user_services.create_api_token(user=admin, name="nightly-training-pipeline-token-for-the-cluster")
+    backend = assist_services.register_backend(
+        actor=admin,
+        team=team,
+        name="GroundingDINO-swin-large-on-the-gpu-node-with-a-long-name",
+        url="http://grounding-dino.models.svc.cluster.local:9090/a/very/long/path/to/the/backend",
+        label_map={"pedestrian_pushing_stroller_or_wheelchair": long_type.pk},
+        auth_header="Bearer " + "x" * 40,
+    )
     return {
         "admin": admin,
         "values": {
@@ -226,6 +237,7 @@ def build_wide_world():
             "message_id": message.pk,
             "import_id": label_import.pk,
             "token_id": token.pk,
+            "backend_id": backend.pk,
             "uidb64": urlsafe_base64_encode(force_bytes(admin.pk)),
             "token": default_token_generator.make_token(admin),
         },

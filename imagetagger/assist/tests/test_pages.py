@@ -1,0 +1,99 @@
+"""The team's model backends page: members see it, admins register, change, check and delete;
+outsiders get 404; every refused action says why; the auth header never shows."""
+
+import pytest
+
+from annotations.models import AnnotationType, VectorType
+from assist.models import ModelBackend
+from assist.tests.scripted_backend import ScriptedBackend
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def backend_server():
+    server = ScriptedBackend()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def world(make_user, make_team):
+    ada, bob, otto = make_user("ada"), make_user("bob"), make_user("otto")
+    team = make_team("Robots", admins=[ada], members=[bob])
+    face = AnnotationType.objects.create(name="face", team=team, vector_type=VectorType.BOUNDING_BOX)
+    line = AnnotationType.objects.create(name="edge", team=team, vector_type=VectorType.LINE)
+    return {"ada": ada, "bob": bob, "otto": otto, "team": team, "face": face, "line": line}
+
+
+def page(world):
+    return f"/assist/team/{world['team'].pk}/backends/"
+
+
+def form(world, url, **fields):
+    return {
+        "name": "faces",
+        "url": url,
+        "auth_header": "Bearer page-secret-token-4321",
+        f"label_{world['face'].pk}": "face",
+        **fields,
+    }
+
+
+def test_an_admin_registers_checks_edits_and_deletes_a_backend(world, client_for, backend_server):
+    client = client_for(world["ada"])
+    shown = client.get(page(world))
+    assert shown.status_code == 200
+    html = shown.content.decode()
+    assert "The backend’s label for “face”" in html
+    assert "“edge”" not in html, "a line type cannot be filled by a backend: not offered"
+
+    response = client.post(page(world), form(world, backend_server.url), follow=True)
+    backend = ModelBackend.objects.get()
+    assert (backend.label_map, backend.auth_header) == ({"face": world["face"].pk}, "Bearer page-secret-token-4321")
+    html = response.content.decode()
+    assert "registered" in html
+    assert "page-secret" not in html
+    assert "Bearer ••••4321" in html
+
+    checked = client.post(f"/assist/backends/{backend.pk}/check/", follow=True).content.decode()
+    assert "UP, model version v1" in checked
+
+    edit = f"/assist/backends/{backend.pk}/edit/"
+    assert client.get(edit).status_code == 200
+    client.post(edit, form(world, backend_server.url, name="faces 2", auth_header=""))
+    backend.refresh_from_db()
+    assert (backend.name, backend.auth_header) == ("faces 2", "Bearer page-secret-token-4321"), "empty keeps it"
+    client.post(edit, form(world, backend_server.url, auth_header="-"))
+    backend.refresh_from_db()
+    assert backend.auth_header == ""
+
+    client.post(f"/assist/backends/{backend.pk}/delete/")
+    assert not ModelBackend.objects.exists()
+
+
+def test_a_bad_registration_shows_the_reason_and_saves_nothing(world, client_for):
+    response = client_for(world["ada"]).post(
+        page(world), form(world, "ftp://somewhere", **{f"label_{world['face'].pk}": ""})
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "http:// or https://" in html
+    assert not ModelBackend.objects.exists()
+
+
+def test_members_see_but_may_not_change_outsiders_see_nothing(world, client_for, backend_server):
+    client_for(world["ada"]).post(page(world), form(world, backend_server.url))
+    backend = ModelBackend.objects.get()
+    member = client_for(world["bob"])
+    html = member.get(page(world)).content.decode()
+    assert "faces" in html
+    assert "Register a model backend" not in html
+    assert member.post(page(world), form(world, backend_server.url, name="other")).status_code == 403
+    for action in ("check", "delete", "edit"):
+        assert member.post(f"/assist/backends/{backend.pk}/{action}/").status_code == 403
+    outsider = client_for(world["otto"])
+    assert outsider.get(page(world)).status_code == 404
+    for action in ("check", "delete", "edit"):
+        assert outsider.post(f"/assist/backends/{backend.pk}/{action}/").status_code == 404
+    assert ModelBackend.objects.get().name == "faces"
