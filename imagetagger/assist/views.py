@@ -5,7 +5,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from images.models import Image
+from base.ids import parse_id
+from images.models import Image, ImageSet
+from images.permissions import imageset_permissions
 from images.views_files import serve_image
 from users.models import Team
 from users.permissions import team_permissions
@@ -13,7 +15,7 @@ from users.permissions import team_permissions
 from . import results, services
 from .forms import BackendForm
 from .links import image_id_of
-from .models import ModelBackend
+from .models import ModelBackend, PrelabelJob
 from .permissions import backend_permissions
 
 
@@ -147,3 +149,39 @@ def edit_backend(request, backend_id):
             return redirect("assist:team_backends", backend.team_id)
     context = {"team": backend.team, "backend": backend, "form": form}
     return render(request, "assist/backend_edit.html", context, status=400 if form.errors else 200)
+
+
+# --- pre-label jobs from the set page ----------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def start_prelabel(request, set_id):
+    image_set = get_object_or_404(ImageSet, pk=set_id)
+    if "read" not in imageset_permissions(request.user, image_set):
+        raise Http404("No such image set.")
+    backend = ModelBackend.objects.filter(pk=parse_id(request.POST.get("backend")), team_id=image_set.team_id).first()
+    if backend is None or "use" not in backend_permissions(request.user, backend):
+        messages.error(request, "Choose one of the team's model backends.")
+    else:
+        try:
+            job, created = services.start_prelabel(actor=request.user, backend=backend, image_set=image_set)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            if created:
+                messages.success(request, f"“{backend.name}” is labelling the set; the progress shows below.")
+            else:
+                messages.info(request, f"“{backend.name}” is labelling this set already.")
+    return redirect(f"{image_set.get_absolute_url()}#prelabel-panel")
+
+
+@login_required
+@require_POST
+def cancel_prelabel(request, job_id):
+    job = get_object_or_404(PrelabelJob.objects.select_related("backend__team", "image_set"), pk=job_id)
+    if "read" not in backend_permissions(request.user, job.backend):
+        raise Http404("No such job.")
+    services.cancel_prelabel(actor=request.user, job=job)
+    messages.info(request, "The job stops after the batch it is on.")
+    return redirect(f"{job.image_set.get_absolute_url()}#prelabel-panel")

@@ -94,6 +94,8 @@ NOT_PAGES = {
     "assist/image/<str:token>/": "the image file, for a model backend holding a valid link (assist.links)",
     "assist/backends/<int:backend_id>/check/": "405 (POST)",
     "assist/backends/<int:backend_id>/delete/": "405 (POST)",
+    "assist/imagesets/<int:set_id>/prelabel/": "405 (POST)",
+    "assist/jobs/<int:job_id>/cancel/": "405 (POST)",
 }
 # Pages for visitors without a session (a logged-in user is sent on from them).
 LOGGED_OUT = {
@@ -238,6 +240,7 @@ def build_wide_world():
             "import_id": label_import.pk,
             "token_id": token.pk,
             "backend_id": backend.pk,
+            "job_id": assist_services.start_prelabel(actor=admin, backend=backend, image_set=image_set)[0].pk,
             "uidb64": urlsafe_base64_encode(force_bytes(admin.pk)),
             "token": default_token_generator.make_token(admin),
         },

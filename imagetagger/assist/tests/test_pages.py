@@ -4,8 +4,10 @@ outsiders get 404; every refused action says why; the auth header never shows.""
 import pytest
 
 from annotations.models import AnnotationType, VectorType
-from assist.models import ModelBackend
+from assist import services
+from assist.models import JobState, ModelBackend, PrelabelJob
 from assist.tests.scripted_backend import ScriptedBackend
+from images.tests.factories import add_image_rows, make_imageset
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +99,53 @@ def test_members_see_but_may_not_change_outsiders_see_nothing(world, client_for,
     for action in ("check", "delete", "edit"):
         assert outsider.post(f"/assist/backends/{backend.pk}/{action}/").status_code == 404
     assert ModelBackend.objects.get().name == "faces"
+
+
+@pytest.fixture
+def with_set(world, backend_server):
+    image_set = make_imageset(world["team"], creator=world["ada"])
+    add_image_rows(image_set, 2)
+    backend = services.register_backend(
+        actor=world["ada"],
+        team=world["team"],
+        name="faces",
+        url=backend_server.url,
+        label_map={"face": world["face"].pk},
+    )
+    return image_set, backend
+
+
+def test_the_set_page_offers_pre_labelling_to_members_and_shows_the_jobs(world, client_for, with_set):
+    image_set, backend = with_set
+    member = client_for(world["bob"])
+    html = member.get(f"/images/imageset/{image_set.pk}/").content.decode()
+    assert "Pre-label this set" in html
+    response = member.post(f"/assist/imagesets/{image_set.pk}/prelabel/", {"backend": backend.pk}, follow=True)
+    job = PrelabelJob.objects.get()
+    html = response.content.decode()
+    assert "is labelling the set" in html
+    assert f'data-job-id="{job.pk}"' in html
+    assert "0 of 2 images" in html
+    again = member.post(f"/assist/imagesets/{image_set.pk}/prelabel/", {"backend": backend.pk}, follow=True)
+    assert "labelling this set already" in again.content.decode()
+    assert PrelabelJob.objects.count() == 1
+    member.post(f"/assist/jobs/{job.pk}/cancel/")
+    job.refresh_from_db()
+    assert job.state == JobState.CANCELLED
+
+
+def test_outsiders_see_no_panel_and_cannot_start_or_cancel(world, client_for, with_set):
+    image_set, backend = with_set
+    image_set.public = True
+    image_set.save()
+    outsider = client_for(world["otto"])
+    assert "Pre-label" not in outsider.get(f"/images/imageset/{image_set.pk}/").content.decode()
+    refused = outsider.post(f"/assist/imagesets/{image_set.pk}/prelabel/", {"backend": backend.pk}, follow=True)
+    assert "Choose one of the team" in refused.content.decode()
+    assert not PrelabelJob.objects.exists()
+    job, _ = services.start_prelabel(actor=world["bob"], backend=backend, image_set=image_set)
+    assert outsider.post(f"/assist/jobs/{job.pk}/cancel/").status_code == 404
+    assert (
+        client_for(world["bob"]).post(f"/assist/imagesets/{image_set.pk}/prelabel/", {"backend": "x"}).status_code
+        == 302
+    )
