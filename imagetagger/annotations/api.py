@@ -263,6 +263,14 @@ class AnnotationViewSet(viewsets.GenericViewSet):
                 description="An annotation id: only those before it in the list's order, the nearest first.",
             ),
             OpenApiParameter(
+                "order",
+                str,
+                enum=["image", "confidence"],
+                description="image (default): by image name, then id. confidence: the machine-made ones only, "
+                "least confident first (none counts as least), then id — the review queue.",
+            ),
+            OpenApiParameter("model_name", str, description="Only the labels of this model (machine-made)."),
+            OpenApiParameter(
                 "page_size", int, description=f"Annotations per page, 1 to {paging.MAX_PAGE_SIZE} ({paging.PAGE_SIZE})."
             ),
             OpenApiParameter(
@@ -285,6 +293,9 @@ class AnnotationViewSet(viewsets.GenericViewSet):
         if origin is not None and origin not in Origin.values:
             raise ValidationError({"origin": ["Give “human” or “machine”."]})
         type_id = _int_param(params, "annotation_type")
+        order = params.get("order") or "image"
+        if order not in ("image", "confidence"):
+            raise ValidationError({"order": ["Give “image” (by image name) or “confidence” (least sure first)."]})
         annotations = selectors.annotation_list(
             request.user,
             image=_int_param(params, "image"),
@@ -296,6 +307,8 @@ class AnnotationViewSet(viewsets.GenericViewSet):
             origin=origin,
             after=self._anchor(request, params, "after"),
             before=self._anchor(request, params, "before"),
+            order=order,
+            model_name=params.get("model_name") or None,
         )
         direction = "before" if "before" in params else "after"
         body = paging.keyset_page(

@@ -1,7 +1,7 @@
 """Reads for annotations, each a fixed number of queries whatever the number of rows."""
 
 from django.db import connection
-from django.db.models import CharField, Count, Exists, F, Func, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import CharField, Count, Exists, F, FloatField, Func, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.fields.json import KeyTransform, compile_json_path
 from django.db.models.functions import Coalesce
 
@@ -10,7 +10,7 @@ from images.models import ImageSet
 from images.permissions import imageset_permissions
 from users.models import TeamMembership
 
-from .models import Annotation, AnnotationHistory, Verification
+from .models import Annotation, AnnotationHistory, Origin, Verification
 from .permissions import annotation_permissions
 
 
@@ -53,8 +53,14 @@ def annotation_list(
     after=None,
     before=None,
     attributes=(),
+    order="image",
+    model_name=None,
 ):
     """The API list: readable annotations of active types, by image name then id, filtered.
+
+    ``order="confidence"``: the machine-made ones only, least confident first (no confidence counts
+    as the least), then by id — the review queue of a model's labels. ``model_name``: only the labels
+    of that model.
 
     ``attributes``: ``[(name, [values])]``, ANDed: only annotations whose value of each attribute
     ``name`` is one of its ``values`` (compared as JSON: ``True``, ``3`` and ``"3"`` differ).
@@ -76,13 +82,29 @@ def annotation_list(
         annotations = annotations.filter(~Exists(Verification.objects.filter(annotation=OuterRef("pk"), user=user)))
     if not_mine:
         annotations = annotations.exclude(user=user)
+    if model_name is not None:
+        annotations = annotations.filter(model_name=model_name)
     annotations = with_attribute_values(annotations, attributes)
+    if order == "confidence":
+        annotations = annotations.filter(origin=Origin.MACHINE).alias(confidence_rank=CONFIDENCE_RANK)
+        keys, values = ("confidence_rank", "id"), lambda anchor: (_confidence_rank(anchor), anchor.pk)
+    else:
+        keys = ("image__name", "image_id", "id")
+        values = lambda anchor: (anchor.image.name, anchor.image_id, anchor.pk)  # noqa: E731
     if after is not None:
-        annotations = annotations.filter(_beyond(after, "gt"))
+        annotations = annotations.filter(beyond(keys, values(after), "gt"))
     if before is not None:
-        annotations = annotations.filter(_beyond(before, "lt"))
-        return annotations.order_by("-image__name", "-image_id", "-id")
-    return annotations.order_by("image__name", "image_id", "id")
+        annotations = annotations.filter(beyond(keys, values(before), "lt"))
+        return annotations.order_by(*(f"-{key}" for key in keys))
+    return annotations.order_by(*keys)
+
+
+# The review queue's order: a label without a confidence comes first, as the least sure.
+CONFIDENCE_RANK = Coalesce("confidence", Value(-1.0), output_field=FloatField())
+
+
+def _confidence_rank(annotation):
+    return -1.0 if annotation.confidence is None else annotation.confidence
 
 
 def _json_kinds(value):
@@ -114,11 +136,6 @@ def with_attribute_values(annotations, filters):
             matches |= match
         annotations = annotations.filter(matches)
     return annotations
-
-
-def _beyond(anchor, direction):
-    """Rows after (``gt``) or before (``lt``) ``anchor`` in the order image name, image id, id."""
-    return beyond(("image__name", "image_id", "id"), (anchor.image.name, anchor.image_id, anchor.pk), direction)
 
 
 class PermissionCache:

@@ -56,6 +56,9 @@ class ModelBackendSerializer(serializers.ModelSerializer):
 
 class PrelabelJobSerializer(serializers.ModelSerializer):
     percent = serializers.IntegerField(read_only=True)
+    model_name = serializers.CharField(
+        source="label_model_name", read_only=True, help_text="The model_name its labels carry (for filters)."
+    )
 
     class Meta:
         model = PrelabelJob
@@ -65,6 +68,7 @@ class PrelabelJobSerializer(serializers.ModelSerializer):
             "image_set",
             "state",
             "percent",
+            "model_name",
             "model_version",
             "images_total",
             "images_done",

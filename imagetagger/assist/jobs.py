@@ -157,7 +157,7 @@ def _label_image(job, image, prediction, types_by_label):
     image labelled by an earlier run of the same model) counts as neither."""
     made = refused = 0
     reasons = []
-    model_name = f"{job.backend.name} {job.model_version}".strip()[:100]
+    model_name = job.label_model_name
     for number, found in enumerate(results.proposals(prediction, image, types_by_label)):
         if isinstance(found, results.Refusal):
             refused += 1

@@ -98,5 +98,10 @@ class PrelabelJob(models.Model):
         return 100 if self.state == JobState.FINISHED else min(99, self.images_done * 100 // max(self.images_total, 1))
 
     @property
+    def label_model_name(self):
+        """The ``model_name`` its labels carry: the backend's name and the model version."""
+        return f"{self.backend.name} {self.model_version}".strip()[:100]
+
+    @property
     def active(self):
         return self.state in (JobState.QUEUED, JobState.RUNNING)

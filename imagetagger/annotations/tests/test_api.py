@@ -976,3 +976,34 @@ def test_the_schema_documents_the_annotation_endpoints(world, client_for):
     assert {"409", "412", "428"} <= set(patch["responses"])
     parameters = paths["/api/v1/imagesets/{id}/images/"]["get"]["parameters"]
     assert "missing_annotation_type" in [parameter["name"] for parameter in parameters]
+
+
+def test_list_by_confidence_is_the_review_queue_of_machine_labels(world, api_for):
+    image, other = world["images"]["private"]
+    made = {}
+    for number, (confidence, model) in enumerate([(0.9, "yolo"), (None, "yolo"), (0.2, "sam"), (0.5, "yolo")]):
+        made[confidence] = add(
+            world,
+            [image, other][number % 2],
+            vector=shifted(BOX, 20 * number),
+            origin="machine",
+            model_name=model,
+            confidence=confidence,
+        ).pk
+    add(world, image, vector=shifted(BOX, 300))  # a person's: not in the queue
+    api = api_for(world["ada"])
+
+    def ids(query):
+        response = api.get(f"{URL}?image_set={world['sets']['private'].pk}&order=confidence&{query}")
+        assert response.status_code == 200, response.json()
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids("") == [made[None], made[0.2], made[0.5], made[0.9]]
+    assert ids(f"after={made[0.2]}&page_size=1") == [made[0.5]]
+    assert ids(f"before={made[0.5]}") == [made[0.2], made[None]], "nearest first"
+    assert ids("model_name=yolo") == [made[None], made[0.5], made[0.9]]
+    first = api.get(f"{URL}?order=confidence&page_size=2").json()
+    assert [row["id"] for row in api.get(first["next"]).json()["results"]] == [made[0.5], made[0.9]]
+    bad = api.get(f"{URL}?order=score")
+    assert bad.status_code == 400
+    assert "order" in bad.json()["errors"]

@@ -160,7 +160,23 @@ function filters() {
     annotation_type: type === "all" ? null : Number(type),
     not_voted_by_me: $("#unvoted-only").prop("checked"),
     not_mine: $("#unvoted-only").prop("checked"),
+    order: $("#order-filter").val() === "confidence" ? "confidence" : null,
+    model_name: $("#model-filter").val() || null,
   };
+}
+
+/** The models that pre-labelled this set (from its pre-label jobs), as choices of the model filter. */
+async function loadModels() {
+  const $select = $("#model-filter");
+  try {
+    const body = await apiFetch($select.data("jobsUrl"));
+    const names = [...new Set(body.results.map((job) => job.model_name))].sort();
+    for (const name of names) $select.append($("<option>").val(name).text(name));
+    const wanted = new URLSearchParams(window.location.search).get("model");
+    if (wanted && names.includes(wanted)) $select.val(wanted);
+  } catch (error) {
+    // Without the list, "All models" still works.
+  }
 }
 
 function pageUrl(annotationId) {
@@ -168,6 +184,8 @@ function pageUrl(annotationId) {
   const type = $("#type-filter").val();
   if (type) query.set("type", type);
   if (!$("#unvoted-only").prop("checked")) query.set("all", "1");
+  if ($("#order-filter").val() === "confidence") query.set("order", "confidence");
+  if ($("#model-filter").val()) query.set("model", $("#model-filter").val());
   return `${config.urls.verify.replace("/0/verify/", `/${annotationId}/verify/`)}?${query}`;
 }
 
@@ -552,7 +570,7 @@ async function restart({ anchor = state.annotation } = {}) {
   await showCurrent("replace");
 }
 
-$("#type-filter, #unvoted-only").on("change", () => restart());
+$("#type-filter, #unvoted-only, #order-filter, #model-filter").on("change", () => restart());
 $("#filter-refresh").on("click", () => restart());
 
 document.addEventListener("keydown", (event) => {
@@ -605,6 +623,8 @@ keepOutboxAlive(outbox);
 async function start() {
   $("#type-filter").val(config.type === null ? "all" : String(config.type));
   $("#unvoted-only").prop("checked", config.unvotedOnly);
+  if (new URLSearchParams(window.location.search).get("order") === "confidence") $("#order-filter").val("confidence");
+  await loadModels();
   outbox.adoptOrphans();
   renderSaveStatus();
   resizeCanvas();
