@@ -31,7 +31,9 @@ class ExportCreateSerializer(serializers.Serializer):
     standard = serializers.ChoiceField(choices=StandardFormat.choices, required=False)
     options = serializers.DictField(
         required=False,
-        help_text='Standard formats only: {"types": [type ids], "min_verifications": n, "keypoints": bool (COCO)}.',
+        help_text='Standard formats only: {"types": [type ids], "min_verifications": n (least score), "origin": '
+        '"human" | "machine", "min_confidence": 0..1 (machine-made labels; people\'s stay), "keypoints": bool (COCO), '
+        '"images": bool}.',
     )
 
     def validate(self, data):

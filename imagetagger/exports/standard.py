@@ -33,8 +33,9 @@ from xml.sax.saxutils import escape, quoteattr
 import yaml
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.db.models import Q
 
-from annotations.models import Annotation, AnnotationType, VectorType
+from annotations.models import Annotation, AnnotationType, Origin, VectorType
 from annotations.permissions import type_owners_of_set
 from images.models import Image
 from images.zips import entry_names
@@ -111,7 +112,8 @@ def clean_options(standard, options, image_set=None):
     ``image_set``, ``types`` may name only types the set's teams may use (site types and their own):
     another team's type answers like a missing one."""
     options = dict(options or {})
-    known = {"types", "min_verifications"} | ({"keypoints"} if standard == StandardFormat.COCO else set())
+    known = {"types", "min_verifications", "origin", "min_confidence"}
+    known |= {"keypoints"} if standard == StandardFormat.COCO else set()
     if standard in WITH_IMAGES:
         known.add("images")
     unknown = sorted(set(options) - known)
@@ -134,6 +136,15 @@ def clean_options(standard, options, image_set=None):
         if not isinstance(value, int) or isinstance(value, bool):
             raise ValidationError({"options": "min_verifications: give a whole number."})
         cleaned["min_verifications"] = value
+    if options.get("origin") is not None:
+        if options["origin"] not in Origin.values:
+            raise ValidationError({"options": "origin: give “human” or “machine”."})
+        cleaned["origin"] = options["origin"]
+    if options.get("min_confidence") is not None:
+        value = options["min_confidence"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ValidationError({"options": "min_confidence: give a number from 0 to 1."})
+        cleaned["min_confidence"] = value
     for flag in ("keypoints", "images"):
         if flag in options:
             if not isinstance(options[flag], bool):
@@ -157,6 +168,13 @@ def selected_annotations(image_set_id, options):
     if options.get("min_verifications") is not None:
         # The score (accepts − rejects) as a correlated subquery: no GROUP BY over every label.
         annotations = annotations.alias(_score=score_expression()).filter(_score__gte=options["min_verifications"])
+    if options.get("origin") is not None:
+        annotations = annotations.filter(origin=options["origin"])
+    if options.get("min_confidence") is not None:
+        # People's labels carry no confidence and stay; machine-made ones need at least this much.
+        annotations = annotations.filter(
+            Q(origin=Origin.HUMAN) | Q(origin=Origin.MACHINE, confidence__gte=options["min_confidence"])
+        )
     return annotations
 
 

@@ -105,6 +105,23 @@ def set_exports(request, set_id):
 RECENT = 10
 
 
+def _filter_options(form):
+    """The set page's export filters (origin, least votes, least confidence) as standard options."""
+    options = {}
+    if form.get("origin") in ("human", "machine"):
+        options["origin"] = form["origin"]
+    for name, kind in (("min_verifications", int), ("min_confidence", float)):
+        text = (form.get(name) or "").strip()
+        if text:
+            try:
+                options[name] = kind(text)
+            except ValueError:
+                raise ValidationError(
+                    f"{name.replace('_', ' ').capitalize()}: “{text[:20]}” is not a number."
+                ) from None
+    return options
+
+
 @require_POST
 @login_required
 def create_export(request, set_id):
@@ -120,7 +137,9 @@ def create_export(request, set_id):
         if with_images and not (kind == "standard" and value in standard_formats.WITH_IMAGES):
             raise ValidationError(f"Only {standard_formats.with_images_text()} exports can hold the images.")
         if kind == "standard":
-            options = {"images": True} if with_images else None
+            options = _filter_options(request.POST)
+            if with_images:
+                options["images"] = True
             export = jobs.create_export(actor=request.user, image_set=image_set, standard=value, options=options)
         elif kind == "format" and parse_id(value):
             export_format = formats_usable_by(request.user).filter(pk=parse_id(value)).first()

@@ -254,6 +254,19 @@ def test_html_create_with_the_images(world, client_for):
     assert 'id="export-images"' in client.get(world["set"].get_absolute_url()).content.decode()
 
 
+def test_html_create_with_the_filters(world, client_for):
+    client = client_for(world["alice"])
+    url = reverse("exports:create_export", args=[world["set"].pk])
+    form = {"export_format": "standard:coco", "origin": "machine", "min_verifications": "1", "min_confidence": "0.5"}
+    client.post(url, form)
+    export = Export.objects.get()
+    assert export.options == {"origin": "machine", "min_verifications": 1, "min_confidence": 0.5}
+    for bad, words in ((("min_confidence", "lots"), "is not a number"), (("min_confidence", "3"), "from 0 to 1")):
+        response = client.post(url, {**form, bad[0]: bad[1]}, follow=True)
+        assert words in response.content.decode()
+    assert Export.objects.count() == 1
+
+
 def test_panel_shown_to_members_and_to_readers_of_public_sets(world, client_for):
     page = client_for(world["alice"]).get(world["set"].get_absolute_url()).content.decode()
     assert 'id="export-form"' in page

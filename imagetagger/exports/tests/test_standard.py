@@ -246,9 +246,27 @@ def test_options_select_types_and_minimum_score(setup, make_user):
     assert report["written"] == {"ball": 1}
 
 
+def test_options_select_by_origin_and_least_confidence(setup):
+    image_set, types, user = setup
+    labels = list(Annotation.objects.filter(image__image_set=image_set).order_by("id"))
+    Annotation.objects.filter(pk=labels[0].pk).update(origin="machine", model_name="m", confidence=0.3)
+    Annotation.objects.filter(pk=labels[1].pk).update(origin="machine", model_name="m", confidence=0.8)
+    ids = lambda options: set(standard.selected_annotations(image_set.pk, options).values_list("pk", flat=True))  # noqa: E731
+    everyone = {label.pk for label in labels}
+    assert ids({"origin": "machine"}) == {labels[0].pk, labels[1].pk}
+    assert ids({"origin": "human"}) == everyone - {labels[0].pk, labels[1].pk}
+    assert ids({"min_confidence": 0.5}) == everyone - {labels[0].pk}, "people's labels stay"
+    assert ids({"origin": "machine", "min_confidence": 0.5}) == {labels[1].pk}
+    data, report = export(StandardFormat.COCO, image_set, {"origin": "machine", "min_confidence": 0.5})
+    assert len(json.loads(data)["annotations"]) == 1
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
+        ({"origin": "robot"}, "human"),
+        ({"min_confidence": 2}, "from 0 to 1"),
+        ({"min_confidence": "high"}, "from 0 to 1"),
         ({"colour": 1}, "Unknown options"),
         ({"types": "all"}, "types"),
         ({"types": [999999]}, "do not exist"),
