@@ -10,7 +10,7 @@ ADDR ?= 127.0.0.1:8000
 DEMO ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: run test bench install lint format clean
+.PHONY: run test bench install lint format clean reference-backend
 
 ## Install Python packages into .venv and front-end packages into node_modules (only when changed).
 install: $(VENV)/.installed node_modules/.installed
@@ -37,6 +37,10 @@ run: install
 	cd imagetagger && { $(PY) manage.py runzipdaemon --verbosity 0 & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		$(PY) manage.py runserver $(ADDR); }
+
+## Start the reference model backend (Label Studio ML protocol; faces, people, GrabCut outlines) at http://127.0.0.1:9090.
+reference-backend: install
+	cd imagetagger && $(PY) -m assist.reference --port 9090
 
 ## Run the whole test suite: the canvas code's unit tests (Node), then pytest (browser tests too when Chromium is installed).
 test: install $(READERS)/.installed
