@@ -8,7 +8,7 @@ from django.views.decorators.http import require_safe
 from images.models import ImageSet
 from images.permissions import imageset_permissions
 
-from . import work
+from . import charts, work
 
 STATE_STYLES = (
     ("accepted", "bg-success"),
@@ -28,6 +28,15 @@ def _shares(counts):
     ]
 
 
+def _review_chart(model):
+    """A stacked bar per confidence band: what people made of that model's labels."""
+    labels = [band["band"] for band in model["bands"]]
+    series = [
+        {"name": outcome, "counts": [band[outcome] for band in model["bands"]]} for outcome in work.REVIEW_OUTCOMES
+    ]
+    return charts.stacked_bars(labels, series)
+
+
 @login_required
 @require_safe
 def imageset_statistics(request, imageset_id):
@@ -40,5 +49,9 @@ def imageset_statistics(request, imageset_id):
         row["shares"] = _shares(row)
         row["coverage"] = round(100 * row["annotated_images"] / images, 1) if images else 0
     statistics["shares"] = _shares(statistics["annotations"])
+    statistics["models"] = [
+        {**model, "chart": _review_chart(model), "chart_id": f"model-review-{number}"}
+        for number, model in enumerate(work.machine_review_statistics(image_set), start=1)
+    ]
     statistics["coverage"] = round(100 * statistics["annotated_images"] / images, 1) if images else 0
     return render(request, "annotations/imageset_statistics.html", {"image_set": image_set, "statistics": statistics})

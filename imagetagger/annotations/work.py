@@ -26,7 +26,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, CharField, Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Sign
 from django.utils import timezone
 
@@ -440,3 +440,67 @@ def user_statistics(user, *, viewer):
         "votes_received": votes_received,
         "points": user.points,
     }
+
+
+# Confidence bands of the review statistics: (label, low, high), low inclusive.
+CONFIDENCE_BANDS = (
+    ("none", None, None),
+    ("< 0.25", 0.0, 0.25),
+    ("0.25–0.5", 0.25, 0.5),
+    ("0.5–0.75", 0.5, 0.75),
+    ("≥ 0.75", 0.75, None),
+)
+
+
+def _in_band(low, high):
+    if low is None:
+        return Q(confidence__isnull=True)
+    return Q(confidence__gte=low) & (Q(confidence__lt=high) if high is not None else Q())
+
+
+REVIEW_OUTCOMES = ("accepted", "edited", "rejected", "waiting")
+
+
+def machine_review_statistics(image_set):
+    """What people made of the machine-made labels of ``image_set``, per model and confidence band
+    (one query)::
+
+        [{"model": name, "total": n, "bands": [{"band": "< 0.25", "accepted": …, "edited": …,
+          "rejected": …, "waiting": …}, …]}, …]   # models by name; every band listed
+
+    ``accepted``: score > 0 and never edited by a person; ``edited``: a person changed it (whatever the
+    votes); ``rejected``: score < 0, not edited; ``waiting``: neither (no votes, or as many against as for).
+    """
+    band = Case(
+        *[When(_in_band(low, high), then=Value(label)) for label, low, high in CONFIDENCE_BANDS],
+        output_field=CharField(),
+    )
+    edited = Q(last_editor__isnull=False)
+    rows = (
+        Annotation.objects.filter(image__image_set=image_set, origin=Origin.MACHINE)
+        .order_by()
+        .annotate(band=band, state=_verification_state())
+        .values("model_name", "band")
+        .annotate(
+            edited=Count("pk", filter=edited),
+            accepted=Count("pk", filter=~edited & Q(state=1)),
+            rejected=Count("pk", filter=~edited & Q(state=-1)),
+            total=Count("pk"),
+        )
+    )
+    models = {}
+    for row in rows:
+        empty = {label: dict.fromkeys(REVIEW_OUTCOMES, 0) for label, _, _ in CONFIDENCE_BANDS}
+        bands = models.setdefault(row["model_name"], empty)
+        counts = bands[row["band"]]
+        for outcome in ("accepted", "edited", "rejected"):
+            counts[outcome] = row[outcome]
+        counts["waiting"] = row["total"] - row["accepted"] - row["edited"] - row["rejected"]
+    return [
+        {
+            "model": name or "(no model name)",
+            "total": sum(sum(counts.values()) for counts in bands.values()),
+            "bands": [{"band": label, **counts} for label, counts in bands.items()],
+        }
+        for name, bands in sorted(models.items())
+    ]

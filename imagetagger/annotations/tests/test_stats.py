@@ -236,3 +236,42 @@ def test_api_user_statistics(world, api_for):
     assert body["points"] == 0
     assert api_for().get(url).status_code == 401
     assert api_for(world.bob).get(reverse("api:user-statistics", args=[999999])).status_code == 404
+
+
+def test_machine_review_statistics_per_model_and_confidence_band(world, client_for):
+    i0, i1, i2, i3 = world.images
+    machine = {"origin": Origin.MACHINE}
+    label(i1, world.goal, world.cara, model_name="yolo v8", confidence=0.9, votes=[(world.bob, True)], **machine)
+    label(i1, world.goal, world.cara, model_name="yolo v8", confidence=0.8, last_editor=world.bob, **machine)
+    label(i2, world.goal, world.cara, model_name="yolo v8", confidence=0.1, votes=[(world.bob, False)], **machine)
+    label(i2, world.goal, world.cara, model_name="yolo v8", confidence=None, **machine)
+    label(
+        i3,
+        world.goal,
+        world.cara,
+        model_name="yolo v8",
+        confidence=0.3,
+        votes=[(world.bob, True), (world.ada, False)],
+        **machine,
+    )
+
+    found = {model["model"]: model for model in work.machine_review_statistics(world.set)}
+    assert set(found) == {"m", "yolo v8"}  # "m": the fixture's rejected label at 0.5
+    yolo = {band["band"]: band for band in found["yolo v8"]["bands"]}
+    assert found["yolo v8"]["total"] == 5
+    assert yolo["≥ 0.75"] == {"band": "≥ 0.75", "accepted": 1, "edited": 1, "rejected": 0, "waiting": 0}
+    assert yolo["< 0.25"]["rejected"] == 1
+    assert yolo["none"]["waiting"] == 1
+    assert yolo["0.25–0.5"]["waiting"] == 1, "as many votes for as against: still waiting"
+    assert {band["band"]: band["rejected"] for band in found["m"]["bands"]}["0.5–0.75"] == 1
+
+    html = client_for(world.bob).get(reverse("annotations:imageset_statistics", args=[world.set.pk])).content.decode()
+    assert "Machine-made labels under review" in html
+    assert "What people made of yolo v8" in html
+
+
+def test_no_review_section_without_machine_labels(world, client_for):
+    Annotation.objects.filter(origin=Origin.MACHINE).delete()
+    html = client_for(world.bob).get(reverse("annotations:imageset_statistics", args=[world.set.pk])).content.decode()
+    assert "Machine-made labels under review" not in html
+    assert work.machine_review_statistics(world.set) == []
