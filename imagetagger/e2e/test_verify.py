@@ -225,3 +225,45 @@ def test_votes_survive_a_failing_network_and_a_reload(page, live_server, world):
     assert votes == {labels["voted"].pk: True, labels["first"].pk: True, labels["second"].pk: False}
     world["ada"].refresh_from_db()
     assert world["ada"].points == 1, "the accept counted once"
+
+
+def test_review_machine_labels_least_sure_first_and_export_the_accepted(page, live_server, world):
+    """The review queue: machine-made labels of one model, least confident first, voted with j/k;
+    then an export that keeps only what people accepted."""
+    images, ada = world["images"], world["ada"]
+    made = [
+        Annotation.objects.create(
+            image=images[index],
+            annotation_type=world["box"],
+            vector=_box(10 + index, 10, 60, 60),
+            user=ada,
+            origin=Origin.MACHINE,
+            model_name="faces v2",
+            confidence=confidence,
+        )
+        for index, confidence in enumerate([0.9, 0.2, 0.6])
+    ]
+    open_set_entry(page, live_server, world)
+    page.locator("#order-filter").select_option("confidence")
+    wait_for(page, made[1])  # 0.2: the least sure first
+    ids = [item["id"] for item in page.evaluate("() => window.verifyPage.queue.entries")]
+    machine = world["labels"]["machine"]  # another model's, at 0.8
+    assert ids == [made[1].pk, made[2].pk, machine.pk, made[0].pk]
+    assert world["labels"]["first"].pk not in ids, "people's labels are not in the queue"
+    page.keyboard.press("k")  # reject the least sure
+    wait_for(page, made[2])
+    page.keyboard.press("j")  # accept the next
+    wait_for(page, machine)
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
+    assert "order=confidence" in page.url
+
+    page.goto(f"{live_server.url}/images/imageset/{world['set'].pk}/")
+    page.locator("#export-format").select_option("standard:coco")
+    page.locator("#export-filters summary").click()
+    page.locator("#export-origin").select_option("machine")
+    page.locator("#export-min-votes").fill("1")
+    page.locator("#export-button").click()
+    expect(page.locator(".alert-success")).to_contain_text("is ready")
+    link = page.locator("#export-list .export-download").first
+    data = page.request.get(link.get_attribute("href")).json()
+    assert [annotation["id"] for annotation in data["annotations"]] == [made[2].pk]

@@ -570,7 +570,9 @@ async function restart({ anchor = state.annotation } = {}) {
   await showCurrent("replace");
 }
 
-$("#type-filter, #unvoted-only, #order-filter, #model-filter").on("change", () => restart());
+$("#type-filter, #unvoted-only").on("change", () => restart());
+// Another order or model: the queue starts from its beginning (the least sure label first).
+$("#order-filter, #model-filter").on("change", () => restart({ anchor: null }));
 $("#filter-refresh").on("click", () => restart());
 
 document.addEventListener("keydown", (event) => {
