@@ -36,6 +36,16 @@ class BackendForm(forms.Form):
     def label_fields(self):
         return [self[f"label_{annotation_type.pk}"] for annotation_type in self.types]
 
+    def backend_fields(self):
+        """The fields both registering and changing a backend take (the auth header differs)."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "url": data["url"],
+            "interactive": data["interactive"],
+            "label_map": self.label_map(),
+        }
+
     def label_map(self):
         return {
             self.cleaned_data[f"label_{annotation_type.pk}"].strip(): annotation_type.pk

@@ -24,6 +24,7 @@ from django_tasks import task
 
 from annotations import services as annotation_services
 from annotations.models import Origin
+from base import background
 from images.models import Image
 
 from . import client, results
@@ -50,21 +51,11 @@ def run_prelabel_job(job_id):
 
 
 def requeue_stale():
-    """Queue again the jobs whose worker died (running or queued, silent for ``STALE_AFTER``)."""
-    now = timezone.now()
-    stale = PrelabelJob.objects.filter(
-        state__in=[JobState.RUNNING, JobState.QUEUED], heartbeat__lt=now - STALE_AFTER
-    ).values_list("pk", flat=True)
-    requeued = 0
-    for job_id in list(stale):
-        changed = PrelabelJob.objects.filter(
-            pk=job_id, state__in=[JobState.RUNNING, JobState.QUEUED], heartbeat__lt=now - STALE_AFTER
-        ).update(state=JobState.QUEUED, heartbeat=now)
-        if changed:
-            logger.warning("Pre-label job %s was abandoned by its worker; queued again", job_id)
-            run_prelabel_job.enqueue(job_id)
-            requeued += 1
-    return requeued
+    """Queue again the jobs whose worker died (``base.background.requeue_silent``); they go on after
+    the last image done. Called by the worker's sweeper."""
+    return background.requeue_silent(
+        PrelabelJob, stale_after=STALE_AFTER, enqueue=run_prelabel_job.enqueue, what="Pre-label job"
+    )
 
 
 def _claim(job_id):

@@ -62,13 +62,7 @@ def team_backends(request, team_id):
         if form.is_valid():
             try:
                 backend = services.register_backend(
-                    actor=request.user,
-                    team=team,
-                    name=form.cleaned_data["name"],
-                    url=form.cleaned_data["url"],
-                    auth_header=form.cleaned_data["auth_header"],
-                    interactive=form.cleaned_data["interactive"],
-                    label_map=form.label_map(),
+                    actor=request.user, team=team, auth_header=form.cleaned_data["auth_header"], **form.backend_fields()
                 )
             except ValidationError as error:
                 _apply_errors(form, error)
@@ -133,15 +127,7 @@ def edit_backend(request, backend_id):
         header = form.cleaned_data["auth_header"].strip()
         changes = {"auth_header": "" if header == "-" else header} if header else {}
         try:
-            services.update_backend(
-                actor=request.user,
-                backend=backend,
-                name=form.cleaned_data["name"],
-                url=form.cleaned_data["url"],
-                interactive=form.cleaned_data["interactive"],
-                label_map=form.label_map(),
-                **changes,
-            )
+            services.update_backend(actor=request.user, backend=backend, **form.backend_fields(), **changes)
         except ValidationError as error:
             _apply_errors(form, error)
         else:

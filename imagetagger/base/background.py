@@ -92,3 +92,21 @@ class Sweeper(threading.Thread):
 
     def stop(self):
         self.stopped.set()
+
+
+def requeue_silent(model, *, stale_after, enqueue, what, reset=None):
+    """Queue again the jobs (rows of ``model`` with ``state`` and ``heartbeat``) whose worker died:
+    queued or running ones silent for ``stale_after``; ``reset``: more fields to set. For the sweeps of
+    exports and pre-label jobs. A queued row is claimed once only, so an extra task for one that was
+    merely waiting does no harm. Returns how many were queued again."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    silent = {"state__in": ["queued", "running"], "heartbeat__lt": now - stale_after}
+    requeued = 0
+    for row_id in list(model.objects.filter(**silent).values_list("pk", flat=True)):
+        if model.objects.filter(pk=row_id, **silent).update(state="queued", heartbeat=now, **(reset or {})):
+            logger.warning("%s %s was abandoned by its worker; queued again", what, row_id)
+            enqueue(row_id)
+            requeued += 1
+    return requeued

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from assist.models import ModelBackend, PrelabelJob
-from assist.tests.scripted_backend import ScriptedBackend
 from playwright.sync_api import expect
 
 from annotations.models import AnnotationType, VectorType
@@ -16,13 +15,6 @@ from e2e.helpers import log_in, shoot_viewports
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SHOTS = [Path("/tmp/shots"), ARTIFACTS / "model-backends"]
-
-
-@pytest.fixture
-def backend_server():
-    server = ScriptedBackend()
-    yield server
-    server.stop()
 
 
 def test_an_admin_registers_and_checks_a_backend(page, live_server, make_user, make_team, backend_server):

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django_tasks import task
 
+from base import background
 from images.permissions import imageset_permissions
 
 from . import standard as standard_formats
@@ -88,25 +89,11 @@ def create_export(*, actor, image_set, export_format=None, standard=None, option
 
 
 def requeue_stale():
-    """Queue again the exports whose worker died: running or queued ones silent for ``STALE_AFTER``.
-
-    Called by the worker's sweeper (``runzipdaemon``). A queued export is claimed once only, so an
-    extra task for one that was merely waiting does no harm. Returns how many were queued again.
-    """
-    now = timezone.now()
-    stale = Export.objects.filter(
-        state__in=[ExportState.RUNNING, ExportState.QUEUED], heartbeat__lt=now - STALE_AFTER
-    ).values_list("pk", flat=True)
-    requeued = 0
-    for export_id in list(stale):
-        changed = Export.objects.filter(
-            pk=export_id, state__in=[ExportState.RUNNING, ExportState.QUEUED], heartbeat__lt=now - STALE_AFTER
-        ).update(state=ExportState.QUEUED, progress=0, heartbeat=now)
-        if changed:
-            logger.warning("Export %s was abandoned by its worker; queued again", export_id)
-            run_export.enqueue(export_id)
-            requeued += 1
-    return requeued
+    """Queue again the exports whose worker died (``base.background.requeue_silent``); called by the
+    worker's sweeper. Returns how many were queued again."""
+    return background.requeue_silent(
+        Export, stale_after=STALE_AFTER, enqueue=run_export.enqueue, what="Export", reset={"progress": 0}
+    )
 
 
 def selected_count(export):

@@ -5,18 +5,10 @@ import pytest
 
 from annotations.models import AnnotationType, VectorType
 from assist.models import JobState, ModelBackend, PrelabelJob
-from assist.tests.scripted_backend import ScriptedBackend
 from images.tests.factories import add_image_rows, make_imageset
 
 pytestmark = pytest.mark.django_db
 BACKENDS, JOBS = "/api/v1/model-backends/", "/api/v1/prelabel-jobs/"
-
-
-@pytest.fixture
-def backend_server():
-    server = ScriptedBackend()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

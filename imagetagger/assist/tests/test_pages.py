@@ -6,17 +6,9 @@ import pytest
 from annotations.models import AnnotationType, VectorType
 from assist import services
 from assist.models import JobState, ModelBackend, PrelabelJob
-from assist.tests.scripted_backend import ScriptedBackend
 from images.tests.factories import add_image_rows, make_imageset
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def backend_server():
-    server = ScriptedBackend()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -10,18 +10,11 @@ from django.utils import timezone
 from annotations.models import Annotation, AnnotationType, Origin, VectorType
 from assist import jobs, services
 from assist.models import JobState, PrelabelJob
-from assist.tests.scripted_backend import ScriptedBackend, box_result
+from assist.tests.scripted_backend import box_result
 from images.models import Image
 from images.tests.factories import add_image_rows, make_imageset
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def backend_server():
-    server = ScriptedBackend()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
