@@ -62,6 +62,7 @@ bench: install
 	$(PY) bench/bench_pages.py
 	$(PY) bench/bench_messages.py
 	$(PY) bench/bench_attributes.py
+	$(PY) bench/bench_assist.py
 
 lint: install
 	$(VENV)/bin/ruff check .

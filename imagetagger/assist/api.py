@@ -4,19 +4,20 @@ Thin: ``services`` check every rule. A backend or job of a team the caller is no
 one they see but may not change answers 403. The auth header is write-only: answers show it masked.
 """
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, views, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from base.ids import ID_MAX
 from base.parsers import JSONParser
-from images.models import ImageSet
+from images.models import Image, ImageSet
+from images.permissions import imageset_permissions
 from imagetagger.api import id_from_query
 from users.models import Team, TeamMembership
 
-from . import services
+from . import proposals, services
 from .models import ModelBackend, PrelabelJob
 
 
@@ -193,3 +194,51 @@ class PrelabelJobViewSet(
         if not job.active:
             raise NotFound("This job has ended already.")
         return Response(self.get_serializer(services.cancel_prelabel(actor=request.user, job=job)).data)
+
+
+class ShapeProposalRequestSerializer(serializers.Serializer):
+    box = serializers.ListField(
+        child=serializers.IntegerField(), min_length=4, max_length=4, required=False, help_text="[x1, y1, x2, y2]"
+    )
+    point = serializers.ListField(child=serializers.IntegerField(), min_length=2, max_length=2, required=False)
+    tolerance = serializers.IntegerField(min_value=0, max_value=255, required=False, help_text="Magic wand (32).")
+    backend = serializers.IntegerField(
+        min_value=1, max_value=ID_MAX, required=False, help_text="An interactive model backend of the set's team."
+    )
+
+
+@extend_schema(
+    tags=["model backends"],
+    request=ShapeProposalRequestSerializer,
+    responses={
+        200: inline_serializer(
+            "ShapeProposal",
+            {
+                "vector": serializers.DictField(child=serializers.IntegerField(), help_text="A polygon; not saved."),
+                "note": serializers.CharField(help_text="What was left out or why the box's corners came back."),
+                "source": serializers.CharField(help_text="grabcut, magic wand, or the backend's name"),
+                "milliseconds": serializers.FloatField(),
+            },
+        )
+    },
+)
+class ShapeProposalView(views.APIView):
+    """A one-click shape for an image (nothing is saved): ``box`` → the polygon of the object in it
+    (GrabCut), ``point`` → the polygon of the similar-colour region around it (magic wand,
+    ``tolerance``), or with ``backend`` the interactive backend's outline of that prompt."""
+
+    parser_classes = [JSONParser]
+
+    def post(self, request, image_id):
+        image = Image.objects.select_related("image_set").filter(pk=image_id).first()
+        if image is None or "read" not in imageset_permissions(request.user, image.image_set):
+            raise NotFound("There is no image with this id.")
+        data = ShapeProposalRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        backend = None
+        if "backend" in fields:
+            backend = ModelBackend.objects.filter(pk=fields.pop("backend"), team__in=_my_teams(request.user)).first()
+            if backend is None:
+                raise ValidationError({"backend": ["There is no model backend with this id."]})
+        return Response(proposals.propose(actor=request.user, image=image, backend=backend, **fields))

@@ -84,7 +84,8 @@ def _pixel(percent, size, axis):
     return min(size, max(0, round(percent * size / 100)))
 
 
-def _points(value, kind, width, height):
+def pixel_points(value, kind, width, height):
+    """The points of a result's ``value`` in whole image pixels, or a ``ValueError`` saying why not."""
     if kind == "rectanglelabels":
         x, y, w, h = (value.get(key) for key in ("x", "y", "width", "height"))
         if not all(_number(part) for part in (x, y, w, h)):
@@ -152,7 +153,7 @@ def _from_result(result, prediction, image, types_by_label):
             found.append(Proposal(annotation_type.pk, None, confidence))
             continue
         try:
-            points = _points(value, kind, image.width, image.height)
+            points = pixel_points(value, kind, image.width, image.height)
         except ValueError as error:
             found.append(Refusal(f"{label!r}: {error}"))
             continue

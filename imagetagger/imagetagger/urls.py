@@ -32,6 +32,7 @@ api_v1 = [
     path("users/me/", users_api.CurrentUserView.as_view(), name="current-user"),
     path("leaderboard/", users_api.LeaderboardView.as_view(), name="leaderboard"),
     path("annotations/<int:pk>/vote/", annotation_votes_api.AnnotationVoteView.as_view(), name="annotation-vote"),
+    path("images/<int:image_id>/shape-proposal/", assist_api.ShapeProposalView.as_view(), name="shape-proposal"),
     *annotation_work_api.urls,
     *exports_api.urls,
     *label_imports_api.urls,
