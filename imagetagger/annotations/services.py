@@ -183,6 +183,55 @@ def check_type_active(annotation_type):
 _TYPE_FOR_KEY_SHARE = PreparedQuery(lambda type_id: AnnotationType.objects.filter(pk=type_id), lock="FOR KEY SHARE")
 
 
+_TYPE_TABLE = AnnotationType._meta.db_table
+_TYPE_FIELDS = AnnotationType._meta.concrete_fields
+
+
+def _with_type_columns(images, type_id):
+    """``images`` joined with the type ``type_id``, whose columns come as ``type__<attname>``."""
+    quote = connection.ops.quote_name
+    columns = {f"type__{field.attname}": f"{quote(_TYPE_TABLE)}.{quote(field.column)}" for field in _TYPE_FIELDS}
+    return images.extra(
+        select=columns, tables=[_TYPE_TABLE], where=[f"{quote(_TYPE_TABLE)}.{quote('id')} = %s"], params=[type_id]
+    )
+
+
+# The create path on PostgreSQL: the image locked, the actor's rights, the set's chosen types, and the
+# type read under a key-share lock, in one statement (``FOR UPDATE OF image FOR KEY SHARE OF type``;
+# Django writes the first clause, the prepared statement appends the second).
+_IMAGE_AND_TYPE_LOCK = PreparedQuery(
+    lambda image_id, user_id, type_id: _with_type_columns(
+        _IMAGE_LOCKS[False, True, True]._build(image_id=image_id, user_id=user_id, type_id=type_id), type_id
+    ),
+    lock=f"FOR KEY SHARE OF {_TYPE_TABLE}",
+)
+
+
+def _lock_image_and_type(image_id, actor, type_id, *, hide_unreadable):
+    """``(image, annotation type)`` as ``_lock_image`` and ``_current_type`` give them, in one statement
+    on PostgreSQL for a logged-in actor (elsewhere, or when either is missing: the two reads, which
+    also say which one is missing)."""
+    if connection.vendor != "postgresql" or not actor.is_authenticated:
+        image = _lock_image(image_id, actor, type_id=type_id, hide_unreadable=hide_unreadable)
+        return image, _current_type(type_id, check_active=False)
+    image = _IMAGE_AND_TYPE_LOCK.first(image_id=int(image_id), user_id=actor.pk, type_id=int(type_id))
+    if image is None:
+        image = _lock_image(image_id, actor, type_id=type_id, hide_unreadable=hide_unreadable)
+        return image, _current_type(type_id, check_active=False)
+    values = [
+        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+        for field, value in ((field, getattr(image, f"type__{field.attname}")) for field in _TYPE_FIELDS)
+    ]
+    annotation_type = AnnotationType.from_db("default", [field.attname for field in _TYPE_FIELDS], values)
+    image.set_permissions = imageset_permissions_from_facts(
+        actor, image.image_set, member_is_admin=image.member_is_admin
+    )
+    if hide_unreadable and "read" not in image.set_permissions:
+        raise ValidationError({"image": "There is no image with this id."})
+    image.chosen_type_ids = _chosen_ids(int(type_id), image.set_chooses_types, image.type_is_chosen)
+    return image, annotation_type
+
+
 def _current_type(annotation_type, *, check_active=True):
     """Read the type (``annotation_type``: one or its id), on PostgreSQL under a key-share lock: a
     staff migration of the type (which locks its row for update) then cannot change its geometry
@@ -331,8 +380,9 @@ def create_annotation(
     type's definitions, defaults filled in. ``hide_unreadable`` (the API): an image the actor may not
     read is refused as a missing one. The returned annotation carries ``image.set_permissions``."""
     type_id = getattr(annotation_type, "pk", annotation_type)
-    image = _lock_image(getattr(image, "pk", image), actor, type_id=type_id, hide_unreadable=hide_unreadable)
-    annotation_type = _current_type(type_id, check_active=False)
+    image, annotation_type = _lock_image_and_type(
+        getattr(image, "pk", image), actor, type_id, hide_unreadable=hide_unreadable
+    )
     if "annotate" not in image.set_permissions:
         raise PermissionDenied("You may not add annotations to this image set.")
     if uuid is not None:

@@ -4,7 +4,7 @@ prepared query of the site, and clear refusals for what it cannot prepare."""
 import itertools
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
@@ -182,3 +182,25 @@ def test_a_lock_clause_is_appended_and_needs_a_transaction(world):
     assert queries.captured_queries[0]["sql"].endswith("FOR KEY SHARE")
     with pytest.raises(TransactionManagementError):
         prepared.first(pk=box.pk)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the create path's one statement is PostgreSQL's")
+def test_the_image_and_type_lock_reads_what_the_two_reads_give(world):
+    ada, otto, images, chosen_image, box, labels = world
+    AnnotationType.objects.filter(pk=box.pk).update(
+        attributes=[{"name": "colour", "kind": "text", "required": False, "default": None, "max_length": 20}]
+    )
+    for target in (images[0], chosen_image):
+        with transaction.atomic():
+            image, annotation_type = services._lock_image_and_type(target.pk, ada, box.pk, hide_unreadable=True)
+            expected_image = services._lock_image(target.pk, ada, type_id=box.pk, hide_unreadable=True)
+        assert state(annotation_type) == state(AnnotationType.objects.get(pk=box.pk))
+        assert (image.pk, image.set_permissions, image.chosen_type_ids) == (
+            expected_image.pk,
+            expected_image.set_permissions,
+            expected_image.chosen_type_ids,
+        )
+    with transaction.atomic(), pytest.raises(ValidationError, match="annotation type"):
+        services._lock_image_and_type(images[0].pk, ada, 10**9, hide_unreadable=True)
+    with transaction.atomic(), pytest.raises(ValidationError, match="no image"):
+        services._lock_image_and_type(images[0].pk, otto, box.pk, hide_unreadable=True)
