@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
@@ -78,6 +79,18 @@ IMAGE_PAGE = inline_serializer(
 )
 
 
+class SetImagesPagination(Pagination):
+    """Page numbers (``?page=N``) with the set's maintained count (``known_count``), not a COUNT(*)."""
+
+    known_count = None
+
+    def django_paginator_class(self, queryset, page_size):
+        paginator = Paginator(queryset, page_size)
+        if self.known_count is not None:
+            paginator.count = self.known_count
+        return paginator
+
+
 @extend_schema(
     parameters=[
         OpenApiParameter("team", int, description="Only sets of this team."),
@@ -90,7 +103,7 @@ class ImageSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     serializer_class = ImageSetSerializer
     queryset = ImageSet.objects.none()
-    pagination_class = Pagination
+    pagination_class = SetImagesPagination
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
@@ -199,6 +212,7 @@ class ImageSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             ),
             OpenApiParameter("after", int, description="An image id: the images after it by name (keyset paging)."),
             OpenApiParameter("before", int, description="An image id: the images before it by name, nearest first."),
+            OpenApiParameter("page", int, description="A page number instead (count, next, previous, results)."),
             OpenApiParameter(
                 "page_size", int, description=f"Images per page, 1 to {paging.MAX_PAGE_SIZE} ({paging.PAGE_SIZE})."
             ),
@@ -208,9 +222,10 @@ class ImageSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["get"], serializer_class=ImageSerializer)
     def images(self, request, pk=None):
         """The set's images by name, a page at a time: follow ``next`` while ``more`` is true. ``count``
-        (the set's images, or those without a label of the type) comes from the maintained counts."""
+        (the set's images, or those without a label of the type) comes from the maintained counts.
+        ``page=N`` answers the N-th page instead (``count``, ``next``, ``previous``, ``results``): a
+        position to jump to, whose cost grows with N (the images before it are skipped)."""
         params = request.query_params
-        paging.refuse_page_numbers(params)
         image_set = self._set()
         images = image_set.images.order_by("name", "id")
         count = image_set.image_count
@@ -218,6 +233,10 @@ class ImageSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             labelled, type_id = _annotations_of_type(image_set, params["missing_annotation_type"])
             images = images.filter(~Exists(labelled))
             count -= selectors.labelled_images(image_set, [type_id]).get(type_id, 0)
+        if "page" in params:  # page numbers (the annotate page's image list jumps to a position)
+            self.paginator.known_count = count
+            page = self.paginate_queryset(images)
+            return self.get_paginated_response(ImageSerializer(page, many=True, context={"request": request}).data)
         direction = "before" if "before" in params else "after"
         anchor_id = id_from_query(params[direction], direction) if params.get(direction) else None
         if anchor_id is not None:

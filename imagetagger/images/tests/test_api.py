@@ -260,13 +260,21 @@ def test_image_list_pages_by_keyset_after_and_before_an_image(world, api_for):
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("page=2", "page"), ("after=x", "after"), ("before=0", "before"), ("page_size=501", "page_size")],
+    [("after=x", "after"), ("before=0", "before"), ("page_size=501", "page_size")],
 )
 def test_image_list_paging_input_is_checked(world, api_for, query, field):
     add_rows(world["private"], 2)
     response = api_for(world["bob"]).get(f"/api/v1/imagesets/{world['private'].pk}/images/?{query}")
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def test_image_list_still_answers_page_numbers_with_the_kept_count(world, api_for):
+    add_rows(world["private"], 5)
+    body = api_for(world["bob"]).get(f"/api/v1/imagesets/{world['private'].pk}/images/?page=2&page_size=2").json()
+    assert (body["count"], [image["name"] for image in body["results"]]) == (5, ["img00002.png", "img00003.png"])
+    assert "page=3" in body["next"]
+    assert body["previous"]
 
 
 def test_image_list_anchor_must_be_an_image_of_the_set(world, api_for):
