@@ -40,10 +40,10 @@ _setup.setup_django()
 
 import cv2  # noqa: E402
 import numpy  # noqa: E402
-from assist import shapes  # noqa: E402
-from assist.shapes import box_to_polygon, magic_wand_polygon, read_image_pixels  # noqa: E402
 from PIL import Image as PILImage  # noqa: E402
 
+from assist import shapes  # noqa: E402
+from assist.shapes import box_to_polygon, magic_wand_polygon, read_image_pixels  # noqa: E402
 from images.ingest import add_image_file  # noqa: E402
 from images.models import Image  # noqa: E402
 from images.services import create_imageset  # noqa: E402

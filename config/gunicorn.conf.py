@@ -37,6 +37,11 @@ keepalive = 5
 # Recycle workers now and then (spread out), so that a slow leak never takes a pod down.
 max_requests = _env_int("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = max_requests // 10
+# Load Django once in the master and fork the workers from it: a recycled worker is serving again in
+# milliseconds instead of importing the site anew (~1 s of CPU that stalls its neighbours on a small
+# pod; seen as a 1.3 s latency spike in bench/bench_annotations_api.py's open loop). Safe here: no app
+# opens a database connection or starts a thread while loading. GUNICORN_PRELOAD=0 turns it off.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 # Heartbeat files in memory: the root file system of the pods is read-only, /dev/shm is a tmpfs.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # gunicorn's control socket (for gunicornc) would be made under $HOME, which in the image is the data

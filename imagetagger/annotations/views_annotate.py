@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from assist.proposals import interactive_backends
 from base.ids import parse_id
 from images.models import Image, ImageSet
 from images.permissions import imageset_permissions
@@ -85,6 +86,7 @@ def annotate(request, image_id):
             "position": reverse("annotations:image_position", args=[image_set.pk]),
             "annotate": reverse("annotations:annotate", args=[0]),
         },
+        "assist": {"url": reverse("api:shape-proposal", args=[0])},
     }
     context = {
         "image": image,
@@ -93,6 +95,7 @@ def annotate(request, image_id):
         "types": drawable,
         "tag_types": [t for t in types if t.is_tag],
         "can_annotate": "annotate" in permissions,
+        "interactive_backends": interactive_backends(request.user, image_set) if "annotate" in permissions else [],
         "config": config,
     }
     return render(request, "annotations/annotate.html", context)

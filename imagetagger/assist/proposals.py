@@ -8,10 +8,22 @@ import time
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from images.permissions import imageset_permissions
+from users.permissions import team_permissions
 
 from . import client, results, shapes
 from .links import image_link
+from .models import ModelBackend
 from .permissions import backend_permissions
+
+
+def interactive_backends(user, image_set):
+    """The interactive backends ``user`` may prompt for one-click shapes on ``image_set`` (its team's),
+    by name; no query of the team's rights when the team has none."""
+    backends = list(ModelBackend.objects.filter(team_id=image_set.team_id, interactive=True).order_by("name", "pk"))
+    if not backends:
+        return []
+    rights = team_permissions(user, image_set.team)
+    return [backend for backend in backends if "use" in backend_permissions(user, backend, team_rights=rights)]
 
 
 def _vector(points):

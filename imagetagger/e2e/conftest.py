@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from assist.tests.conftest import backend_server  # noqa: F401 (a pytest fixture: a scripted model backend)
 
 CHROMIUM = os.environ.get("IT_CHROMIUM", "/usr/bin/chromium")

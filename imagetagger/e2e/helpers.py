@@ -67,3 +67,19 @@ def shoot_viewports(page, name, folders):
         for folder in folders:
             page.screenshot(path=str(folder / f"{name}-{label}-{width}x{height}.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def export_accepted_machine_labels(page, live_server, image_set):
+    """From the set page: a COCO export of the machine-made labels with at least one vote ("Only some
+    labels"); returns the bytes of the file as downloaded."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{live_server.url}/images/imageset/{image_set.pk}/")
+    page.locator("#export-format").select_option("standard:coco")
+    page.locator("#export-filters summary").click()
+    page.locator("#export-origin").select_option("machine")
+    page.locator("#export-min-votes").fill("1")
+    page.locator("#export-button").click()
+    expect(page.locator(".alert-success")).to_contain_text("is ready")
+    link = page.locator("#export-list .export-download").first
+    return page.request.get(link.get_attribute("href")).body()

@@ -5,10 +5,10 @@ backend, and sees its status; the auth header never shows. Screenshots at three 
 from pathlib import Path
 
 import pytest
-from assist.models import ModelBackend, PrelabelJob
 from playwright.sync_api import expect
 
 from annotations.models import AnnotationType, VectorType
+from assist.models import ModelBackend, PrelabelJob
 from e2e.conftest import ARTIFACTS
 from e2e.helpers import log_in, shoot_viewports
 
@@ -51,7 +51,6 @@ def test_an_admin_registers_and_checks_a_backend(page, live_server, make_user, m
 def test_a_member_pre_labels_a_set_and_sees_the_job_finish(page, live_server, make_user, make_team, backend_server):
     from assist import jobs, services
     from assist.tests.scripted_backend import box_result
-
     from images.models import Image
     from images.tests.factories import add_image_rows, make_imageset
 

@@ -3,12 +3,13 @@ d/s, flags and edit; machine-made labels dashed until a person accepts them; vot
 when the network fails, arriving exactly once."""
 
 import io
+import json
 
 import pytest
 from playwright.sync_api import expect
 
 from annotations.models import Annotation, AnnotationType, Origin, VectorType, Verification
-from e2e.helpers import log_in, png_bytes
+from e2e.helpers import export_accepted_machine_labels, log_in, png_bytes
 from images.ingest import add_image_file
 from images.models import Image
 from images.tests.factories import make_imageset
@@ -257,13 +258,5 @@ def test_review_machine_labels_least_sure_first_and_export_the_accepted(page, li
     expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
     assert "order=confidence" in page.url
 
-    page.goto(f"{live_server.url}/images/imageset/{world['set'].pk}/")
-    page.locator("#export-format").select_option("standard:coco")
-    page.locator("#export-filters summary").click()
-    page.locator("#export-origin").select_option("machine")
-    page.locator("#export-min-votes").fill("1")
-    page.locator("#export-button").click()
-    expect(page.locator(".alert-success")).to_contain_text("is ready")
-    link = page.locator("#export-list .export-download").first
-    data = page.request.get(link.get_attribute("href")).json()
+    data = json.loads(export_accepted_machine_labels(page, live_server, world["set"]))
     assert [annotation["id"] for annotation in data["annotations"]] == [made[2].pk]

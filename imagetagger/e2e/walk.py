@@ -14,7 +14,6 @@ answering, so the list stays true. Pages for visitors without a session are in L
 import io
 from datetime import timedelta
 
-from assist import services as assist_services
 from django.contrib.auth.tokens import default_token_generator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -27,6 +26,7 @@ from django.utils.http import urlsafe_base64_encode
 from annotations import services as annotation_services
 from annotations import types as type_services
 from annotations.models import Annotation, VectorType
+from assist import services as assist_services
 from e2e.helpers import png_bytes
 from exports import imports as import_services
 from exports import jobs as export_jobs

@@ -1,4 +1,3 @@
-from assist import api as assist_api
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -8,6 +7,7 @@ from annotations import api as annotations_api
 from annotations import api_types as annotation_types_api
 from annotations import api_votes as annotation_votes_api
 from annotations import api_work as annotation_work_api
+from assist import api as assist_api
 from exports import api as exports_api
 from exports import api_imports as label_imports_api
 from images import api as images_api

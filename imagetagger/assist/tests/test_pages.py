@@ -141,3 +141,38 @@ def test_outsiders_see_no_panel_and_cannot_start_or_cancel(world, client_for, wi
         client_for(world["bob"]).post(f"/assist/imagesets/{image_set.pk}/prelabel/", {"backend": "x"}).status_code
         == 302
     )
+
+
+def test_the_annotate_page_offers_the_teams_interactive_backends_to_who_may_draw(world, client_for):
+    image_set = make_imageset(world["team"], public=True)
+    add_image_rows(image_set, 1)
+    image = image_set.images.get()
+    outline = AnnotationType.objects.create(name="blob", team=world["team"], vector_type=VectorType.POLYGON)
+    for name, interactive in (("sam", True), ("detector", False)):
+        services.register_backend(
+            actor=world["ada"],
+            team=world["team"],
+            name=name,
+            url="http://127.0.0.1:9/",
+            label_map={"object": outline.pk},
+            interactive=interactive,
+        )
+    html = client_for(world["bob"]).get(f"/annotations/{image.pk}/").content.decode()
+    assert 'id="assist-outline"' in html
+    assert '<option value="">OpenCV</option>' in html
+    assert ">sam</option>" in html
+    assert "detector" not in html, "only backends that answer prompts are offered"
+
+    public = client_for(world["otto"]).get(f"/annotations/{image.pk}/")
+    assert public.status_code == 200, "a public set: readable by everyone"
+    html = public.content.decode()
+    assert 'id="assist-tools"' not in html, "who may not draw gets no drawing tools"
+    assert "sam" not in html
+
+
+def test_the_annotate_page_offers_no_engine_choice_without_an_interactive_backend(world, client_for):
+    image_set = make_imageset(world["team"])
+    add_image_rows(image_set, 1)
+    html = client_for(world["bob"]).get(f"/annotations/{image_set.images.get().pk}/").content.decode()
+    assert 'id="assist-wand"' in html, "OpenCV's outline and wand need no backend"
+    assert 'id="assist-engine"' not in html

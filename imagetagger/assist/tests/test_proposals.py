@@ -17,15 +17,20 @@ pytestmark = pytest.mark.django_db
 DISC_CENTRE, DISC_RADIUS = (160, 120), 60
 
 
+def disc_png():
+    """A 320×240 PNG: a red disc (DISC_CENTRE, DISC_RADIUS) on green noise."""
+    rng = np.random.default_rng(3)
+    scene = (rng.integers(0, 40, (240, 320, 3), dtype=np.uint8) + np.array([60, 120, 70], np.uint8)).astype(np.uint8)
+    cv2.circle(scene, DISC_CENTRE, DISC_RADIUS, (40, 40, 220), -1)
+    return cv2.imencode(".png", scene)[1].tobytes()
+
+
 @pytest.fixture
 def world(make_user, make_team, storage_dir):
     ada, bob, otto = make_user("ada"), make_user("bob"), make_user("otto")
     team = make_team("Robots", admins=[ada], members=[bob])
     image_set = make_imageset(team, creator=ada)
-    rng = np.random.default_rng(3)
-    scene = (rng.integers(0, 40, (240, 320, 3), dtype=np.uint8) + np.array([60, 120, 70], np.uint8)).astype(np.uint8)
-    cv2.circle(scene, DISC_CENTRE, DISC_RADIUS, (40, 40, 220), -1)
-    add_image_file(image_set, name="disc.png", fileobj=io.BytesIO(cv2.imencode(".png", scene)[1].tobytes()))
+    add_image_file(image_set, name="disc.png", fileobj=io.BytesIO(disc_png()))
     return {"ada": ada, "bob": bob, "otto": otto, "team": team, "image": image_set.images.get()}
 
 

@@ -17,6 +17,7 @@
 //   layout.js      the workspace at every size: collapsible image list, drawers, the phone's bottom bar
 //   labellist.js   the object panel (labels by type; hide, lock, hover)   proposal.js a kept selection
 //   overlays.js    hover and proposal drawn over the scene                 toasts.js   "Undo" notices
+//   assist.js      one-click shapes: outline a box, magic wand (server or model backend), unsaved
 //
 // Nothing is shown as saved before the server confirmed it: every change goes through the outbox,
 // which keeps it in localStorage until then (and sends it again after a failure or a reload).

@@ -11,6 +11,7 @@ import { ZOOM_STEP, canAnnotate, canEdit, canvas, editor, state } from "./page.j
 import { acceptProposal } from "./proposal.js";
 import { setNotInImage } from "./typepicker.js";
 import { arrangeKey } from "./arrange.js";
+import { assistKey } from "./assist.js";
 import { viewKey } from "./viewtools.js";
 
 const $ = window.jQuery;
@@ -33,8 +34,9 @@ document.addEventListener("keydown", (event) => {
     return;
   }
   const lower = key.length === 1 ? key.toLowerCase() : key;
-  // The view tools' keys (Shift+R/E/F/O) and arranging (Tab, [, ], Ctrl+D, Esc of a group) come first.
-  if (viewKey(event) || arrangeKey(event)) {
+  // The view tools' keys (Shift+R/E/F/O), arranging (Tab, [, ], Ctrl+D, Esc of a group) and the
+  // one-click shapes (o, w, Esc leaving their mode) come first.
+  if (viewKey(event) || arrangeKey(event) || assistKey(event)) {
     event.preventDefault();
     return;
   }
