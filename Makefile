@@ -63,6 +63,7 @@ bench: install
 	$(PY) bench/bench_messages.py
 	$(PY) bench/bench_attributes.py
 	$(PY) bench/bench_assist.py
+	$(PY) bench/bench_prelabel.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -20,11 +20,9 @@ from dataclasses import dataclass
 
 import cv2
 import numpy
-from django.core.files.storage import default_storage
-from PIL import Image as PILImage
 
 from exports.masks import SIMPLIFY_PIXELS, mask_outline
-from images.ingest import _TRANSPOSE, FORMATS, _max_pixels
+from images.ingest import open_oriented
 
 MAX_VERTICES = 64
 # GrabCut works on the box with this margin around it (its background model is learnt there)…
@@ -287,13 +285,7 @@ def read_image_pixels(image):
     ``ValueError`` when the file's size is not the one stored for the image (an image stored before
     ingest applied the orientation: ``manage.py fixorientation``), since the coordinates would not match.
     """
-    with default_storage.open(image.relative_path, "rb") as stored:
-        PILImage.MAX_IMAGE_PIXELS = _max_pixels()
-        with PILImage.open(stored, formats=[FORMATS[image.format][0]]) as picture:
-            orientation = picture.getexif().get(0x0112, 1)
-            decoded = picture.convert("RGB")
-    if orientation in _TRANSPOSE:
-        decoded = decoded.transpose(_TRANSPOSE[orientation])
+    decoded = open_oriented(image, "RGB")
     if decoded.size != (image.width, image.height):
         raise ValueError(
             f"the file of image {image.pk} is {decoded.size[0]} × {decoded.size[1]} pixels as shown, "

@@ -383,6 +383,20 @@ def _save_thumbnail(path, data):
     return path
 
 
+def open_oriented(image, mode="RGB"):
+    """The pixels of a stored ``image`` (an ``Image`` row) as viewers show them, as a PIL image in
+    ``mode``: read with the image's own format only and within the pixel limit, then turned as its EXIF
+    orientation says — the picture every label's coordinates refer to."""
+    with default_storage.open(image.relative_path, "rb") as stored:
+        PILImage.MAX_IMAGE_PIXELS = _max_pixels()
+        with PILImage.open(stored, formats=[FORMATS[image.format][0]]) as picture:
+            orientation = picture.getexif().get(0x0112, 1)
+            decoded = picture.convert(mode)
+    if orientation in _TRANSPOSE:
+        decoded = decoded.transpose(_TRANSPOSE[orientation])
+    return decoded
+
+
 def ensure_thumbnail(image):
     """The storage path of ``image``'s thumbnail, made now if it is missing; None if it cannot be made."""
     path = image.thumbnail_path
