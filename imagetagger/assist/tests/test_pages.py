@@ -160,7 +160,8 @@ def test_the_annotate_page_offers_the_teams_interactive_backends_to_who_may_draw
     html = client_for(world["bob"]).get(f"/annotations/{image.pk}/").content.decode()
     assert 'id="assist-outline"' in html
     assert '<option value="">OpenCV</option>' in html
-    assert ">sam</option>" in html
+    sam = ModelBackend.objects.get(name="sam")
+    assert f'<option value="{sam.pk}" selected>sam</option>' in html, "the model by default"
     assert "detector" not in html, "only backends that answer prompts are offered"
 
     public = client_for(world["otto"]).get(f"/annotations/{image.pk}/")
