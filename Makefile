@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 ## Install Python packages into .venv and front-end packages into node_modules (only when changed).
 install: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt clients/python/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("ImageTagger needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
