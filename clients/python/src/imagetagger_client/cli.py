@@ -52,7 +52,7 @@ def parser():
     upload = commands.add_parser("upload", help="upload images, folders and archives into a set")
     upload.add_argument("set", type=int)
     upload.add_argument("paths", nargs="+", type=Path)
-    upload.add_argument("--workers", type=int, default=4, help="requests in parallel (4)")
+    upload.add_argument("--workers", type=int, default=2, help="requests in parallel (2)")
     upload.add_argument("--keep-folders", action="store_true", help="name images by their path below the folder")
 
     download = commands.add_parser("download", help="download a set's images as a zip archive")

@@ -102,7 +102,7 @@ class Client:
         """The set's images by name (each with its SHA-512 ``checksum``)."""
         return self._list(Image, f"/imagesets/{_id(image_set)}/images/")
 
-    def upload(self, image_set, paths, *, workers=4, progress=True, names_relative_to=None):
+    def upload(self, image_set, paths, *, workers=2, progress=True, names_relative_to=None):
         """Upload files, folders and archives; skips what the set holds (by checksum). See ``upload``."""
         return upload(self, image_set, paths, workers=workers, progress=progress, names_relative_to=names_relative_to)
 

@@ -101,7 +101,7 @@ def batches(paths, *, max_files=BATCH_FILES, max_bytes=BATCH_BYTES):
         yield batch
 
 
-def upload(client, image_set, paths, *, workers=4, progress=True, names_relative_to=None):
+def upload(client, image_set, paths, *, workers=2, progress=True, names_relative_to=None):
     """Upload ``paths`` into ``image_set`` (an id or ImageSet) with ``client``; an UploadSummary.
 
     Image names are the file names (with ``names_relative_to``: the path below that folder, as the
