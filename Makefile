@@ -64,6 +64,7 @@ bench: install
 	$(PY) bench/bench_attributes.py
 	$(PY) bench/bench_assist.py
 	$(PY) bench/bench_prelabel.py
+	$(PY) bench/bench_client_upload.py
 
 lint: install
 	$(VENV)/bin/ruff check .
