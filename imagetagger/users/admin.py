@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import ApiToken, Team, TeamMembership, User
+from .models import ApiToken, OidcIdentity, Team, TeamMembership, User
 
 
 @admin.register(User)
@@ -28,3 +28,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "prefix", "created", "last_used"]
     raw_id_fields = ["user"]
     readonly_fields = ["prefix", "digest"]
+
+
+@admin.register(OidcIdentity)
+class OidcIdentityAdmin(admin.ModelAdmin):
+    """Deleting one unlinks the account: the next single sign-on of that person starts afresh."""
+
+    list_display = ["user", "issuer", "subject", "created", "last_login"]
+    search_fields = ["user__username", "subject"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["issuer", "subject", "created", "last_login"]

@@ -71,6 +71,9 @@ class TeamMembership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="team_memberships")
     is_admin = models.BooleanField(default=False)
     joined = models.DateTimeField(auto_now_add=True)
+    # Made by the single sign-on team claim (IT_OIDC_TEAM_CLAIM); only such memberships does a later
+    # login without the team in the claim take away again.
+    granted_by_sso = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -80,6 +83,27 @@ class TeamMembership(models.Model):
     def __str__(self):
         role = "admin" if self.is_admin else "member"
         return f"{self.user} in {self.team} ({role})"
+
+
+class OidcIdentity(models.Model):
+    """A user's account at the single sign-on provider: the provider (``issuer``) and its id of the
+    person (``subject``, the ``sub`` claim), which never changes, unlike an e-mail address."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="oidc_identities")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created = models.DateTimeField(auto_now_add=True)
+    last_login = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "single sign-on identity"
+        verbose_name_plural = "single sign-on identities"
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="users_oidcidentity_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} as {self.subject} at {self.issuer}"
 
 
 def hash_api_key(key):

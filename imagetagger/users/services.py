@@ -4,17 +4,22 @@ They raise ``PermissionDenied`` when the actor may not do the thing and ``Valida
 input, so the HTML views and the API views can share them and never disagree.
 """
 
+import logging
+import re
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
+from django_registration.validators import DEFAULT_RESERVED_NAMES
 
-from .models import ApiToken, Team, TeamMembership, hash_api_key
+from .models import ApiToken, OidcIdentity, Team, TeamMembership, hash_api_key
 from .permissions import team_permissions
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 
 def _lock_team(team):
@@ -191,3 +196,129 @@ def create_first_admin(*, username, email, password):
     if User.objects.exists():
         raise SetupClosed()
     return User.objects.create_superuser(username=username, email=email, password=password)
+
+
+# --- single sign-on (users/oidc.py verifies the provider's answer, this decides whose account it is) ---
+
+
+class SsoRefused(Exception):
+    """A verified single sign-on answer that still does not log anyone in; the text says why."""
+
+
+@dataclass(frozen=True)
+class SsoSignIn:
+    user: object
+    # "known" (the provider's id of the person was linked already), "linked" (to an existing account
+    # with the same verified e-mail address) or "created".
+    outcome: str
+
+
+def email_is_verified(claims):
+    """The provider vouches for the address: ``email_verified`` true (some providers send the string)."""
+    verified = claims.get("email_verified")
+    return verified is True or (isinstance(verified, str) and verified.strip().lower() == "true")
+
+
+@transaction.atomic
+def sign_in_with_sso(*, issuer, claims, team_claim=""):
+    """The account of the person the provider's verified ``claims`` describe, made or linked on the
+    first login; with ``team_claim``, their teams follow that claim (``sync_sso_teams``).
+
+    The link is the provider's ``sub``, so a later login finds the account even when the e-mail
+    address changed. A first login links to an existing account only when the provider says the address
+    is verified, exactly one active account has it (in any case) and that account has no other
+    identity at this provider (addresses get reassigned); otherwise it makes a new account, with the
+    address only when it is verified and without a password."""
+    subject = str(claims.get("sub") or "")
+    if not subject:
+        raise SsoRefused("the provider did not say who you are (no 'sub' claim).")
+    for _attempt in range(3):
+        identity = (
+            OidcIdentity.objects.select_for_update()
+            .select_related("user")
+            .filter(issuer=issuer, subject=subject)
+            .first()
+        )
+        if identity is not None:
+            outcome = "known"
+            break
+        try:
+            with transaction.atomic():
+                user = _account_to_link(issuer, claims)
+                outcome = "linked" if user is not None else "created"
+                if user is None:
+                    user = _create_sso_account(claims)
+                identity = OidcIdentity.objects.create(user=user, issuer=issuer, subject=subject)
+            break
+        except IntegrityError:  # a parallel first login of the same person, or of the same username
+            continue
+    else:
+        raise SsoRefused("your account could not be set up; please try again.")
+    user = identity.user
+    if not user.is_active:
+        raise SsoRefused(f"the account {user.username} is deactivated.")
+    identity.last_login = timezone.now()
+    identity.save(update_fields=["last_login"])
+    if team_claim and team_claim in claims:
+        sync_sso_teams(user, claims[team_claim])
+    return SsoSignIn(user=user, outcome=outcome)
+
+
+def _account_to_link(issuer, claims):
+    email = (claims.get("email") or "").strip()
+    if not email or not email_is_verified(claims):
+        return None
+    candidates = list(User.objects.filter(email__iexact=email, is_active=True)[:2])
+    if len(candidates) != 1 or candidates[0].oidc_identities.filter(issuer=issuer).exists():
+        return None
+    return candidates[0]
+
+
+def _create_sso_account(claims):
+    email = (claims.get("email") or "").strip() if email_is_verified(claims) else ""
+    user = User(username=sso_username(claims), email=email)
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+USERNAME_MAX_LENGTH = 150
+_NOT_IN_USERNAMES = re.compile(r"[^\w.@+-]")
+
+
+def sso_username(claims):
+    """A free username for a new account: ``preferred_username`` (its part before an "@"), else the
+    e-mail address's local part, else "member"; a number is added when it is taken (in any case) or reserved."""
+    base = ""
+    for candidate in (claims.get("preferred_username"), claims.get("email")):
+        base = _NOT_IN_USERNAMES.sub("", str(candidate or "").split("@")[0])[: USERNAME_MAX_LENGTH - 6]
+        if base:
+            break
+    base = base or "member"
+    name, number = base, 1
+    while name.casefold() in DEFAULT_RESERVED_NAMES or User.objects.filter(username__iexact=name).exists():
+        number += 1
+        name = f"{base}{number}"
+    return name
+
+
+def sync_sso_teams(user, value):
+    """Make ``user`` a member of the existing teams the team claim names (case-insensitively; a leading
+    "/" of a group path is ignored); no team is created. Memberships that an earlier claim made and the
+    claim no longer names are taken away, unless the user is the team's last member (the team would
+    be dissolved); memberships made on the site are never touched by the claim."""
+    names = value if isinstance(value, list | tuple) else [value]
+    wanted = {name.strip().lstrip("/").lower() for name in names if isinstance(name, str) and name.strip()}
+    teams = {team.pk: team for team in Team.objects.annotate(lower_name=Lower("name")).filter(lower_name__in=wanted)}
+    memberships = {membership.team_id: membership for membership in user.team_memberships.all()}
+    for team in teams.values():
+        if team.pk not in memberships:
+            TeamMembership.objects.create(team=_lock_team(team), user=user, granted_by_sso=True)
+    for membership in memberships.values():
+        if not membership.granted_by_sso or membership.team_id in teams:
+            continue
+        team = _lock_team(membership.team)
+        if team.memberships.exclude(pk=membership.pk).exists():
+            membership.delete()
+        else:
+            logger.info("single sign-on: %s stays in %s, its last member", user.username, team.name)
