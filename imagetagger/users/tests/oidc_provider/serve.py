@@ -18,15 +18,17 @@ def main(port):
     call_command("migrate", verbosity=0)
     for username in USERS:
         get_user_model().objects.create_user(username, email=f"{username}@example.org", password=PASSWORD)
-    for client_id, secret in CLIENTS.items():
+    for client_id, (secret, algorithm) in CLIENTS.items():
         Application.objects.create(
             name=client_id,
             client_id=client_id,
             client_secret=secret,
+            # HS256 signs with the secret, which the provider must then keep as it is.
+            hash_client_secret=algorithm != "HS256",
             client_type=Application.CLIENT_CONFIDENTIAL,
             authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
             redirect_uris=" ".join(REDIRECT_URIS),
-            algorithm=Application.RS256_ALGORITHM,
+            algorithm=algorithm,
         )
     call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, use_threading=True, skip_checks=True)
 
