@@ -49,6 +49,8 @@ class ApiTokenForm(forms.Form):
 
 
 class DeleteAccountForm(forms.Form):
+    """Confirmed with the password; accounts without one (made by single sign-on) type their username."""
+
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text="Enter your password to confirm.",
@@ -57,6 +59,17 @@ class DeleteAccountForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
+        if not user.has_usable_password():
+            del self.fields["password"]
+            self.fields["username"] = forms.CharField(
+                label="Your username", help_text=f"Type “{user.username}” to confirm."
+            )
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if username != self.user.username:
+            raise forms.ValidationError("This is not your username.")
+        return username
 
     def clean_password(self):
         password = self.cleaned_data["password"]
