@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from assist.tests.conftest import backend_server  # noqa: F401 (a pytest fixture: a scripted model backend)
+from users.tests.oidc_provider.fixtures import oidc_provider, sso  # noqa: F401 (a real OpenID Connect provider)
 
 CHROMIUM = os.environ.get("IT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -1,5 +1,7 @@
 import pytest
 
+from users.tests.oidc_provider.fixtures import oidc_provider, sso  # noqa: F401 (pytest fixtures)
+
 
 @pytest.fixture
 def people(make_user, make_team):
