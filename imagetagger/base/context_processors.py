@@ -18,6 +18,8 @@ def base_data(request):
         "IMPRINT_NAME": settings.IMPRINT_NAME,
         "IMPRINT_URL": settings.IMPRINT_URL,
         "TOOLS_ENABLED": settings.TOOLS_ENABLED,
-        "REGISTRATION_OPEN": settings.REGISTRATION_OPEN,
+        # Registering makes a password account: closed while IT_PASSWORD_LOGIN is false.
+        "REGISTRATION_OPEN": settings.REGISTRATION_OPEN and settings.PASSWORD_LOGIN,
+        "PASSWORD_LOGIN": settings.PASSWORD_LOGIN,
         "my_teams": SimpleLazyObject(my_teams),
     }

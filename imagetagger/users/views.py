@@ -30,6 +30,10 @@ TEAM_SETS_PER_PAGE = 50
 class UserRegistrationView(RegistrationView):
     form_class = UserRegistrationForm
 
+    def registration_allowed(self):
+        # Registering makes a password account, of no use while passwords are turned off.
+        return super().registration_allowed() and settings.PASSWORD_LOGIN
+
     def form_invalid(self, form):
         response = super().form_invalid(form)
         response.status_code = 400
@@ -186,6 +190,8 @@ def view_user(request, user_id):
         "sees_everything": is_me or request.user.is_staff,
     }
     if is_me:
+        context["sso_identities"] = list(request.user.oidc_identities.all())
+        context["sso_name"] = settings.OIDC_PROVIDER_NAME
         context["tokens"] = request.user.api_tokens.all()
         context["token_form"] = ApiTokenForm()
         context["new_token_key"] = request.session.pop("new_api_token_key", None)
