@@ -1,13 +1,20 @@
-"""Create an export format from the set page with the live preview updating as one types."""
+"""Create an export format from the set page: ready-made formats to start from, the live preview updating as
+one types, and its check that JSON lines and CSV parse."""
+
+import json
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from e2e.helpers import log_in
+from e2e.conftest import ARTIFACTS
+from e2e.helpers import log_in, shoot_viewports
 from exports.models import ExportFormat
 from exports.tests.format_factories import box, make_annotation, make_image, make_set, make_type
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+SHOTS = [Path("/tmp/shots"), ARTIFACTS / "export-formats"]
 
 
 def test_create_format_with_live_preview(page, live_server, make_user, make_team):
@@ -23,10 +30,27 @@ def test_create_format_with_live_preview(page, live_server, make_user, make_team
     expect(page.locator("#row-image_format")).to_be_hidden()
     page.get_by_label("Name", exact=True).fill("lines")
     page.get_by_label("Annotation types").select_option(label="ball")
-    # Prefilled with the label lines the label upload reads back, previewed as soon as a type is chosen.
+    # Prefilled with JSON lines, previewed as soon as a type is chosen, and checked.
+    expect(page.locator("#preview-output")).to_contain_text('{"image": "a.png", "image_id": ')
+    expect(page.locator("#preview-output")).to_contain_text('"vector": {"x1": 10, "y1": 20, "x2": 110, "y2": 220 }')
+    expect(page.locator("#preview-check")).to_have_text("Valid JSON lines: 1 line parsed.")
+    line = page.locator("#preview-output").text_content().splitlines()[0]
+    assert json.loads(line)["blurred"] is True
+    shoot_viewports(page, "format-presets", SHOTS)
+    # A trailing comma is caught and named.
+    page.get_by_label("Vector format", exact=True).fill('"x%%count1": %%x, "y%%count1": %%y,')
+    expect(page.locator("#preview-check")).to_contain_text("Line 1 is not JSON")
+    expect(page.locator("#preview-check")).to_have_attribute("data-ok", "false")
+    # The CSV preset: a header and a row, checked as CSV.
+    page.get_by_label("Start from").select_option(label="CSV with a header: one label per line, its bounding box")
     expect(page.locator("#preview-output")).to_contain_text(
-        'a.png|ball|{"x1": "10","y1": "20","x2": "110","y2": "220",}|b'
+        "image,type,score,min_x,min_y,max_x,max_y,blurred,concealed"
     )
+    expect(page.locator("#preview-check")).to_have_text("Valid CSV: 2 rows of 9 fields.")
+    # The original's label lines: plain text, not checked.
+    page.get_by_label("Start from").select_option(label="The original's label lines (read back by the label import)")
+    expect(page.locator("#preview-output")).to_contain_text('a.png|ball|{"x1": 10, "y1": 20, "x2": 110, "y2": 220 }|b')
+    expect(page.locator("#preview-check")).to_be_hidden()
     page.get_by_label("Annotation format", exact=True).fill("%%imagename|%%type|%%ifblurredb%%endif|%%cx")
     expect(page.locator("#preview-output")).to_contain_text("a.png|ball|b|60.0")
     page.get_by_label("Base format", exact=True).fill("no content")

@@ -4,7 +4,7 @@ from django import forms
 
 from annotations.models import AnnotationType
 
-from .models import DEFAULT_NAME_FORMAT, ExportFormat
+from .models import DEFAULT_NAME_FORMAT, ExportFormat, OutputKind
 from .template import FIELD_KINDS, attribute_names_used, validate_templates
 
 TEMPLATE_FIELDS = (
@@ -78,6 +78,7 @@ LEGENDS = {
         ("%%x, %%relx", "x of the vertex, absolute or relative to the image width"),
         ("%%y, %%rely", "y of the vertex, absolute or relative to the image height"),
         ("%%br", "a line break"),
+        ("%%sep", "a comma between vertices, nothing after the last one (lists without a trailing comma)"),
         *_ATTRIBUTE_LEGEND,
     ],
     "not_in_image_format": [
@@ -89,14 +90,58 @@ LEGENDS = {
 }
 
 
-# A new format starts as the label lines that the label upload reads back (spec §3.5).
-SUGGESTED = {
-    "name_format": DEFAULT_NAME_FORMAT,
-    "base_format": "%%content",
-    "annotation_format": "%%imagename|%%type|{%%vector}|%%ifblurredb%%endif%%ifconcealedc%%endif",
-    "vector_format": '"x%%count1": "%%x","y%%count1": "%%y",',
-    "not_in_image_format": "%%imagename|%%type|not in image",
+_FLAGS_JSON = (
+    '"blurred": %%ifblurredtrue%%endif%%ifnotblurredfalse%%endif, '
+    '"concealed": %%ifconcealedtrue%%endif%%ifnotconcealedfalse%%endif'
+)
+
+# Ready-made formats, offered on the create page ("Start from"); a new format starts as the first.
+# Each one's output parses as it says (exports/tests/test_format_presets.py).
+PRESETS = {
+    "jsonl": {
+        "label": "JSON lines: one label per line, with its vertices and flags",
+        "fields": {
+            "name_format": "%%imageset_%%exportid.jsonl",
+            "output": "jsonl",
+            "base_format": "%%content",
+            "annotation_format": (
+                '{"image": "%%imagename", "image_id": %%imageid, "type": "%%type", "score": %%veriamount, '
+                '"vector": {%%vector}, ' + _FLAGS_JSON + ', "attributes": %%attributes}'
+            ),
+            "vector_format": '"x%%count1": %%x, "y%%count1": %%y%%sep ',
+            "not_in_image_format": (
+                '{"image": "%%imagename", "image_id": %%imageid, "type": "%%type", "score": %%veriamount, '
+                '"vector": null, "attributes": %%attributes}'
+            ),
+        },
+    },
+    "csv": {
+        "label": "CSV with a header: one label per line, its bounding box",
+        "fields": {
+            "name_format": "%%imageset_%%exportid.csv",
+            "output": "csv",
+            "base_format": "image,type,score,min_x,min_y,max_x,max_y,blurred,concealed\n%%content",
+            "annotation_format": (
+                "%%imagename,%%type,%%veriamount,%%minx,%%miny,%%maxx,%%maxy,"
+                "%%ifblurredtrue%%endif%%ifnotblurredfalse%%endif,%%ifconcealedtrue%%endif%%ifnotconcealedfalse%%endif"
+            ),
+            "vector_format": "",
+            "not_in_image_format": "%%imagename,%%type,%%veriamount,,,,,,",
+        },
+    },
+    "lines": {
+        "label": "The original's label lines (read back by the label import)",
+        "fields": {
+            "name_format": DEFAULT_NAME_FORMAT,
+            "output": "text",
+            "base_format": "%%content",
+            "annotation_format": "%%imagename|%%type|{%%vector}|%%ifblurredb%%endif%%ifconcealedc%%endif",
+            "vector_format": '"x%%count1": %%x, "y%%count1": %%y%%sep ',
+            "not_in_image_format": "%%imagename|%%type|not in image",
+        },
+    },
 }
+SUGGESTED = PRESETS["jsonl"]["fields"]
 
 
 def normalise_newlines(text):
@@ -162,6 +207,7 @@ class ExportFormatForm(forms.ModelForm):
             "min_verifications",
             "include_blurred",
             "include_concealed",
+            "output",
             "base_format",
             "image_aggregation",
             "image_format",
@@ -169,8 +215,14 @@ class ExportFormatForm(forms.ModelForm):
             "vector_format",
             "not_in_image_format",
         ]
-        labels = {"public": "Public (usable by everyone)", "min_verifications": "Minimal verification score"}
+        labels = {
+            "public": "Public (usable by everyone)",
+            "min_verifications": "Minimal verification score",
+            "output": "The file is",
+        }
         help_texts = {
+            "output": "JSON and CSV files are checked in the preview; their text values are escaped for you "
+            "(write the quotes of JSON strings in the templates), and %%content starts without an empty line.",
             "min_verifications": "Only annotations with accepts − rejects ≥ this value are exported.",
         }
 
@@ -187,11 +239,15 @@ class ExportFormatForm(forms.ModelForm):
             self.fields["team"].empty_label = None
             team_ids = list(teams.values_list("pk", flat=True))
         self.fields["annotation_types"].queryset = usable_types(team_ids)
+        self.fields["output"].required = False  # absent (older forms, scripts): plain text
         for name, field in self.fields.items():
             if isinstance(field.widget, forms.CheckboxInput):
                 field.widget.attrs.setdefault("class", "form-check-input")
             elif name not in TEMPLATE_FIELDS and name != "annotation_types":
-                field.widget.attrs.setdefault("class", "form-select" if name == "team" else "form-control")
+                field.widget.attrs.setdefault("class", "form-select" if name in ("team", "output") else "form-control")
+
+    def clean_output(self):
+        return self.cleaned_data.get("output") or OutputKind.TEXT
 
     def legend_fields(self):
         """``[(bound field, legend entries)]`` in the page order."""

@@ -10,6 +10,19 @@ DEFAULT_VECTOR_FORMAT = "x%%count1: %%x%%bry%%count1: %%y%%br"
 DEFAULT_NAME_FORMAT = "export_%%exportid.txt"
 
 
+class OutputKind(models.TextChoices):
+    """What a template format's file is. ``text``: written as the templates say (the original's
+    behaviour, with the leading empty line of ``%%content``). The others are checked in the preview and
+    change how values are written: ``jsonl`` and ``json`` insert text values JSON-escaped (write the
+    quotes in the template), ``csv`` quotes a text value holding a comma, quote or line break; none of
+    them starts ``%%content`` with an empty line."""
+
+    TEXT = "text", "Plain text"
+    JSON_LINES = "jsonl", "JSON lines (one JSON value per line)"
+    JSON = "json", "JSON (one document)"
+    CSV = "csv", "CSV"
+
+
 class ExportFormat(models.Model):
     """A team's text template for exports (reference spec §1.3.4 and §3). Deleted with its team;
     exports made with it keep their files."""
@@ -29,6 +42,7 @@ class ExportFormat(models.Model):
     image_aggregation = models.BooleanField(default=False)
     include_blurred = models.BooleanField(default=True)
     include_concealed = models.BooleanField(default=True)
+    output = models.CharField(max_length=10, choices=OutputKind.choices, default=OutputKind.TEXT)
     last_change_time = models.DateTimeField(auto_now=True)
 
     class Meta:

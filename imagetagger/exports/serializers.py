@@ -20,6 +20,7 @@ class ExportFormatSerializer(serializers.ModelSerializer):
             "image_aggregation",
             "include_blurred",
             "include_concealed",
+            "output",
             "name_format",
             "last_change_time",
         ]

@@ -83,7 +83,7 @@ PLACEHOLDERS = {
     "base": ("content", "imageset", "setdescription", "team", "setlocation"),
     "image": (*_IMAGE, "annotations", "annoamount"),
     "annotation": (*_IMAGE, "type", "veriamount", "vector", *GEOMETRY, ATTRIBUTES),
-    "vector": ("count0", "count1", "x", "relx", "y", "rely", "br", ATTRIBUTES),
+    "vector": ("count0", "count1", "x", "relx", "y", "rely", "br", "sep", ATTRIBUTES),
     "not_in_image": (*_IMAGE, "type", "veriamount", ATTRIBUTES),
 }
 
@@ -212,6 +212,20 @@ def placeholders_used(tokens):
 def fmt(value):
     """A value as the original wrote it with ``str()``, but ``None`` as an empty string."""
     return "" if value is None else str(value)
+
+
+def _json_text(value):
+    return json.dumps(value, ensure_ascii=False)[1:-1]
+
+
+def _csv_text(value):
+    if any(character in value for character in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+# How a format's ``output`` writes text values (names, descriptions, type names, text attributes).
+ESCAPES = {"text": str, "jsonl": _json_text, "json": _json_text, "csv": _csv_text}
 
 
 def render_tokens(tokens, values, flags=None):
@@ -592,6 +606,10 @@ class CompiledFormat:
     def __init__(self, export_format):
         self.export_format = export_format
         self.aggregate = export_format.image_aggregation
+        output = getattr(export_format, "output", "text") or "text"
+        self.escape = ESCAPES[output]
+        # The original's %%content starts with an empty line; files meant to be parsed do not.
+        self.leading_newline = output == "text"
         self.base = tokenize(export_format.base_format, "base")
         image = tokenize(export_format.image_format, "image")
         annotation = tokenize(export_format.annotation_format, "annotation")
@@ -607,7 +625,10 @@ class CompiledFormat:
         # Without attribute placeholders every vector placeholder is one of ``_VECTOR_POSITIONS``: the
         # points are then written with one ``str.format`` call each, from positional values.
         self.vector_call = None
-        if not any(name == ATTRIBUTES or name.startswith(ATTR_PREFIX) for name in placeholders_used(vector)):
+        self.vector_needs_separator = "sep" in placeholders_used(vector)
+        if not self.vector_needs_separator and not any(
+            name == ATTRIBUTES or name.startswith(ATTR_PREFIX) for name in placeholders_used(vector)
+        ):
             self.vector_call = to_format_string(vector, key=_VECTOR_POSITIONS.__getitem__).format
         not_in_image = tokenize(export_format.not_in_image_format, "not_in_image")
         self.not_in_image_format = to_format_string(not_in_image)
@@ -645,17 +666,24 @@ class CompiledFormat:
     def attribute_values(self, values, type_id):
         """The attribute placeholders' values of one label."""
         values = values or {}
-        out = {key: attribute_text(values.get(name)) for key, name in self.attribute_keys}
+        escape = self.escape
+        out = {key: escape(attribute_text(values.get(name))) for key, name in self.attribute_keys}
         if self.attribute_json:
-            out[ATTRIBUTES] = attributes_json(values, self.attribute_order.get(type_id, ()))
+            # Already JSON: inserted as it is in JSON outputs, quoted as one field in CSV.
+            text = attributes_json(values, self.attribute_order.get(type_id, ()))
+            out[ATTRIBUTES] = _csv_text(text) if escape is _csv_text else text
         return out
+
+    def set_values(self, image_set):
+        """The set's placeholders, text escaped for the format's output."""
+        return {name: self.escape(value) for name, value in set_values(image_set).items()}
 
     def image_values(self, image_set_values, image_id, name, width, height):
         return {
             "imageset": image_set_values["imageset"],
             "imagewidth": fmt(width),
             "imageheight": fmt(height),
-            "imagename": fmt(name),
+            "imagename": self.escape(fmt(name)),
             "imageid": fmt(image_id),
         }
 
@@ -694,10 +722,12 @@ class CompiledFormat:
             return "".join(parts)
         vector_format = self.vector_format
         relative = self.vector_needs_relative
+        last = len(keys) - 1
         parts = []
-        for x_key, y_key, count0, count1 in keys:
+        for index, (x_key, y_key, count0, count1) in enumerate(keys):
             x, y = get(x_key), get(y_key)
             values = _Values(count0=count0, count1=count1, x=fmt(x), y=fmt(y), br="\n")
+            values["sep"] = "" if index == last else ","
             if relative:
                 values["relx"] = fmt(x / float(width)) if width and x is not None else ""
                 values["rely"] = fmt(y / float(height)) if height and y is not None else ""
@@ -713,7 +743,7 @@ class CompiledFormat:
         width, height, type_name, vector_type, enable_blurred, enable_concealed, vector, blurred, concealed, score = (
             row[2:12]
         )
-        values["type"] = fmt(type_name)
+        values["type"] = self.escape(fmt(type_name))
         values["veriamount"] = fmt(score)
         # Rows straight from a cursor (``export_rows``) carry JSON columns as text.
         if vector.__class__ is str:
@@ -749,8 +779,10 @@ class CompiledFormat:
         return self.image_format.format_map(values)
 
     def content(self, rows, image_set_values, stats, written=None):
-        """CONTENT of spec §3.3 as a stream of strings, from ``ROW_FIELDS`` tuples in export order."""
-        yield "\n"
+        """CONTENT of spec §3.3 as a stream of strings, from ``ROW_FIELDS`` tuples in export order (the
+        leading empty line only for plain-text formats)."""
+        if self.leading_newline:
+            yield "\n"
         current_image_id = None
         current_values = None
         pending = []  # the current image's annotation texts (aggregated mode)
@@ -803,7 +835,7 @@ def render_export(export_format, image_set, *, limit=None, batch_size=BATCH_SIZE
     if type_ids is None:
         type_ids = list(export_format.annotation_types.values_list("pk", flat=True))
     compiled.load_types(type_ids)
-    values = set_values(image_set)
+    values = compiled.set_values(image_set)
 
     def annotations():
         return export_rows(

@@ -20,7 +20,8 @@ from images.permissions import imageset_permissions
 from users.models import Team
 from users.permissions import team_permissions
 
-from .forms_formats import TEMPLATE_FIELDS, ExportFormatForm, normalise_newlines
+from . import outputs
+from .forms_formats import PRESETS, TEMPLATE_FIELDS, ExportFormatForm, normalise_newlines
 from .models import ExportFormat
 from .selectors import manageable_teams
 from .template import render_export
@@ -62,6 +63,7 @@ def _form_page(request, form, *, export_format, image_set, team, status=200):
             "image_set": image_set,
             "team": team,
             "back_url": _back_url(image_set, team) if team else reverse("base:home"),
+            "presets": PRESETS,
         },
         status=400 if form.errors else status,
     )
@@ -180,8 +182,10 @@ def preview_format(request, set_id):
     data = form.cleaned_data
     # Invalid templates are previewed too (as typed): the errors say what is wrong with them.
     templates = {name: normalise_newlines(request.POST.get(name, "")) for name in TEMPLATE_FIELDS}
+    output = data.get("output") or "text"
     preview = ExportFormat(
         **templates,
+        output=output,
         min_verifications=data.get("min_verifications") or 0,
         image_aggregation=bool(data.get("image_aggregation")),
         include_blurred=bool(data.get("include_blurred")),
@@ -197,11 +201,16 @@ def preview_format(request, set_id):
             break
     lines = buffer.split("\n")
     truncated = len(lines) > PREVIEW_LINES or stats["annotations"] >= PREVIEW_ANNOTATIONS
+    shown = "\n".join(lines[:PREVIEW_LINES])
+    ok, message = outputs.check(
+        shown if not truncated else shown.rsplit("\n", 1)[0] + "\n", output, complete=not truncated
+    )
     return JsonResponse(
         {
             "lines": lines[:PREVIEW_LINES],
             "truncated": truncated,
             "errors": errors,
             "annotations": stats["annotations"],
+            "check": {"ok": ok, "message": message},
         }
     )

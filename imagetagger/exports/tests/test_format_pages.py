@@ -247,14 +247,57 @@ def test_anonymous_users_are_sent_to_login(world, client):
         assert client.get(url).status_code == 302
 
 
-def test_create_form_starts_with_the_round_trip_label_lines(world, client_for):
+def test_create_form_starts_with_json_lines_and_offers_the_ready_made_formats(world, client_for):
     _, bob, _, robots, _, _ = world
-    form = client_for(bob).get(reverse("exports:create_format") + f"?team={robots.pk}").context["form"]
+    response = client_for(bob).get(reverse("exports:create_format") + f"?team={robots.pk}")
+    form = response.context["form"]
+    assert form["output"].value() == "jsonl"
     assert form["base_format"].value() == "%%content"
-    assert form["name_format"].value() == "export_%%exportid.txt"
-    assert form["annotation_format"].value() == "%%imagename|%%type|{%%vector}|%%ifblurredb%%endif%%ifconcealedc%%endif"
-    assert form["vector_format"].value() == '"x%%count1": "%%x","y%%count1": "%%y",'
-    assert form["not_in_image_format"].value() == "%%imagename|%%type|not in image"
+    assert form["vector_format"].value() == '"x%%count1": %%x, "y%%count1": %%y%%sep '
+    html = response.content.decode()
+    assert 'id="format-preset"' in html
+    for label in ("JSON lines", "CSV with a header", "The original's label lines"):
+        assert label in html
+    assert 'id="format-presets"' in html, "the presets' fields as JSON for the page script"
+
+
+def test_the_edit_form_offers_no_presets(world, client_for):
+    _, bob, _, robots, _, ball = world
+    export_format = make_format(robots, [ball])
+    html = client_for(bob).get(reverse("exports:edit_format", args=[export_format.pk])).content.decode()
+    assert 'id="format-preset"' not in html
+
+
+def test_a_format_posted_without_output_is_plain_text(world, client_for):
+    _, bob, _, robots, _, ball = world
+    response = client_for(bob).post(reverse("exports:create_format"), form_data(ball, team=robots.pk))
+    assert response.status_code == 302
+    assert ExportFormat.objects.get(name="labels").output == "text"
+
+
+def test_preview_checks_json_lines_and_names_the_bad_line(world, client_for):
+    _, bob, _, robots, _, ball = world
+    image_set = make_set(robots, "Field")
+    for index in range(3):
+        make_annotation(make_image(image_set, f"img{index}.png"), ball, box(1, 2, 3 + index, 4))
+    url = reverse("exports:preview_format", args=[image_set.pk])
+    good = form_data(
+        ball,
+        team=robots.pk,
+        output="jsonl",
+        annotation_format='{"image": "%%imagename", "vector": {%%vector}}',
+        vector_format='"x%%count1": %%x, "y%%count1": %%y%%sep ',
+    )
+    data = client_for(bob).post(url, good).json()
+    assert data["lines"][0] == '{"image": "img0.png", "vector": {"x1": 1, "y1": 2, "x2": 3, "y2": 4 }}'
+    assert data["check"] == {"ok": True, "message": "Valid JSON lines: 3 lines parsed."}
+    bad = {**good, "vector_format": '"x%%count1": "%%x","y%%count1": "%%y",'}  # the original's trailing comma
+    data = client_for(bob).post(url, bad).json()
+    assert data["check"]["ok"] is False
+    assert data["check"]["message"].startswith("Line 1 is not JSON:")
+    plain = client_for(bob).post(url, form_data(ball, team=robots.pk)).json()
+    assert plain["check"] == {"ok": None, "message": ""}
+    assert plain["lines"][0] == "", "plain text keeps the original's empty first line"
 
 
 def test_set_page_queries_constant_in_the_number_of_formats(world, client_for, make_team):

@@ -22,6 +22,22 @@ function showAggregation() {
 if (aggregation) aggregation.addEventListener("change", showAggregation);
 showAggregation();
 
+// "Start from": a ready-made format fills the templates (and what the file is); the preview follows.
+const presetsData = document.getElementById("format-presets");
+const presetSelect = document.getElementById("format-preset");
+if (presetsData && presetSelect) {
+  const presets = JSON.parse(presetsData.textContent);
+  presetSelect.addEventListener("change", () => {
+    const preset = presets[presetSelect.value];
+    if (!preset) return;
+    for (const [name, value] of Object.entries(preset.fields)) {
+      const field = form.elements.namedItem(name);
+      if (field) field.value = value;
+    }
+    form.dispatchEvent(new Event("change"));
+  });
+}
+
 const previewUrl = form && form.dataset.previewUrl;
 if (previewUrl) {
   const output = document.getElementById("preview-output");
@@ -48,6 +64,11 @@ if (previewUrl) {
       output.textContent = data.lines.join("\n") + (data.truncated ? "\n…" : "");
       const messages = Object.entries(data.errors).flatMap(([field, list]) => list.map((m) => `${field}: ${m}`));
       errors.textContent = messages.join(" ");
+      const check = document.getElementById("preview-check");
+      check.hidden = !data.check.message;
+      check.textContent = data.check.message;
+      check.className = `small ${data.check.ok === false ? "text-danger" : "text-success"}`;
+      check.dataset.ok = String(data.check.ok);
       status.textContent = `${data.annotations} annotation${data.annotations === 1 ? "" : "s"} previewed.`;
     } catch (error) {
       if (ticket === latest) status.textContent = error.message;
