@@ -113,3 +113,31 @@ class ImageSelectionForm(forms.Form):
             raise forms.ValidationError("Select at least one image to delete.")
         self.cleaned_data["image_ids"] = sorted(set(ids))
         return self.cleaned_data
+
+
+class ImageFilterForm(forms.Form):
+    """The set page's image filters (GET, kept in the page's address). ``types``: the set's usable
+    types; ``people``: who may have uploaded (the team's members)."""
+
+    missing = forms.TypedChoiceField(label="Missing labels of", coerce=int, required=False, empty_value=None)
+    has = forms.TypedChoiceField(label="With labels of", coerce=int, required=False, empty_value=None)
+    unverified = forms.BooleanField(label="Labels nobody has voted on", required=False)
+    machine = forms.BooleanField(label="Machine-made labels", required=False)
+    uploader = forms.TypedChoiceField(label="Uploaded by", coerce=int, required=False, empty_value=None)
+
+    def __init__(self, data, *, types, people):
+        super().__init__(data)
+        for field in self.fields.values():
+            css = "form-check-input" if isinstance(field, forms.BooleanField) else "form-select form-select-sm"
+            field.widget.attrs["class"] = css
+        type_choices = [(annotation_type.pk, annotation_type.name) for annotation_type in types]
+        self.fields["missing"].choices = [("", "—"), *type_choices]
+        self.fields["has"].choices = [("", "—"), *type_choices]
+        self.fields["uploader"].choices = [("", "anyone")] + [(user.pk, user.username) for user in people]
+
+    def filters(self):
+        """The valid filters that are set (a bad value is reported by the form and ignored)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, False, "")}

@@ -4,6 +4,7 @@ action they may not do 403 with the reason."""
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -21,7 +22,7 @@ from base.feedback import add_errors, flash_errors
 from users.models import Team
 
 from . import selectors, services
-from .forms import ImageSelectionForm, ImageSetCreateForm, ImageSetEditForm, SetTypesForm, TagForm
+from .forms import ImageFilterForm, ImageSelectionForm, ImageSetCreateForm, ImageSetEditForm, SetTypesForm, TagForm
 from .models import ImageSet
 from .permissions import imageset_permissions
 
@@ -98,10 +99,16 @@ def create_imageset(request):
 @require_safe
 def view_imageset(request, set_id):
     image_set, permissions = _readable_set(request.user, set_id, selectors.imageset_for_page())
-    paginator = Paginator(selectors.set_images(image_set), selectors.IMAGES_PER_PAGE)
-    # The maintained count, not a COUNT(*) over up to 100,000 rows; the page itself is an index range
-    # of (image_set, name, id).
-    paginator.count = image_set.image_count
+    set_types = list(types_usable_in_set(image_set))
+    people = list(get_user_model().objects.filter(team_memberships__team_id=image_set.team_id).order_by("username"))
+    filter_form = ImageFilterForm(request.GET, types=set_types, people=people)
+    filters = filter_form.filters()
+    images = selectors.filtered_images(selectors.set_images(image_set), filters)
+    paginator = Paginator(images, selectors.IMAGES_PER_PAGE)
+    # Unfiltered: the maintained count, not a COUNT(*) over up to 100,000 rows; the page itself is an
+    # index range of (image_set, name, id). Filtered: one COUNT of the matching images.
+    if not filters:
+        paginator.count = image_set.image_count
     page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
@@ -110,12 +117,15 @@ def view_imageset(request, set_id):
             "image_set": image_set,
             "permissions": permissions,
             "tags": list(image_set.set_tags.all()),
-            "image_count": paginator.count,
+            "image_count": image_set.image_count,
+            "shown_count": paginator.count,
+            "filter_form": filter_form,
+            "filters": filters,
             "page": page,
             "images": list(page.object_list),
             "page_query": _query_without_page(request),
             "pinned": selectors.is_pinned(image_set, request.user),
-            "set_types": list(types_usable_in_set(image_set)),
+            "set_types": set_types,
         },
     )
 
