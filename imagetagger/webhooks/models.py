@@ -1,5 +1,6 @@
 import secrets
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -60,7 +61,12 @@ class Webhook(models.Model):
         ]
 
     def __str__(self):
-        return self.description or self.url
+        return self.label
+
+    @property
+    def label(self):
+        """How pages name it: its description, or else its address's host."""
+        return self.description or urlsplit(self.url).netloc or self.url
 
     @property
     def secret_hint(self):
