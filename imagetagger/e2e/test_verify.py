@@ -260,3 +260,17 @@ def test_review_machine_labels_least_sure_first_and_export_the_accepted(page, li
 
     data = json.loads(export_accepted_machine_labels(page, live_server, world["set"]))
     assert [annotation["id"] for annotation in data["annotations"]] == [made[2].pk]
+
+
+def test_the_lists_shortened_entries_show_whole_on_hover_and_with_the_switch(page, live_server, world):
+    open_set_entry(page, live_server, world)
+    first = page.locator(f'#verify-list [data-annotation="{world["labels"]["first"].pk}"]')
+    expect(first).to_have_text("img0.png: ball (20, 20) … 2 points")
+    expect(first).to_have_attribute("title", "img0.png: ball (20, 20) (120, 100)")
+    page.get_by_label("Whole entries").check()
+    expect(first).to_have_text("img0.png: ball (20, 20) (120, 100)")
+    page.set_viewport_size({"width": 390, "height": 844})
+    clipped = first.evaluate("(item) => item.scrollWidth > item.clientWidth")
+    assert not clipped, "whole entries wrap instead of being cut"
+    page.get_by_label("Whole entries").uncheck()
+    expect(first).to_have_text("img0.png: ball (20, 20) … 2 points")

@@ -66,6 +66,8 @@ class Base(Configuration):
 
     LANGUAGE_CODE = env(values.Value, "en-us")
     TIME_ZONE = env(values.Value, "Europe/Berlin")
+    # Dates and times are written one way everywhere (imagetagger/formats/en/formats.py).
+    FORMAT_MODULE_PATH = ["imagetagger.formats"]
     STATIC_ROOT = env(values.Value, str(REPO_DIR / "static-collected"))
 
     USE_IMPRINT = env(values.BooleanValue, False)
@@ -96,6 +98,18 @@ class Base(Configuration):
     ASSIST_MIN_INTERVAL = env(values.FloatValue, 0.0)
     ASSIST_IMAGE_LINK_SECONDS = env(values.PositiveIntegerValue, 300)
     ASSIST_IMAGE_BASE_URL = env(values.Value, "")
+    # Webhooks (webhooks app, README.md "Webhooks"): seconds one delivery may take; the first retry's
+    # delay (it doubles with every failed attempt); how long a delivery is retried before it is given up;
+    # deliveries given up in a row that disable a webhook; seconds a worker holds a delivery it is
+    # sending (another worker sends it again after that: at least the timeout); days the delivery log
+    # keeps finished deliveries; whether webhooks may call private, loopback and link-local addresses.
+    WEBHOOK_TIMEOUT = env(values.FloatValue, 10.0)
+    WEBHOOK_RETRY_SECONDS = env(values.FloatValue, 30.0)
+    WEBHOOK_RETRY_FOR_SECONDS = env(values.FloatValue, 24 * 3600.0)
+    WEBHOOK_DISABLE_AFTER = env(values.PositiveIntegerValue, 20)
+    WEBHOOK_LEASE_SECONDS = env(values.FloatValue, 60.0)
+    WEBHOOK_LOG_DAYS = env(values.PositiveIntegerValue, 30)
+    WEBHOOK_PRIVATE_ADDRESSES = env(values.BooleanValue, True)
     # Seconds the site-wide statistics of the home page are cached (0: computed on every view).
     STATISTICS_CACHE_SECONDS = env(values.PositiveIntegerValue, 300)
     USE_NGINX_IMAGE_PROVISION = env(values.BooleanValue, False)
@@ -135,6 +149,27 @@ class Base(Configuration):
     EMAIL_USE_TLS = env(values.BooleanValue, False)
     DEFAULT_FROM_EMAIL = env(values.Value, "imagetagger@localhost")
 
+    # Single sign-on with OpenID Connect (users/oidc.py, README.md "Single sign-on"): on when
+    # IT_OIDC_CLIENT_ID is set. The endpoints come from the issuer's discovery document
+    # (<issuer>/.well-known/openid-configuration) unless they are given one by one.
+    OIDC_CLIENT_ID = env(values.Value, "")
+    OIDC_CLIENT_SECRET = env(values.Value, "")
+    OIDC_ISSUER = env(values.Value, "")
+    OIDC_AUTHORIZATION_ENDPOINT = env(values.Value, "")
+    OIDC_TOKEN_ENDPOINT = env(values.Value, "")
+    OIDC_USERINFO_ENDPOINT = env(values.Value, "")
+    OIDC_JWKS_ENDPOINT = env(values.Value, "")
+    OIDC_SCOPES = env(values.Value, "openid email profile")
+    OIDC_SIGN_ALGO = env(values.Value, "RS256")
+    # The button says "Sign in with <name>".
+    OIDC_PROVIDER_NAME = env(values.Value, "SSO")
+    # A claim listing team names: each login makes the user a member of those teams (see README.md).
+    OIDC_TEAM_CLAIM = env(values.Value, "")
+    # Seconds one request to the provider may take.
+    OIDC_TIMEOUT = env(values.FloatValue, 10.0)
+    # false: no password log-in anywhere (site and admin), no password registration or reset.
+    PASSWORD_LOGIN = env(values.BooleanValue, True)
+
     LOG_LEVEL = env(values.Value, "INFO")
     # Bearer token Prometheus sends to /metrics; unset: no /metrics (README.md "Operations").
     METRICS_TOKEN = env(values.Value, "")
@@ -150,6 +185,7 @@ class Base(Configuration):
         "tools",
         "tagger_messages",
         "assist",
+        "webhooks",
         "django.contrib.admin",
         "django.contrib.auth",
         "django.contrib.contenttypes",
@@ -207,7 +243,11 @@ class Base(Configuration):
     AUTH_USER_MODEL = "users.User"
     AUTHENTICATION_BACKENDS = [
         "axes.backends.AxesStandaloneBackend",
+        # Refuses passwords while IT_PASSWORD_LOGIN is false (before ModelBackend could accept one).
+        "users.oidc.PasswordLoginSwitch",
         "django.contrib.auth.backends.ModelBackend",
+        # Single sign-on; inert while IT_OIDC_CLIENT_ID is unset.
+        "users.oidc.OidcBackend",
     ]
     AUTH_PASSWORD_VALIDATORS = [
         {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -275,6 +315,7 @@ class Base(Configuration):
             "VoteEnum": ["accept", "reject"],
             "PrelabelJobStateEnum": "assist.models.JobState",
             "StateEnum": "exports.models.ExportState",
+            "WebhookEventEnum": "webhooks.models.Event",
         },
     }
 
@@ -470,6 +511,45 @@ class Base(Configuration):
             Path(folder).mkdir(parents=True, exist_ok=True)
 
 
+class SingleSignOnConfigurationError(MissingEnvironmentError):
+    """The ``IT_OIDC_*`` variables (or ``IT_PASSWORD_LOGIN``) are incomplete or do not fit together."""
+
+
+OIDC_SIGN_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "HS256")
+OIDC_URL_SETTINGS = ("ISSUER", "AUTHORIZATION_ENDPOINT", "TOKEN_ENDPOINT", "USERINFO_ENDPOINT", "JWKS_ENDPOINT")
+
+
+def single_sign_on_problems(config):
+    """What is wrong with the single sign-on settings of ``config`` (a configuration class or
+    ``django.conf.settings``), one sentence each; empty when it is complete or off. Prod refuses to
+    start with any of them; the system check ``users.E001`` reports them in every configuration."""
+    problems = []
+    if not config.OIDC_CLIENT_ID:
+        if not config.PASSWORD_LOGIN:
+            problems.append(
+                "IT_PASSWORD_LOGIN is false but single sign-on is off (IT_OIDC_CLIENT_ID is not set): "
+                "nobody could log in."
+            )
+        return problems
+    if not config.OIDC_ISSUER:
+        problems.append("IT_OIDC_ISSUER is not set: give the provider's issuer URL, e.g. https://id.example.org.")
+    if not config.OIDC_CLIENT_SECRET:
+        problems.append("IT_OIDC_CLIENT_SECRET is not set: the secret the provider gave ImageTagger's client.")
+    for name in OIDC_URL_SETTINGS:
+        url = getattr(config, f"OIDC_{name}")
+        if url and not url.startswith(("https://", "http://")):
+            problems.append(f"IT_OIDC_{name} is not an http(s) URL: {url!r}.")
+    if "openid" not in config.OIDC_SCOPES.split():
+        problems.append(f"IT_OIDC_SCOPES must include 'openid' (it is {config.OIDC_SCOPES!r}).")
+    if config.OIDC_SIGN_ALGO not in OIDC_SIGN_ALGORITHMS:
+        problems.append(
+            f"IT_OIDC_SIGN_ALGO {config.OIDC_SIGN_ALGO!r} is not supported; use one of "
+            + ", ".join(OIDC_SIGN_ALGORITHMS)
+            + "."
+        )
+    return problems
+
+
 class Dev(Base):
     """Local development: embedded SQLite unless IT_DB_HOST is set, mail printed to the console."""
 
@@ -498,6 +578,8 @@ class Prod(Base):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # Webhooks may not call the cluster's own services (private, loopback, link-local addresses) unless allowed.
+    WEBHOOK_PRIVATE_ADDRESSES = env(values.BooleanValue, False)
 
     @property
     def LOGGING(self):
@@ -507,6 +589,17 @@ class Prod(Base):
         logging["handlers"]["console"]["formatter"] = "json"
         logging["loggers"]["imagetagger.requests"] = {"level": "INFO"}
         return logging
+
+    @classmethod
+    def post_setup(cls):
+        problems = single_sign_on_problems(cls)
+        if problems:
+            raise SingleSignOnConfigurationError(
+                "Single sign-on is configured incompletely: "
+                + " ".join(problems)
+                + " See README.md, section 'Single sign-on'."
+            )
+        super().post_setup()
 
     @classmethod
     def pre_setup(cls):

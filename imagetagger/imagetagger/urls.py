@@ -15,6 +15,8 @@ from tagger_messages import api as messages_api
 from tools import api as tools_api
 from users import api as users_api
 from users.views import UserRegistrationView
+from users.views_auth import admin_login
+from webhooks import api as webhooks_api
 
 router = DefaultRouter()
 router.register("teams", users_api.TeamViewSet, basename="team")
@@ -27,6 +29,7 @@ router.register("messages", messages_api.MessageViewSet, basename="message")
 router.register("tools", tools_api.ToolViewSet, basename="tool")
 router.register("model-backends", assist_api.ModelBackendViewSet, basename="model-backend")
 router.register("prelabel-jobs", assist_api.PrelabelJobViewSet, basename="prelabel-job")
+router.register("webhooks", webhooks_api.WebhookViewSet, basename="webhook")
 
 api_v1 = [
     path("users/me/", users_api.CurrentUserView.as_view(), name="current-user"),
@@ -41,7 +44,8 @@ api_v1 = [
 
 urlpatterns = [
     path("", include("base.urls")),
-    path("user/", include("django.contrib.auth.urls")),
+    # Django's account pages, our login page and single sign-on (users/urls_auth.py).
+    path("user/", include("users.urls_auth")),
     path("accounts/register/", UserRegistrationView.as_view(), name="django_registration_register"),
     path("accounts/", include("django_registration.backends.activation.urls")),
     path("users/", include("users.urls")),
@@ -52,7 +56,10 @@ urlpatterns = [
     path("tools/", include("tools.urls")),
     path("tagger_messages/", include("tagger_messages.urls")),
     path("assist/", include("assist.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("imports/", include("exports.urls_import")),
+    # The admin's login follows IT_PASSWORD_LOGIN.
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -65,6 +65,13 @@ function describe(annotation) {
   return `${annotation.image_name}: ${type}${first}${points.length > 1 ? ` … ${points.length} points` : ""}`;
 }
 
+/** Everything ``describe`` shortens: every vertex (the list's tooltip and its "Whole entries" view). */
+function describeWhole(annotation) {
+  if (annotation.vector === null) return describe(annotation);
+  const points = vectorToPoints(annotation.vector).map((point) => `(${point.x}, ${point.y})`);
+  return `${annotation.image_name}: ${annotation.annotation_type.name} ${points.join(" ")}`;
+}
+
 /** ``annotation`` with the vote and flags the user queued but the server has not confirmed yet. */
 function withQueued(annotation) {
   if (!annotation) return annotation;
@@ -334,8 +341,8 @@ function renderList() {
       type: "button",
       class: `list-group-item list-group-item-action${position === queue.index ? " active" : ""}`,
       "data-annotation": entry.id,
-      title: describe(entry),
-    }).text(describe(entry));
+      title: describeWhole(entry),
+    }).text(wholeEntries() ? describeWhole(entry) : describe(entry));
     if (position === queue.index) $item.attr("aria-current", "true");
     if (shown.my_vote) $item.prepend($("<i>", { class: `bi bi-hand-thumbs-${shown.my_vote === "accept" ? "up" : "down"} me-1`, "aria-label": `${shown.my_vote}ed` }));
     $item.on("click", () => jumpTo(position));
@@ -572,6 +579,14 @@ async function restart({ anchor = state.annotation } = {}) {
 
 $("#type-filter, #unvoted-only").on("change", () => restart());
 // Another order or model: the queue starts from its beginning (the least sure label first).
+function wholeEntries() {
+  return $("#whole-entries").prop("checked");
+}
+
+$("#whole-entries").on("change", function onWhole() {
+  $("#verify-list").toggleClass("whole", this.checked);
+  renderList();
+});
 $("#order-filter, #model-filter").on("change", () => restart({ anchor: null }));
 $("#filter-refresh").on("click", () => restart());
 
