@@ -111,13 +111,15 @@ def oidc_callback(request):
         return _sign_in_failed(request, error)
     if user is None or not user.is_active:
         return _sign_in_failed(request, "this account may not log in.")
+    # Read before logging in: logging in as another user than the session's starts a new session.
+    next_url = request.session.pop("oidc_login_next", None) or settings.LOGIN_REDIRECT_URL
     auth.login(request, user)
     outcome, name = getattr(user, "sso_outcome", "known"), oidc.provider_name()
     if outcome == "created":
         messages.success(request, f"Welcome, {user.username}! Your account was made from your {name} sign-in.")
     elif outcome == "linked":
         messages.success(request, f"Your {name} sign-in is now linked to your account {user.username}.")
-    return redirect(request.session.pop("oidc_login_next", None) or settings.LOGIN_REDIRECT_URL)
+    return redirect(next_url)
 
 
 def _sign_in_failed(request, reason):

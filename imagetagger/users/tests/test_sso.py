@@ -593,3 +593,13 @@ def test_an_rs256_token_is_refused_where_hs256_is_expected(client, sso, settings
     response = sign_in(client, sso, "bob")
 
     refused(response, "the identity token is signed with 'RS256', not HS256")
+
+
+def test_signing_in_as_someone_else_switches_the_account_and_keeps_where_to_go(client, sso, make_user):
+    ada = make_user("ada")
+    client.force_login(ada)
+
+    response = sign_in(client, sso, "alice", next_url="/users/leaderboard/")
+
+    assert response["Location"] == "/users/leaderboard/"
+    assert logged_in_user(client).username == "alice"
