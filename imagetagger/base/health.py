@@ -57,6 +57,13 @@ def healthz(request):
 @require_safe
 def readyz(request):
     """Readiness: 200 when the database, the storage and the schema are usable; 503 naming what is not."""
+    results = readiness()
+    ready = all(value == "ok" for value in results.values())
+    return JsonResponse({"status": "ok" if ready else "error", **results}, status=200 if ready else 503)
+
+
+def readiness():
+    """``{check name: "ok" or "error: …"}`` for every readiness check (``/readyz`` and the status page)."""
     results = {}
     for name, check in READINESS_CHECKS:
         try:
@@ -65,5 +72,4 @@ def readyz(request):
             logger.warning("readiness check %s failed: %s", name, error)
             problem = f"error: {error.__class__.__name__}"
         results[name] = problem or "ok"
-    ready = all(value == "ok" for value in results.values())
-    return JsonResponse({"status": "ok" if ready else "error", **results}, status=200 if ready else 503)
+    return results

@@ -27,6 +27,7 @@ from annotations import services as annotation_services
 from annotations import types as type_services
 from annotations.models import Annotation, VectorType
 from assist import services as assist_services
+from base.redirects import ACCOUNT_ADDRESSES
 from e2e.helpers import png_bytes
 from exports import imports as import_services
 from exports import jobs as export_jobs
@@ -37,6 +38,7 @@ from tagger_messages import services as message_services
 from tools import services as tool_services
 from users import services as user_services
 from users.models import Team, User
+from webhooks import services as webhook_services
 
 LONG_TEAM = "Night-Shift-Perception-Crew-07"  # the longest a team name may be (30)
 LONG_USER = "annotator.maximilian.wolfeschlegelsteinhausenbergerdorff"
@@ -49,6 +51,8 @@ NOT_PAGES = {
     "readyz": "JSON",
     "setup/": "404 once an account exists",
     "user/logout/": "405 (POST)",
+    "user/oidc/login/": "302 to the single sign-on provider (404 while single sign-on is off)",
+    "user/oidc/callback/": "302 to the login page without the provider's answer (404 while single sign-on is off)",
     "accounts/activate/": "200 only with a key (checked logged out)",
     "users/team/<int:team_id>/add/": "405 (POST)",
     "users/team/<int:team_id>/grant_admin/<int:user_id>/": "405 (POST)",
@@ -96,6 +100,13 @@ NOT_PAGES = {
     "assist/backends/<int:backend_id>/delete/": "405 (POST)",
     "assist/imagesets/<int:set_id>/prelabel/": "405 (POST)",
     "assist/jobs/<int:job_id>/cancel/": "405 (POST)",
+    **{
+        f"webhooks/<int:webhook_id>/{action}/": "405 (POST)"
+        for action in ("delete", "test", "enable", "disable", "secret")
+    },
+    # The usual account addresses redirect to ours (base/redirects.py).
+    **dict.fromkeys(ACCOUNT_ADDRESSES, "307 to our account page"),
+    "accounts/profile/": "302 to your profile",
 }
 # Pages for visitors without a session (a logged-in user is sent on from them).
 LOGGED_OUT = {
@@ -222,6 +233,14 @@ def build_wide_world():
         label_map={"pedestrian_pushing_stroller_or_wheelchair": long_type.pk},
         auth_header="Bearer " + "x" * 40,
     )
+    webhook = webhook_services.register(
+        actor=admin,
+        team=team,
+        url="https://hooks.example.org/services/T0123456789/B0123456789/a-long-token-" + "x" * 60,
+        events=["annotation.created", "annotation.updated", "export.finished", "prelabel_job.finished"],
+        description="The training pipeline's trigger on the GPU cluster, with a long description",
+    )
+    webhook_services.send_test(actor=admin, webhook=webhook)  # a pending delivery with its body in the log
     return {
         "admin": admin,
         "values": {
@@ -240,6 +259,7 @@ def build_wide_world():
             "import_id": label_import.pk,
             "token_id": token.pk,
             "backend_id": backend.pk,
+            "webhook_id": webhook.pk,
             "job_id": assist_services.start_prelabel(actor=admin, backend=backend, image_set=image_set)[0].pk,
             "uidb64": urlsafe_base64_encode(force_bytes(admin.pk)),
             "token": default_token_generator.make_token(admin),

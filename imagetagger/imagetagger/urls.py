@@ -47,6 +47,8 @@ urlpatterns = [
     # Django's account pages, our login page and single sign-on (users/urls_auth.py).
     path("user/", include("users.urls_auth")),
     path("accounts/register/", UserRegistrationView.as_view(), name="django_registration_register"),
+    # /accounts/login/, /login/, … → ours (base/redirects.py); before django-registration's /accounts/.
+    path("", include("base.redirects")),
     path("accounts/", include("django_registration.backends.activation.urls")),
     path("users/", include("users.urls")),
     path("images/", include("images.urls")),

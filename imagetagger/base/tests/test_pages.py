@@ -109,7 +109,7 @@ def test_imprint_link_uses_the_imprint_name_on_every_page(client_for, make_user)
 def test_footer_links_to_api_docs_and_status(client, db):
     html = footer(client.get("/").content.decode())
     assert 'href="/api/docs/"' in html
-    assert 'href="/readyz"' in html
+    assert 'href="/status/"' in html, "the status page inside the site, not raw JSON"
 
 
 # --- welcome page (anonymous) ------------------------------------------------------------------
