@@ -63,3 +63,38 @@ def test_create_format_with_live_preview(page, live_server, make_user, make_team
     page.get_by_role("button", name="Create").click()
     expect(page.locator("#set-format-list")).to_contain_text("Robots/lines")
     assert ExportFormat.objects.get(name="lines").base_format == "BEGIN\n%%content"
+
+
+def test_the_default_format_exports_parseable_lines_and_names_the_label_it_left_out(
+    page, live_server, make_user, make_team
+):
+    from annotations.models import Verification
+
+    user, voter = make_user("maker"), make_user("voter")
+    team = make_team("Robots", admins=[user], members=[voter])
+    image_set = make_set(team, "Field")
+    ball = make_type("ball")
+    image = make_image(image_set, 'a "b", c.png')
+    make_annotation(image, ball, box(10, 20, 110, 220))
+    doubted = make_annotation(image, ball, box(5, 5, 50, 50))
+    Verification.objects.create(annotation=doubted, user=voter, verified=False)
+
+    log_in(page, live_server, user)
+    page.goto(f"/images/imageset/{image_set.pk}/")
+    page.locator("#create-format").click()
+    page.get_by_label("Name", exact=True).fill("json lines")
+    page.get_by_label("Annotation types").select_option(label="ball")
+    expect(page.locator("#preview-check")).to_have_text("Valid JSON lines: 1 line parsed.")
+    page.get_by_role("button", name="Create").click()
+    page.locator("#export-format").select_option(label="Robots/json lines (team only)")
+    page.locator("#export-button").click()
+    expect(page.locator(".alert-success")).to_contain_text("is ready")
+    entry = page.locator("#export-list li").first
+    expect(entry.locator(".export-filtered")).to_have_text(
+        "1 label left out: its score (accepts − rejects) is below 0."
+    )
+    text = page.request.get(entry.locator(".export-download").get_attribute("href")).text()
+    records = [json.loads(line) for line in text.splitlines()]
+    assert [(record["image"], record["vector"]) for record in records] == [
+        ('a "b", c.png', {"x1": 10, "y1": 20, "x2": 110, "y2": 220})
+    ]

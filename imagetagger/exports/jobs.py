@@ -29,6 +29,7 @@ from django_tasks import task
 from base import background
 from images.permissions import imageset_permissions
 
+from . import leftout
 from . import standard as standard_formats
 from . import template as templates
 from .models import Export, ExportState, StandardFormat
@@ -222,6 +223,7 @@ def _template_report(export, count, written):
         "converted": [],
         "skipped": [],
         "left_out": [],
+        "filtered": leftout.for_template(export.format, export.image_set),
     }
 
 

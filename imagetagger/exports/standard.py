@@ -40,6 +40,7 @@ from annotations.permissions import type_owners_of_set
 from images.models import Image
 from images.zips import entry_names
 
+from . import leftout
 from .models import StandardFormat
 from .template import COMPACT_JSON, _decode_json, attribute_text, ordered_attributes, point_keys, score_expression
 
@@ -1328,4 +1329,4 @@ def write(standard, image_set, out, options=None, progress=None):
     """Write the export to the binary file ``out``; returns the report (a dict)."""
     writer = writer_for(standard, image_set, options, progress)
     writer.write(out)
-    return writer.report.as_dict()
+    return {**writer.report.as_dict(), "filtered": leftout.for_standard(image_set, writer.options)}
