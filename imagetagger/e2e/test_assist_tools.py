@@ -107,6 +107,10 @@ def test_outline_and_wand_propose_unsaved_polygons_that_v_saves(page, live_serve
     assert (saved.annotation_type, saved.origin) == (world["blob"], Origin.HUMAN)
     assert saved.vector == _as_vector(moved)
     expect(status).to_be_hidden()
+    # The object panel shortens the outline ("… 60 points"); its tooltip holds every vertex.
+    vertices = page.locator("#annotation-list .object-vector").first
+    expect(vertices).to_contain_text(f"… {len(moved)} points")
+    expect(vertices).to_have_attribute("title", " ".join(f"({x}, {y})" for x, y in moved))
 
     # The wand: a click inside the disc; the slider redoes it at the same point.
     page.keyboard.press("w")

@@ -135,7 +135,9 @@ function setUpUploadPanel(panel) {
     for (const file of files) {
       const row = element("li", "border rounded p-2 mb-2 upload-file");
       const head = element("div", "d-flex justify-content-between gap-2");
-      head.append(element("span", "text-truncate fw-semibold upload-name", file.name));
+      const name = element("span", "text-truncate fw-semibold upload-name", file.name);
+      name.title = file.name;
+      head.append(name);
       head.append(element("span", "small text-body-secondary text-nowrap", formatSize(file.size)));
       const progress = makeProgress(`Upload of ${file.name}`);
       const result = element("div", "small mt-1 upload-result", "Waiting");

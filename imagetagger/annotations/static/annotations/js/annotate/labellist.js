@@ -12,7 +12,7 @@ import { isTag } from "../schema.js";
 import { afterEditorChange } from "./editing.js";
 import { colorOf, entries, renderLegendState } from "./legend.js";
 import { renderTags } from "./tags.js";
-import { canDelete, canEdit, canvas, currentType, describeVector, editor, isInteractive, isVisible, showMessage, state, typeById } from "./page.js";
+import { canDelete, canEdit, canvas, currentType, describeVector, editor, isInteractive, isVisible, showMessage, state, typeById, wholeVector } from "./page.js";
 import { onTypeChanged, renderEditState } from "./typepicker.js";
 import { markDirty, scheduleDraw, screenPoint, shapesForDraw } from "./canvasview.js";
 
@@ -116,14 +116,14 @@ function row(record, type) {
     el("strong", { text: type ? type.name : "inactive type" }),
     originMark(record),
     scoreMark(record),
-    el("span", { class: "object-vector", text: describeVector(record.vector) }),
+    el("span", { class: "object-vector", text: describeVector(record.vector), title: wholeVector(record.vector) }),
     record.concealed && type?.enable_concealed ? badge("text-bg-warning", "concealed") : null,
     record.blurred && type?.enable_blurred ? badge("text-bg-info", "blurred") : null,
     record.machine ? badge("text-bg-secondary", "machine") : null,
     record.pending ? badge("text-bg-warning unsent-badge", "unsent") : null,
   );
   const values = summary(record.attributes, type?.attributes);
-  const main = el("div", { class: "object-main" }, line, values ? el("div", { class: "attribute-summary text-body-secondary", text: values }) : null);
+  const main = el("div", { class: "object-main" }, line, values ? el("div", { class: "attribute-summary text-body-secondary", text: values, title: values }) : null);
   const name = `${type ? type.name : "label"} ${record.id ? `#${record.id}` : "(unsent)"}`;
   const toggles = el(
     "div",
@@ -153,7 +153,7 @@ function groupHeader(type, count) {
     "li",
     { class: `object-group${hidden ? " hidden-type" : ""}`, "data-type-id": type.id },
     swatchNode(colorOf(type.id)),
-    el("span", { class: "object-group-name flex-grow-1 text-truncate", text: type.name }),
+    el("span", { class: "object-group-name flex-grow-1 text-truncate", text: type.name, title: type.name }),
     el("span", { class: "badge text-bg-secondary object-group-count", text: String(count) }),
     toggleButton({
       kind: "type-hide",

@@ -103,6 +103,14 @@ export function showMessage(text, kind = "info") {
   return showAlert(document.getElementById("annotate-messages"), text, kind);
 }
 
+/** Every vertex of ``vector`` (what ``describeVector`` shortens), e.g. for a tooltip. */
+export function wholeVector(vector) {
+  if (vector === null || vector === undefined) return "not in image";
+  return vectorToPoints(vector)
+    .map((p) => `(${p.x}, ${p.y})`)
+    .join(" ");
+}
+
 export function describeVector(vector) {
   if (vector === null || vector === undefined) return "not in image";
   const points = vectorToPoints(vector);

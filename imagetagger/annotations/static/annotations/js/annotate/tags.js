@@ -87,7 +87,7 @@ export function renderTags() {
           type: "button",
           class: `btn btn-sm btn-outline-secondary tag-attributes ${state.tagEdit === record.uuid ? "active" : ""}`,
           "data-uuid": record.uuid,
-          title: `Attributes of the tag “${type.name}”`,
+          title: text ? `Attributes of the tag “${type.name}”: ${text}` : `Attributes of the tag “${type.name}”`,
         }).text(text || "attributes…"),
       );
     }
