@@ -2,6 +2,7 @@
 address people try first for logging in landing on our login page. Screenshots at three widths go to
 /tmp/shots/ and the test artifacts."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from playwright.sync_api import expect
 
 from e2e.conftest import ARTIFACTS
 from e2e.helpers import log_in, shoot_viewports
+from users.services import create_api_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,7 +22,14 @@ def test_status_page_api_docs_and_the_usual_login_address(page, live_server, mak
     expect(page).to_have_url(f"{live_server.url}/user/login/?next=/status/")
     expect(page.get_by_label("Username")).to_be_visible()
 
-    log_in(page, live_server, make_user("root", is_staff=True))
+    root = make_user("root", is_staff=True)
+    create_api_token(user=root, name="pipeline")
+    log_in(page, live_server, root)
+    # One date format across the site: ISO order with the time zone (here: the token's creation).
+    page.goto(f"{live_server.url}/users/user/{root.pk}/")
+    expect(page.get_by_role("row", name=re.compile("pipeline"))).to_contain_text(
+        re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} [A-Z]{3,5}")
+    )
     page.goto(f"{live_server.url}/")
     page.locator("footer").get_by_role("link", name="Status").click()
     expect(page.locator("h1")).to_have_text("Status")
