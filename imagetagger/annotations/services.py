@@ -36,6 +36,8 @@ from images.permissions import (
     imageset_permissions_from_facts,
     membership_is_admin_of,
 )
+from webhooks import events as webhook_events
+from webhooks.models import Event
 
 from .attributes import clean_values
 from .models import Annotation, AnnotationHistory, AnnotationType, HistoryAction, Origin
@@ -121,6 +123,8 @@ def _image_lock(*, of_annotation, with_member, with_type):
         # of=("self",): lock the image's row only, not its set's (which the join would lock too),
         # so that writers on different images of one set do not wait for each other.
         images = Image.objects.select_for_update(of=("self",)).select_related("image_set").filter(pk=image_id)
+        # Whether the set's team has a webhook (``image.team_has_webhooks``): events then cost no query without one.
+        images = images.annotate(team_has_webhooks=webhook_events.has_webhooks("image_set__team_id"))
         if with_member:
             images = images.annotate(member_is_admin=membership_is_admin_of(user_id, "image_set__team_id"))
         if with_type:
@@ -428,6 +432,7 @@ def create_annotation(
         if existing is None:
             raise ValidationError("The annotation could not be saved; send it again.")
         return _replayed(existing, actor, image, annotation_type), False
+    webhook_events.annotation_changed(Event.ANNOTATION_CREATED, annotation, image, actor, known=image.team_has_webhooks)
     return annotation, True
 
 
@@ -583,6 +588,7 @@ def update_annotation(
     only_flags = not geometry_changed and after["attributes"] == before["attributes"]
     action = HistoryAction.FLAGS if only_flags else HistoryAction.UPDATE
     _record(annotation, action, actor, before, snapshot(annotation))
+    webhook_events.annotation_changed(Event.ANNOTATION_UPDATED, annotation, image, actor, known=image.team_has_webhooks)
     return annotation
 
 
@@ -610,6 +616,7 @@ def delete_annotation(*, actor, annotation, expected_version=None):
     if expected_version is not None and expected_version != annotation.version:
         raise StaleVersion(annotation)
     _record(annotation, HistoryAction.DELETE, actor, snapshot(annotation), None)
+    webhook_events.annotation_changed(Event.ANNOTATION_DELETED, annotation, image, actor, known=image.team_has_webhooks)
     discard_votes(Annotation.objects.filter(pk=annotation.pk))  # its creator loses the points of its accepts
     annotation.delete()
 

@@ -26,6 +26,7 @@ from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from images.models import Image
+from webhooks import events as webhook_events
 
 from .models import Annotation, Verification
 from .permissions import annotation_permissions
@@ -82,6 +83,8 @@ def _lock(annotation):
     return (
         Annotation.objects.select_for_update(of=("self",))
         .select_related("image__image_set")
+        # Whether the set's team has a webhook: the vote's event then costs no query without one.
+        .annotate(team_has_webhooks=webhook_events.has_webhooks("image__image_set__team_id"))
         .get(pk=annotation.pk)  # Annotation.DoesNotExist if it was deleted meanwhile
     )
 
@@ -121,14 +124,23 @@ def cast_vote(*, actor, annotation, vote):
     annotation = _lock(annotation)
     _check(actor, annotation)
     existing = Verification.objects.filter(annotation=annotation, user=actor).first()
+    if existing is not None and existing.verified == accept:
+        return vote_state(annotation, actor)
     if existing is None:
         Verification.objects.create(annotation=annotation, user=actor, verified=accept)
         _credit(annotation.user_id, 1 if accept else 0)
-    elif existing.verified != accept:
+    else:
         existing.verified = accept
         existing.save(update_fields=["verified", "time"])
         _credit(annotation.user_id, 1 if accept else -1)
-    return vote_state(annotation, actor)
+    return _voted(annotation, actor)
+
+
+def _voted(annotation, actor):
+    """The ``VoteState`` after a vote changed, and its ``annotation.voted`` event."""
+    state = vote_state(annotation, actor)
+    webhook_events.annotation_voted(annotation, actor, state, known=annotation.team_has_webhooks)
+    return state
 
 
 @transaction.atomic
@@ -140,10 +152,11 @@ def withdraw_vote(*, actor, annotation):
     annotation = _lock(annotation)
     _check(actor, annotation)
     existing = Verification.objects.filter(annotation=annotation, user=actor).first()
-    if existing is not None:
-        existing.delete()
-        _credit(annotation.user_id, -1 if existing.verified else 0)
-    return vote_state(annotation, actor)
+    if existing is None:
+        return vote_state(annotation, actor)
+    existing.delete()
+    _credit(annotation.user_id, -1 if existing.verified else 0)
+    return _voted(annotation, actor)
 
 
 def accepts_from_others():

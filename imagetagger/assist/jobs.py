@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import task
@@ -26,6 +27,7 @@ from annotations import services as annotation_services
 from annotations.models import Origin
 from base import background
 from images.models import Image
+from webhooks import events as webhook_events
 
 from . import client, results
 from .links import image_link
@@ -67,7 +69,11 @@ def _claim(job_id):
 
 
 def _finish(job_id, state, error=""):
-    PrelabelJob.objects.filter(pk=job_id).update(state=state, error=error[:2000], finished=timezone.now())
+    with transaction.atomic():
+        PrelabelJob.objects.filter(pk=job_id).update(state=state, error=error[:2000], finished=timezone.now())
+        job = PrelabelJob.objects.select_related("image_set").filter(pk=job_id).first()
+        if job is not None:
+            webhook_events.prelabel_job_finished(job)
     return {"job": job_id, "result": state}
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from annotations.models import AnnotationType
 from images.permissions import imageset_permissions
 from users.permissions import team_permissions
+from webhooks import events as webhook_events
 
 from . import client, results
 from .models import JobState, ModelBackend, PrelabelJob
@@ -187,9 +188,12 @@ def cancel_prelabel(*, actor, job):
     """Stop a job (``use`` on its backend): a queued one at once, a running one after its batch."""
     job = PrelabelJob.objects.select_for_update().select_related("backend__team").get(pk=job.pk)
     _require(actor, job.backend, "use", "Only the team's members may cancel its pre-label jobs.")
-    if job.state == JobState.QUEUED:
+    ended = job.state == JobState.QUEUED
+    if ended:
         job.state, job.finished = JobState.CANCELLED, timezone.now()
     elif job.state == JobState.RUNNING:
         job.cancel_requested = True
     job.save(update_fields=["state", "finished", "cancel_requested"])
+    if ended:
+        webhook_events.prelabel_job_finished(job)
     return job

@@ -70,6 +70,7 @@ from annotations.services import snapshot
 from annotations.vectors import find_similar, validate_vector
 from images.models import Image
 from images.permissions import imageset_permissions
+from webhooks import events as webhook_events
 
 from . import importers
 from .models import LabelImport
@@ -138,9 +139,13 @@ def run_label_import(import_id):
         with default_storage.open(label_import.upload_file, "rb") as fileobj:
             run(label_import, fileobj)
     except Exception as error:
-        LabelImport.objects.filter(pk=import_id).update(
-            state=LabelImport.State.FAILED, error=f"{type(error).__name__}: {error}"[:2000], finished=timezone.now()
-        )
+        with transaction.atomic():
+            LabelImport.objects.filter(pk=import_id).update(
+                state=LabelImport.State.FAILED, error=f"{type(error).__name__}: {error}"[:2000], finished=timezone.now()
+            )
+            failed = LabelImport.objects.select_related("image_set").filter(pk=import_id).first()
+            if failed is not None:
+                webhook_events.label_import_finished(failed)
         raise
     default_storage.delete(label_import.upload_file)
     LabelImport.objects.filter(pk=import_id).update(upload_file="")
@@ -178,7 +183,9 @@ def run(label_import, fileobj):
     label_import.report_file = name
     label_import.state = LabelImport.State.DONE
     label_import.finished = timezone.now()
-    label_import.save()
+    with transaction.atomic():
+        label_import.save()
+        webhook_events.label_import_finished(label_import)
     return label_import
 
 

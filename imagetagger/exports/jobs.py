@@ -28,6 +28,7 @@ from django_tasks import task
 
 from base import background
 from images.permissions import imageset_permissions
+from webhooks import events as webhook_events
 
 from . import leftout
 from . import standard as standard_formats
@@ -136,12 +137,21 @@ def run(export_id):
         else:
             message = f"Unexpected error while writing the export ({type(error).__name__}: {error})."
             logger.exception("Export %s failed", export_id)
-        Export.objects.filter(pk=export_id).update(
-            state=ExportState.FAILED, error=message[:ERROR_MAX_LENGTH], finished=timezone.now()
-        )
+        with transaction.atomic():
+            Export.objects.filter(pk=export_id).update(
+                state=ExportState.FAILED, error=message[:ERROR_MAX_LENGTH], finished=timezone.now()
+            )
+            _finished(export_id)
         return {"export": export_id, "result": "failed"}
     logger.info("Export %s written in %.2f s", export_id, time.monotonic() - started)
     return {"export": export_id, "result": "done"}
+
+
+def _finished(export_id):
+    """``export.finished`` for the team's webhooks (inside the transaction that ended the export)."""
+    export = Export.objects.select_related("image_set").filter(pk=export_id).first()
+    if export is not None:
+        webhook_events.export_finished(export)
 
 
 class _Progress:
@@ -196,17 +206,20 @@ def _write(export):
         out.seek(0)
         name = storage_name(export, filename)
         saved = default_storage.save(name, File(out, name=os.path.basename(name)))
-    updated = Export.objects.filter(pk=export.pk, state=ExportState.RUNNING).update(
-        state=ExportState.DONE,
-        progress=100,
-        file=saved,
-        filename=filename,
-        size=size,
-        annotation_count=count,
-        report=report,
-        error="",
-        finished=timezone.now(),
-    )
+    with transaction.atomic():
+        updated = Export.objects.filter(pk=export.pk, state=ExportState.RUNNING).update(
+            state=ExportState.DONE,
+            progress=100,
+            file=saved,
+            filename=filename,
+            size=size,
+            annotation_count=count,
+            report=report,
+            error="",
+            finished=timezone.now(),
+        )
+        if updated:
+            _finished(export.pk)
     if not updated:
         # Deleted (with its set) while we wrote: drop the file.
         default_storage.delete(saved)

@@ -70,6 +70,7 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from base.storage import delete_quietly
+from webhooks import events as webhook_events
 
 from .models import IMAGE_NAME_MAX_LENGTH, Image, ImageSet
 from .permissions import imageset_permissions
@@ -929,10 +930,10 @@ def ingest_uploads(*, actor, image_set, uploaded_files):
     except BaseException:
         if session.added_ids:
             with contextlib.suppress(Exception):
-                _content_changed(image_set)
+                _content_changed(image_set, session)
         raise
     if session.added_ids:
-        _content_changed(image_set)
+        _content_changed(image_set, session)
     return session.results
 
 
@@ -955,15 +956,18 @@ def add_image_file(image_set, *, name, fileobj, uploader=None, invalidate=True):
     with content:
         result = session.add(safe_name(name), File(content, name=name.rsplit("/", 1)[-1]), size, digest)
     if invalidate and session.added_ids:
-        _content_changed(image_set)
+        _content_changed(image_set, session)
     return result
 
 
-def _content_changed(image_set):
+def _content_changed(image_set, session):
+    """The set's archive is stale, and ``images.added`` tells the team's webhooks what ``session`` added."""
     from .services import content_changed
 
     with transaction.atomic():
         content_changed(image_set.pk)
+        added = [(result.image_id, result.name) for result in session.results if result.status == ADDED]
+        webhook_events.images_added(image_set, session.uploader, added)
 
 
 # --- orphans -------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from annotations.permissions import type_usable_in_set
 from annotations.votes import discard_votes_of_images
 from base.storage import delete_after_commit
 from users.permissions import team_permissions
+from webhooks import events as webhook_events
 
 from .models import Image, ImageSet, SetTag
 from .permissions import imageset_permissions
@@ -81,6 +82,7 @@ def create_imageset(
     _save_checked(image_set)
     image_set.path = f"{team.pk}_{image_set.pk}"
     image_set.save(update_fields=["path"])
+    webhook_events.imageset_changed(image_set, actor, ["created"])
     return image_set
 
 
@@ -100,9 +102,14 @@ def update_imageset(*, actor, image_set, **changes):
             "Only team admins and the set's creator may change whether a set is public, open for "
             "collaboration or locked."
         )
+    fields = sorted(EDITABLE_FIELDS | VISIBILITY_FIELDS)
+    before = [getattr(image_set, field) for field in fields]
     for field, value in changes.items():
         setattr(image_set, field, value)
     _save_checked(image_set)
+    changed = [field for field, old in zip(fields, before, strict=True) if getattr(image_set, field) != old]
+    if changed:
+        webhook_events.imageset_changed(image_set, actor, changed)
     return image_set
 
 
@@ -131,6 +138,7 @@ def set_annotation_types(*, actor, image_set, annotation_types):
             code="type_not_usable",
         )
     image_set.annotation_types.set(chosen)
+    webhook_events.imageset_changed(image_set, actor, ["annotation_types"])
     return image_set
 
 
@@ -152,6 +160,7 @@ def delete_imageset(*, actor, image_set):
         paths.append(image_set.zip_file)
     tags = list(image_set.set_tags.all())
     discard_votes_of_images([image.pk for image in images])  # creators lose the points of the accepts
+    webhook_events.imageset_changed(image_set, actor, ["deleted"])
     image_set.delete()
     _drop_orphan_tags(tags)
     delete_after_commit(paths)
@@ -172,7 +181,9 @@ def set_free(*, actor, image_set):
     require(actor, image_set, "delete_set", "Only team admins and the set's creator may set an image set free.")
     if image_set.team_id is None:
         raise ValidationError("This image set is free already.")
+    team_id = image_set.team_id
     _free(image_set)
+    webhook_events.imageset_changed(image_set, actor, ["set_free"], team_id=team_id)
     return image_set
 
 
@@ -214,6 +225,7 @@ def add_tag(*, actor, image_set, name):
     if tag.imagesets.filter(pk=image_set.pk).exists():
         return tag, False
     tag.imagesets.add(image_set)
+    webhook_events.imageset_changed(image_set, actor, ["tags"])
     return tag, True
 
 
@@ -226,6 +238,7 @@ def remove_tag(*, actor, image_set, name):
         raise ValidationError({"name": "This set does not have this tag."})
     tag.imagesets.remove(image_set)
     _drop_orphan_tags([tag])
+    webhook_events.imageset_changed(image_set, actor, ["tags"])
 
 
 def _drop_orphan_tags(tags):
@@ -257,5 +270,7 @@ def delete_images(*, actor, image_set, image_ids):
     discard_votes_of_images([image.pk for image in images])  # creators lose the points of the accepts
     Image.objects.filter(pk__in=[image.pk for image in images]).delete()
     content_changed(image_set.pk)
+    deleted = sorted(image.pk for image in images)
+    webhook_events.imageset_changed(image_set, actor, ["images_deleted"], extra={"images_deleted": deleted})
     delete_after_commit(_files_of(images))
     return len(images)

@@ -101,7 +101,7 @@ class Base(Configuration):
     # Webhooks (webhooks app, README.md "Webhooks"): seconds one delivery may take; the first retry's
     # delay (it doubles with every failed attempt); how long a delivery is retried before it is given up;
     # deliveries given up in a row that disable a webhook; seconds a worker holds a delivery it is
-    # sending (another worker sends it again after that: at least the timeout); days the delivery log
+    # sending (another worker sends it again after that; at least twice the timeout); days the delivery log
     # keeps finished deliveries; whether webhooks may call private, loopback and link-local addresses.
     WEBHOOK_TIMEOUT = env(values.FloatValue, 10.0)
     WEBHOOK_RETRY_SECONDS = env(values.FloatValue, 30.0)

@@ -34,9 +34,10 @@ Headers of every delivery:
   secret over `<t>.<body>` (the timestamp, a dot and the exact request body). Recompute it, compare in
   constant time, refuse old timestamps.
 
-Any 2xx answer delivers it. Otherwise (another status, no answer within the timeout, no connection) it is
-tried again after 30 s, 1 min, 2 min, … (doubling) for up to a day, then given up; a webhook with 20
-deliveries given up in a row is disabled and its team's admins get a message. Deliveries about one object
+Any 2xx answer delivers it; redirects are not followed. Otherwise (another status, no answer within the
+timeout, no connection) it is tried again after 30 s, 1 min, 2 min, … (doubling) for up to a day, then given
+up; a webhook with 20 deliveries given up in a row is disabled and its team's admins get a message (the
+site's defaults: `IT_WEBHOOK_*`). Deliveries about one object
 (an annotation, an image set, an export, …) arrive in the order they happened.
 
 Every body is `{"id", "event", "created", "team", "data"}`; the `payload` of a delivery in

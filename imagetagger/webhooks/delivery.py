@@ -5,7 +5,7 @@
   memory: if the task is lost (the process died before queueing it, the worker died running it), the
   sweep (``sweep``, every round of the worker) queues it again for any delivery that is due.
 - **Claimed with a lease.** A worker takes one due delivery at a time with a conditional UPDATE (free,
-  or its lease ran out) and holds it for ``IT_WEBHOOK_LEASE_SECONDS`` (at least the timeout and a
+  or its lease ran out) and holds it for ``IT_WEBHOOK_LEASE_SECONDS`` (at least twice the timeout and a
   second). A worker killed while sending lets the lease run out, and the delivery is sent again — at
   least once; receivers drop repeats by ``X-ImageTagger-Delivery``.
 - **In order per object.** A webhook's delivery waits while an earlier one of the same object
@@ -42,8 +42,8 @@ logger = logging.getLogger(__name__)
 
 # One task sends for at most this long, then queues a successor (other jobs get the worker meanwhile).
 TASK_SECONDS = 30.0
-# The part of an answer read (and dropped): receivers should answer quickly and briefly.
-ANSWER_BYTES = 64 * 1024
+# The part of an answer read (and dropped): only the status counts.
+ANSWER_BYTES = 1024
 USER_AGENT = "ImageTagger-Webhooks/1"
 
 _POOL = urllib3.PoolManager(num_pools=32, maxsize=4, retries=False)
@@ -60,7 +60,9 @@ def worker_name():
 
 
 def lease_seconds():
-    return max(settings.WEBHOOK_LEASE_SECONDS, settings.WEBHOOK_TIMEOUT + 1.0)
+    """How long a claimed delivery is held: ``IT_WEBHOOK_LEASE_SECONDS``, but at least what one attempt
+    may take (connecting and answering, each up to the timeout) and a second."""
+    return max(settings.WEBHOOK_LEASE_SECONDS, 2 * settings.WEBHOOK_TIMEOUT + 1.0)
 
 
 def _free(now):
@@ -215,7 +217,11 @@ def attempt(delivery, owner):
     if not webhook.active and delivery.event != PING:
         status, elapsed, error, retry = None, None, "Not sent: the webhook is disabled.", False
     else:
-        status, elapsed, error, retry = post(webhook, delivery)
+        try:
+            status, elapsed, error, retry = post(webhook, delivery)
+        except Exception as failure:  # a malformed address, an odd answer: a failed attempt, never a dead loop
+            logger.exception("Delivery %s to webhook %s failed", delivery.uuid, webhook.pk)
+            status, elapsed, error, retry = None, None, f"Could not send ({type(failure).__name__}).", True
     record(delivery.pk, owner, status=status, elapsed=elapsed, error=error, retry=retry)
 
 
@@ -229,7 +235,10 @@ def record(delivery_id, owner, *, status, elapsed, error, retry):
     """The outcome of one attempt: delivered, due again later, or given up (and maybe the webhook
     disabled). A delivery another worker took over meanwhile (our lease ran out) is still recorded:
     the receiver did get the request."""
-    delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+    # Lock order: the webhook, then its deliveries (as ``services`` do when they disable or delete it).
+    webhook_id = Delivery.objects.filter(pk=delivery_id).values_list("webhook_id", flat=True).first()
+    webhook = Webhook.objects.select_for_update().filter(pk=webhook_id).first() if webhook_id else None
+    delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first() if webhook else None
     if delivery is None or delivery.state != DeliveryState.PENDING:
         return None
     now = timezone.now()
@@ -240,7 +249,6 @@ def record(delivery_id, owner, *, status, elapsed, error, retry):
     delivery.error = error[:500]
     if delivery.lease_owner == owner:
         delivery.lease_until, delivery.lease_owner = None, ""
-    webhook = Webhook.objects.select_for_update().get(pk=delivery.webhook_id)
     counts = delivery.event != PING and webhook.active
     if not error:
         delivery.state, delivery.finished = DeliveryState.DELIVERED, now

@@ -233,7 +233,7 @@ def test_the_delivery_of_a_worker_that_died_is_sent_again_after_its_lease(world,
     make_label(world)
     held = delivery.claim("dead-worker")  # claimed, then the worker died before sending or recording
     assert delivery.claim("live-worker") is None
-    assert held.lease_until - timezone.now() <= timedelta(seconds=2)
+    assert held.lease_until - timezone.now() <= timedelta(seconds=2.1)
     Delivery.objects.filter(pk=held.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
     assert delivery.send_due(owner="live-worker") == 1
     held.refresh_from_db()
@@ -254,7 +254,7 @@ def test_a_late_answer_from_a_worker_whose_lease_ran_out_is_still_recorded(world
 def test_the_lease_outlasts_the_timeout(settings):
     settings.WEBHOOK_TIMEOUT = 30
     settings.WEBHOOK_LEASE_SECONDS = 5
-    assert delivery.lease_seconds() == 31
+    assert delivery.lease_seconds() == 61, "connecting and answering may take the timeout each"
 
 
 def test_private_addresses_are_refused_when_not_allowed(world, hook, receiver, settings):

@@ -19,10 +19,10 @@ from .conftest import BOX
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# The workers' delivery settings: a 5 s timeout, a 6 s lease, retries after 1 s.
+# The workers' delivery settings: a 3 s timeout, a 7 s lease (the least for it), retries after 1 s.
 WORKER_SETTINGS = {
-    "IT_WEBHOOK_TIMEOUT": "5",
-    "IT_WEBHOOK_LEASE_SECONDS": "6",
+    "IT_WEBHOOK_TIMEOUT": "3",
+    "IT_WEBHOOK_LEASE_SECONDS": "7",
     "IT_WEBHOOK_RETRY_SECONDS": "1",
 }
 
