@@ -65,6 +65,7 @@ bench: install
 	$(PY) bench/bench_assist.py
 	$(PY) bench/bench_prelabel.py
 	$(PY) bench/bench_client_upload.py
+	$(PY) bench/bench_webhooks.py
 
 lint: install
 	$(VENV)/bin/ruff check .
