@@ -130,3 +130,13 @@ def test_the_default_format_of_the_demo_set_parses_line_by_line(storage_dir):
     # Labels people voted below the format's least score (0) are left out (the demo has some).
     assert len(records) == stats["annotations"] == count_selected(export_format, image_set) > 0
     assert {record["type"] for record in records} == {annotation_type.name for annotation_type in types}
+    # The export of it says which labels the format's least score left out.
+    from django.contrib.auth import get_user_model
+
+    from exports import jobs
+
+    admin = get_user_model().objects.get(username="demo-admin")
+    export = jobs.create_export(actor=admin, image_set=image_set, export_format=export_format)
+    export.refresh_from_db()
+    left = Annotation.objects.filter(image__image_set=image_set).count() - len(records)
+    assert export.report["filtered"] == [f"{left} labels left out: its score (accepts − rejects) is below 0"]
