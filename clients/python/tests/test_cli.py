@@ -8,10 +8,11 @@ import os
 import stat
 
 import pytest
-from pictures import picture_folder
 
 from imagetagger_client import Client
 from imagetagger_client.cli import main
+
+from .pictures import picture_folder
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,11 +8,12 @@ import dataclasses
 import json
 
 import pytest
-from pictures import picture_bytes, picture_folder
 from pycocotools.coco import COCO
 
 from imagetagger_client import AuthenticationFailed, BadRequest, Client, NotFound, PermissionDenied
 from imagetagger_client.models import RECORDS
+
+from .pictures import picture_bytes, picture_folder
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
