@@ -80,6 +80,16 @@ def add_image_rows(image_set, count, name_of, batch=10_000, prefix=""):
     return list(Image.objects.filter(image_set=image_set).order_by("id").values_list("id", flat=True))
 
 
+def stop_process(process, seconds=30):
+    """SIGTERM, then SIGKILL if it has not ended after ``seconds``."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=seconds)
+
+
 def wait_until_healthy(process, port, what="the server", seconds=30, log=None):
     """Wait until ``/healthz`` on ``port`` answers 200; else stop ``process`` and exit with its error output
     (its stderr pipe, or the file ``log`` it writes to)."""

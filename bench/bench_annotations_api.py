@@ -224,13 +224,7 @@ def start_gunicorn(port, repo=None, *, bare=False):
     return _setup.wait_until_healthy(process, port, "gunicorn")
 
 
-def stop(process):
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=30)
+stop = _setup.stop_process
 
 
 def percentile(values, share):

@@ -59,7 +59,7 @@ def cli_round(url, token, set_id, folder, timeout, workers):
     started = time.perf_counter()
     done = subprocess.run(
         [
-            *(str(IMAGETAGGER), "--url", url, "--token", token, "--quiet"),
+            *(str(IMAGETAGGER), "--url", url, f"--token={token}", "--quiet"),
             *("upload", str(set_id), str(folder), "--workers", str(workers)),
         ],
         capture_output=True,

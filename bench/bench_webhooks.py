@@ -115,12 +115,7 @@ def start_worker(interval):
 
 
 def stop_worker(process, log):
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=30)
+    _setup.stop_process(process)
     log.close()
 
 

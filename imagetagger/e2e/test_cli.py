@@ -85,7 +85,7 @@ class Site:
 
 def _cli(site, token, *arguments, timeout=TIMEOUT):
     return subprocess.run(
-        [str(IMAGETAGGER), "--url", site.url, "--token", token, *arguments],
+        [str(IMAGETAGGER), "--url", site.url, f"--token={token}", *arguments],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -117,7 +117,7 @@ def test_the_cli_uploads_a_folder_through_a_restart_exports_coco_and_downloads_t
     worker.start()
     try:
         upload = subprocess.Popen(
-            [str(IMAGETAGGER), "--url", site.url, "--token", token, "upload", str(image_set.pk), str(folder)],
+            [str(IMAGETAGGER), "--url", site.url, f"--token={token}", "upload", str(image_set.pk), str(folder)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

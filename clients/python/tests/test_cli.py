@@ -64,7 +64,7 @@ def test_sets_upload_export_and_import_labels(site, capsys, tmp_path):
     with Client(site["url"], site["token"]) as tagger:
         image_set = tagger.create_image_set(site["team"].pk, "Street")
     AnnotationType.objects.create(name="car", team=site["team"], vector_type=VectorType.BOUNDING_BOX)
-    common = ("--url", site["url"], "--token", site["token"])
+    common = ("--url", site["url"], f"--token={site['token']}")
 
     status, out, _ = run(capsys, *common, "sets")
     assert (status, out.strip()) == (0, f"{image_set.id}  Street  (Robots, 0 images)")
@@ -120,7 +120,7 @@ def test_prelabel_starts_a_job_and_an_unknown_backend_is_refused(site, capsys, t
     with Client(site["url"], site["token"]) as tagger:
         image_set = tagger.create_image_set(site["team"].pk, "Faces")
         tagger.upload(image_set, [picture_folder(tmp_path / "p", 1)], progress=False)
-    common = ("--url", site["url"], "--token", site["token"])
+    common = ("--url", site["url"], f"--token={site['token']}")
     status, out, _ = run(
         capsys, *common, "--json", "prelabel", str(image_set.id), "--backend", str(backend.pk), "--no-wait"
     )
