@@ -42,13 +42,13 @@ def test_create_format_with_live_preview(page, live_server, make_user, make_team
     expect(page.locator("#preview-check")).to_contain_text("Line 1 is not JSON")
     expect(page.locator("#preview-check")).to_have_attribute("data-ok", "false")
     # The CSV preset: a header and a row, checked as CSV.
-    page.get_by_label("Start from").select_option(label="CSV with a header: one label per line, its bounding box")
+    page.get_by_label("Start from").select_option(label="CSV with a header (boxes)")
     expect(page.locator("#preview-output")).to_contain_text(
         "image,type,score,min_x,min_y,max_x,max_y,blurred,concealed"
     )
     expect(page.locator("#preview-check")).to_have_text("Valid CSV: 2 rows of 9 fields.")
     # The original's label lines: plain text, not checked.
-    page.get_by_label("Start from").select_option(label="The original's label lines (read back by the label import)")
+    page.get_by_label("Start from").select_option(label="Label lines (the label import reads them)")
     expect(page.locator("#preview-output")).to_contain_text('a.png|ball|{"x1": 10, "y1": 20, "x2": 110, "y2": 220 }|b')
     expect(page.locator("#preview-check")).to_be_hidden()
     page.get_by_label("Annotation format", exact=True).fill("%%imagename|%%type|%%ifblurredb%%endif|%%cx")

@@ -99,7 +99,7 @@ _FLAGS_JSON = (
 # Each one's output parses as it says (exports/tests/test_format_presets.py).
 PRESETS = {
     "jsonl": {
-        "label": "JSON lines: one label per line, with its vertices and flags",
+        "label": "JSON lines (a label per line)",
         "fields": {
             "name_format": "%%imageset_%%exportid.jsonl",
             "output": "jsonl",
@@ -116,7 +116,7 @@ PRESETS = {
         },
     },
     "csv": {
-        "label": "CSV with a header: one label per line, its bounding box",
+        "label": "CSV with a header (boxes)",
         "fields": {
             "name_format": "%%imageset_%%exportid.csv",
             "output": "csv",
@@ -130,7 +130,7 @@ PRESETS = {
         },
     },
     "lines": {
-        "label": "The original's label lines (read back by the label import)",
+        "label": "Label lines (the label import reads them)",
         "fields": {
             "name_format": DEFAULT_NAME_FORMAT,
             "output": "text",

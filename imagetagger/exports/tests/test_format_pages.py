@@ -256,7 +256,11 @@ def test_create_form_starts_with_json_lines_and_offers_the_ready_made_formats(wo
     assert form["vector_format"].value() == '"x%%count1": %%x, "y%%count1": %%y%%sep '
     html = response.content.decode()
     assert 'id="format-preset"' in html
-    for label in ("JSON lines", "CSV with a header", "The original's label lines"):
+    for label in (
+        "JSON lines (a label per line)",
+        "CSV with a header (boxes)",
+        "Label lines (the label import reads them)",
+    ):
         assert label in html
     assert 'id="format-presets"' in html, "the presets' fields as JSON for the page script"
 
