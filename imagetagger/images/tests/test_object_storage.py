@@ -363,6 +363,10 @@ def test_list_prefix_finds_only_names_with_the_prefix_in_that_folder(storage_dir
     assert list_prefix("nowhere/x") == []
 
 
+# Transactional: with a lease of 0 s the build's keep-alive thread renews the lease every 0.5 s on
+# its own connection, which must see the committed set (inside the test's transaction it would not,
+# and a slow upload would then look like a lost lease).
+@pytest.mark.django_db(transaction=True)
 def test_left_over_archives_in_the_bucket_are_removed_by_the_next_build(world, settings):
     image_set = world["set"]
     folder = image_set.image_folder()
@@ -378,6 +382,10 @@ def test_left_over_archives_in_the_bucket_are_removed_by_the_next_build(world, s
     assert default_storage.exists(other_set)
 
 
+# Transactional: with a lease of 0 s the build's keep-alive thread renews the lease every 0.5 s on
+# its own connection, which must see the committed set (inside the test's transaction it would not,
+# and a slow upload would then look like a lost lease).
+@pytest.mark.django_db(transaction=True)
 def test_an_archive_waiting_for_its_delayed_deletion_is_not_a_left_over(world, settings):
     image_set = world["set"]
     retiring = default_storage.save(
