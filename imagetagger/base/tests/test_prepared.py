@@ -204,3 +204,23 @@ def test_the_image_and_type_lock_reads_what_the_two_reads_give(world):
         services._lock_image_and_type(images[0].pk, ada, 10**9, hide_unreadable=True)
     with transaction.atomic(), pytest.raises(ValidationError, match="no image"):
         services._lock_image_and_type(images[0].pk, otto, box.pk, hide_unreadable=True)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's (psycopg's)")
+def test_a_statement_run_often_is_planned_once_by_postgresql(world):
+    """IT_DB_PREPARED_STATEMENTS (on by default): psycopg prepares a statement from its 5th run on a
+    connection, and PostgreSQL then reuses its plan (half the database's CPU of a label create)."""
+    ada = world[0]
+    key = create_api_token(user=ada, name="often")[1]
+
+    def prepared_token_lookups():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ['%FROM "users_apitoken"%']
+            )
+            return cursor.fetchone()[0]
+
+    assert connection.settings_dict["OPTIONS"]["server_side_binding"] is True
+    for _ in range(6):
+        assert authentication.ApiTokenAuthentication().authenticate_credentials(key)[0] == ada
+    assert prepared_token_lookups() == 1  # (the connection lives on: maybe prepared by an earlier test)

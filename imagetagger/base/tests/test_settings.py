@@ -35,6 +35,7 @@ print({MARKER!r} + json.dumps({{
     "host": db.get("HOST"),
     "port": db.get("PORT"),
     "user": db.get("USER"),
+    "db_options": db.get("OPTIONS"),
     "debug": settings.DEBUG,
     "allowed_hosts": settings.ALLOWED_HOSTS,
     "time_zone": settings.TIME_ZONE,
@@ -185,12 +186,19 @@ def test_dev_uses_postgresql_and_environment_values(tmp_path):
     assert values["port"] == 6543
     assert values["name"] == "tagger"
     assert values["user"] == "tagger-user"
+    assert values["db_options"] == {"server_side_binding": True, "prepare_threshold": 5}  # prepared statements
     assert values["debug"] is False
     assert values["allowed_hosts"] == ["a.example.org", "b.example.org"]
     assert values["time_zone"] == "UTC"
     assert values["image_extension"] == ["png", "jpeg", "webp"]
     assert values["use_imprint"] is True
     assert values["imprint_url"] == "https://example.org/imprint"
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler(tmp_path):
+    env = environment(tmp_path, DJANGO_CONFIGURATION="Dev", IT_DB_HOST="db.example.org")
+    values = printed_settings({**env, "IT_DB_PREPARED_STATEMENTS": "false"})
+    assert values["db_options"] == {}  # Django's defaults: parameters bound by psycopg, nothing prepared
 
 
 def test_invalid_environment_value_is_refused(tmp_path):
