@@ -1,3 +1,5 @@
+import copy
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -235,7 +237,23 @@ class AnnotationSerializer(serializers.ModelSerializer):
         return sorted(self.context["permission_cache"].for_annotation(annotation))
 
 
-class AnnotationCreateSerializer(serializers.Serializer):
+class CopiedFieldsMixin:
+    """Fields copied shallowly from a set made once per class, instead of DRF's deep copy of every
+    declared field per instance (re-running each field's ``__init__``: 0.1 ms of a label create's CPU).
+
+    Only for flat input serializers of plain fields: a field keeps nothing of a request but what
+    ``bind`` sets on its own copy, and its shared parts (validators, error messages) are only read.
+    """
+
+    def get_fields(self):
+        prototypes = type(self).__dict__.get("_field_prototypes")
+        if prototypes is None:
+            prototypes = super().get_fields()
+            type(self)._field_prototypes = prototypes
+        return {name: copy.copy(field) for name, field in prototypes.items()}
+
+
+class AnnotationCreateSerializer(CopiedFieldsMixin, serializers.Serializer):
     image = StrictIntegerField(min_value=1, max_value=ID_MAX, help_text="Id of the image.")
     annotation_type = StrictIntegerField(min_value=1, max_value=ID_MAX, help_text="Id of an active annotation type.")
     vector = VectorField()
@@ -256,7 +274,7 @@ class AnnotationCreateSerializer(serializers.Serializer):
     attributes = AttributeValuesField(required=False, allow_null=True, default=None)
 
 
-class AnnotationUpdateSerializer(serializers.Serializer):
+class AnnotationUpdateSerializer(CopiedFieldsMixin, serializers.Serializer):
     version = StrictIntegerField(
         required=False,
         min_value=1,

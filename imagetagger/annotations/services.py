@@ -20,6 +20,7 @@ INSERT says ``ON CONFLICT (uuid) DO NOTHING`` (so a replay racing the first requ
 savepoint), and on PostgreSQL the history row is written by the same statement.
 """
 
+import functools
 import itertools
 import uuid as uuid_module
 
@@ -440,11 +441,17 @@ def _insert_values(instance, *, skip=()):
     """``(quoted columns, fields, parameters)`` of a new row of ``instance`` as ``Model.save`` would
     write it (``auto_now``/``auto_now_add`` and defaults applied to the instance); the fields named in
     ``skip`` (attnames) are listed in ``fields`` but get no parameter."""
-    fields = [field for field in instance._meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    kept = [field for field in fields if field.attname not in skip]
+    columns, fields = _insert_columns(type(instance), connection.vendor)
+    kept = [field for field in fields if field.attname not in skip] if skip else fields
     params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in kept]
     return columns, fields, params
+
+
+@functools.cache
+def _insert_columns(model, vendor):
+    """``(quoted columns, fields)`` of ``model``'s INSERT: the same for every row (once per process)."""
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    return ", ".join(connection.ops.quote_name(field.column) for field in fields), fields
 
 
 def _insert_with_history(annotation, actor):

@@ -10,7 +10,7 @@ from rest_framework.renderers import JSONRenderer
 
 from annotations import selectors
 from annotations.models import Annotation, AnnotationType, Origin, VectorType, Verification
-from annotations.serializers import AnnotationSerializer
+from annotations.serializers import AnnotationCreateSerializer, AnnotationSerializer, AnnotationUpdateSerializer
 from annotations.tests.test_api import sized_images
 from images.tests.factories import make_imageset
 
@@ -97,3 +97,41 @@ def test_the_hand_written_representation_is_what_the_fields_say(labels, viewer):
     assert by_id[made[3].pk]["my_vote"] == ("accept" if viewer == "bob" else None)
     assert by_id[made[4].pk]["concealed"]
     assert not by_id[made[4].pk]["blurred"]
+
+
+# --- input serializers with copied fields (CopiedFieldsMixin) ---------------------------------------
+
+
+@pytest.mark.parametrize("serializer_class", [AnnotationCreateSerializer, AnnotationUpdateSerializer])
+def test_each_input_serializer_gets_fields_of_its_own(serializer_class):
+    first, second = serializer_class(data={}), serializer_class(data={})
+
+    assert first.fields.keys() == second.fields.keys() == serializer_class._declared_fields.keys()
+    for name in first.fields:
+        assert first.fields[name] is not second.fields[name]
+        assert first.fields[name].parent is first
+        assert second.fields[name].parent is second
+        assert first.fields[name].field_name == name
+        assert first.fields[name] is not serializer_class._declared_fields[name]
+
+
+def test_a_refused_create_leaves_nothing_behind_for_the_next_one():
+    body = {"image": 5, "annotation_type": 1, "vector": {"x1": 1, "y1": 2, "x2": 3, "y2": 4}}
+    refused = AnnotationCreateSerializer(data={**body, "image": "5", "concealed": "yes", "confidence": 2})
+    assert not refused.is_valid()
+    assert set(refused.errors) == {"image", "concealed", "confidence"}
+
+    accepted = AnnotationCreateSerializer(data=body)
+    assert accepted.is_valid(), accepted.errors
+    assert accepted.validated_data == {
+        **body,
+        "concealed": False,
+        "blurred": False,
+        "origin": Origin.HUMAN,
+        "model_name": "",
+        "confidence": None,
+        "attributes": None,
+    }
+    again = AnnotationCreateSerializer(data={**body, "confidence": 2})
+    assert not again.is_valid()
+    assert again.errors == {"confidence": ["Ensure this value is less than or equal to 1."]}
