@@ -135,6 +135,18 @@ def test_wsgi_entry_point_uses_prod(tmp_path):
     assert missing_names(result.stderr) == set(REQUIRED)
 
 
+def test_loading_the_wsgi_module_loads_every_view(tmp_path):
+    """gunicorn forks its workers after loading the WSGI module (preload_app): what it loads, a new
+    or recycled worker need not load on its first request (half a second before)."""
+    code = (
+        "import sys, imagetagger.wsgi; "
+        "print(sorted(name for name in ('annotations.api', 'images.api', 'assist.api') if name in sys.modules))"
+    )
+    result = run(["-c", code], environment(tmp_path, DJANGO_CONFIGURATION="Dev"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['annotations.api', 'assist.api', 'images.api']"
+
+
 def test_prod_deploy_check_is_clean(tmp_path):
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_environment(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
