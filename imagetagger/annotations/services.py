@@ -30,7 +30,7 @@ from django.db.models import Exists, FloatField, OuterRef, Q, Subquery
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-from base.prepared import PreparedQuery
+from base.prepared import PreparedQuery, planned_once_cursor
 from images.models import Image, ImageSet
 from images.permissions import (
     imageset_permissions,
@@ -465,7 +465,7 @@ def _insert_with_history(annotation, actor):
         "ON CONFLICT (uuid) DO NOTHING RETURNING id"
     )
     entry = history_entry(annotation, HistoryAction.CREATE, actor, None, snapshot(annotation))
-    with connection.cursor() as cursor:
+    with planned_once_cursor(connection) as cursor:
         if connection.vendor == "postgresql":
             history_columns, history_fields, history_params = _insert_values(entry, skip={"annotation_id"})
             selected = ", ".join("new.id" if field.attname == "annotation_id" else "%s" for field in history_fields)

@@ -19,12 +19,14 @@ shape. Relies on the compiler attributes ``ModelIterable`` reads (``select``, ``
 prepared query of the site with its queryset on the test database.
 """
 
+import functools
 import uuid
 import weakref
 from inspect import signature
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
+from django.db.backends.utils import CursorDebugWrapper
 from django.db.models.query import get_related_populators
 from django.db.transaction import TransactionManagementError
 
@@ -143,7 +145,7 @@ class PreparedQuery:
                 raise TypeError(f"The prepared query's {name} must be {kind.__name__}, as when it was compiled.")
         if compiled.locks and not connection.in_atomic_block:
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        with connection.cursor() as cursor:
+        with planned_once_cursor(connection) as cursor:
             cursor.execute(compiled.sql, compiled.parameters_for(arguments))
             rows = cursor.fetchall()
         return list(compiled.objects(rows))
@@ -152,3 +154,37 @@ class PreparedQuery:
         """The first instance, or None (the queryset's own order; give it one if several rows match)."""
         found = self.all(**arguments)
         return found[0] if found else None
+
+
+def planned_once_cursor(connection):
+    """A cursor whose statements PostgreSQL parses and plans once per connection: psycopg binds the
+    parameters on the server and prepares each statement (``prepare=True``). For the statements of
+    hot paths (a label create's database CPU halved); Django's own cursors keep binding on the client,
+    which knows no limit of 65,535 parameters (a ``bulk_create`` of 10,000 images has 110,000).
+    Elsewhere, and with IT_DB_PREPARED_STATEMENTS off (no ``prepare_threshold``): Django's cursor."""
+    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    cursor = _preparing_cursor_class()(connection.connection)
+    return _DebugWrapper(cursor, connection) if connection.queries_logged else connection.make_cursor(cursor)
+
+
+@functools.cache
+def _preparing_cursor_class():
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparingCursor
+
+
+class _DebugWrapper(CursorDebugWrapper):
+    """Logs (``connection.queries``, ``CaptureQueriesContext``) the SQL as given: psycopg keeps no
+    text of a prepared statement's run for Django's ``last_executed_query``."""
+
+    def debug_sql(self, sql=None, params=None, use_last_executed_query=False, many=False):
+        return super().debug_sql(sql, params, use_last_executed_query=False, many=many)

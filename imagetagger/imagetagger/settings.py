@@ -63,9 +63,9 @@ class Base(Configuration):
     DB_USER = env(values.Value, "imagetagger")
     DB_PASSWORD = env(values.Value, "")
     DB_CONN_MAX_AGE = env(values.IntegerValue, 60)
-    # Prepared statements: parameters sent apart from the SQL, and a statement that a connection runs
-    # often (from its 5th run) planned once by PostgreSQL. Off for a connection pooler in transaction
-    # mode that cannot keep them (PgBouncer before 1.21).
+    # Prepared statements for the hot paths (a label create: base/prepared.py), planned once per
+    # connection by PostgreSQL. Off for a connection pooler in transaction mode that cannot keep
+    # them (PgBouncer before 1.21).
     DB_PREPARED_STATEMENTS = env(values.BooleanValue, True)
 
     LANGUAGE_CODE = env(values.Value, "en-us")
@@ -402,9 +402,8 @@ class Base(Configuration):
                     "PASSWORD": self.DB_PASSWORD,
                     "CONN_MAX_AGE": self.DB_CONN_MAX_AGE,
                     "CONN_HEALTH_CHECKS": True,
-                    "OPTIONS": (
-                        {"server_side_binding": True, "prepare_threshold": 5} if self.DB_PREPARED_STATEMENTS else {}
-                    ),
+                    # Statements are prepared only by base.prepared.planned_once_cursor (hot paths).
+                    "OPTIONS": {"prepare_threshold": 5} if self.DB_PREPARED_STATEMENTS else {},
                 }
             }
         return {

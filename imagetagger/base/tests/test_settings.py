@@ -198,7 +198,7 @@ def test_dev_uses_postgresql_and_environment_values(tmp_path):
     assert values["port"] == 6543
     assert values["name"] == "tagger"
     assert values["user"] == "tagger-user"
-    assert values["db_options"] == {"server_side_binding": True, "prepare_threshold": 5}  # prepared statements
+    assert values["db_options"] == {"prepare_threshold": 5}  # prepared statements (base/prepared.py)
     assert values["debug"] is False
     assert values["allowed_hosts"] == ["a.example.org", "b.example.org"]
     assert values["time_zone"] == "UTC"
@@ -210,7 +210,7 @@ def test_dev_uses_postgresql_and_environment_values(tmp_path):
 def test_prepared_statements_can_be_turned_off_for_a_pooler(tmp_path):
     env = environment(tmp_path, DJANGO_CONFIGURATION="Dev", IT_DB_HOST="db.example.org")
     values = printed_settings({**env, "IT_DB_PREPARED_STATEMENTS": "false"})
-    assert values["db_options"] == {}  # Django's defaults: parameters bound by psycopg, nothing prepared
+    assert values["db_options"] == {}  # Django's default: nothing prepared
 
 
 def test_invalid_environment_value_is_refused(tmp_path):
