@@ -44,6 +44,8 @@ def test_the_direct_text_equals_the_json_of_the_dict(make_team, keypoints):
     for number in range(2000):
         kind = rng.choice(list(kinds))
         vector = _vector(rng, rng.randint(*kinds[kind]))
+        if number % 7 == 0 and "x2" in vector:  # not a whole number: written through the dict
+            vector["x2"] += 0.5
         flags = (bool(number % 3), number % 5 == 0)
         raw = (image.pk, number, types[kind].pk, json.dumps(vector), int(flags[0]), int(flags[1]), "{}")
         decoded = (image.pk, number, types[kind].pk, vector, flags[0], flags[1], {})
