@@ -19,13 +19,13 @@ shape. Relies on the compiler attributes ``ModelIterable`` reads (``select``, ``
 prepared query of the site with its queryset on the test database.
 """
 
-import functools
 import uuid
 import weakref
 from inspect import signature
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
+from django.db.backends.postgresql.base import ServerBindingCursor  # psycopg is always installed
 from django.db.backends.utils import CursorDebugWrapper
 from django.db.models.query import get_related_populators
 from django.db.transaction import TransactionManagementError
@@ -167,19 +167,15 @@ def planned_once_cursor(connection):
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
-    cursor = _preparing_cursor_class()(connection.connection)
+    cursor = _PreparingCursor(connection.connection)
     return _DebugWrapper(cursor, connection) if connection.queries_logged else connection.make_cursor(cursor)
 
 
-@functools.cache
-def _preparing_cursor_class():
-    from django.db.backends.postgresql.base import ServerBindingCursor
+class _PreparingCursor(ServerBindingCursor):
+    """psycopg's server-side binding, every statement prepared (on its first run)."""
 
-    class PreparingCursor(ServerBindingCursor):
-        def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
-
-    return PreparingCursor
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
 
 
 class _DebugWrapper(CursorDebugWrapper):

@@ -553,30 +553,27 @@ class CocoWriter(Writer):
         if values.__class__ is str:
             values = _decode_json(values)
         kind = self._kinds.get(type_id) if keypoints == self._kinds_for else self._kinds_of(keypoints).get(type_id)
-        if kind == _BOX and not values and vector and len(vector) == 4:  # the most common label, shortest
-            x1, y1, x2, y2 = vector.get("x1"), vector.get("y1"), vector.get("x2"), vector.get("y2")
-            if x1.__class__ is int and y1.__class__ is int and x2.__class__ is int and y2.__class__ is int:
-                x1, x2 = (x1, x2) if x1 <= x2 else (x2, x1)
-                y1, y2 = (y1, y2) if y1 <= y2 else (y2, y1)
-                width, height = x2 - x1, y2 - y1
-                self._wrote[type_id] += 1
-                return (
-                    f'{{"id":{annotation_id},"image_id":{image_id},"category_id":{type_id},"iscrowd":0,'
-                    f'"bbox":[{x1},{y1},{width},{height}],"attributes":{_FLAGS_JSON[bool(blurred), bool(concealed)]}'
-                    f',"area":{width * height},"segmentation":[[{x1},{y1},{x2},{y1},{x2},{y2},{x1},{y2}]]}}'
-                )
         if values or not vector or kind is None:
             return self._dumped(image_id, annotation_id, type_id, vector, blurred, concealed, values, keypoints)
-        flat = list(map(vector.__getitem__, _flat_keys(len(vector) // 2)))
-        if {*map(type, flat)} != _INT_ONLY:
-            return self._dumped(image_id, annotation_id, type_id, vector, blurred, concealed, values, keypoints)
-        xs, ys = flat[0::2], flat[1::2]
-        x1, y1, x2, y2 = min(xs), min(ys), max(xs), max(ys)
+        if kind == _BOX:  # the most common label: its corners read directly
+            x1, y1, x2, y2 = vector.get("x1"), vector.get("y1"), vector.get("x2"), vector.get("y2")
+            if len(vector) != 4 or not (
+                x1.__class__ is int and y1.__class__ is int and x2.__class__ is int and y2.__class__ is int
+            ):
+                return self._dumped(image_id, annotation_id, type_id, vector, blurred, concealed, values, keypoints)
+            x1, x2 = (x1, x2) if x1 <= x2 else (x2, x1)
+            y1, y2 = (y1, y2) if y1 <= y2 else (y2, y1)
+        else:
+            flat = list(map(vector.__getitem__, _flat_keys(len(vector) // 2)))
+            if {*map(type, flat)} != _INT_ONLY:
+                return self._dumped(image_id, annotation_id, type_id, vector, blurred, concealed, values, keypoints)
+            xs, ys = flat[0::2], flat[1::2]
+            x1, y1, x2, y2 = min(xs), min(ys), max(xs), max(ys)
         head = (
             f'{{"id":{annotation_id},"image_id":{image_id},"category_id":{type_id},"iscrowd":0,'
             f'"bbox":[{x1},{y1},{x2 - x1},{y2 - y1}],"attributes":{_FLAGS_JSON[bool(blurred), bool(concealed)]}'
         )
-        if kind == VectorType.BOUNDING_BOX:
+        if kind == _BOX:
             tail = f',"area":{(x2 - x1) * (y2 - y1)},"segmentation":[[{x1},{y1},{x2},{y1},{x2},{y2},{x1},{y2}]]}}'
         elif kind == VectorType.POLYGON:
             area = polygon_area(list(zip(xs, ys, strict=True)))
