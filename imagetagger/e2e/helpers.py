@@ -54,6 +54,19 @@ def team_with_set(make_user, make_team, *, images=2, width=400, height=300):
 VIEWPORTS = {"desktop": (1440, 900), "tablet": (820, 1180), "phone": (390, 844)}
 
 
+def settle_layout(page):
+    """Wait until the page has laid itself out after a resize: three animation frames, so the resize
+    handlers and the ResizeObservers they set off (the canvas refits its view) have all run before a
+    test maps image points to the screen again."""
+    page.evaluate(
+        """() => new Promise((done) => {
+          let frames = 3;
+          const tick = () => (--frames ? requestAnimationFrame(tick) : done());
+          requestAnimationFrame(tick);
+        })"""
+    )
+
+
 def shoot_viewports(page, name, folders):
     """Screenshots of the current page at every viewport into ``folders``; asserts nothing scrolls
     sideways at any of them."""
@@ -61,12 +74,14 @@ def shoot_viewports(page, name, folders):
         folder.mkdir(parents=True, exist_ok=True)
     for label, (width, height) in VIEWPORTS.items():
         page.set_viewport_size({"width": width, "height": height})
+        settle_layout(page)
         page.wait_for_timeout(100)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
         for folder in folders:
             page.screenshot(path=str(folder / f"{name}-{label}-{width}x{height}.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
+    settle_layout(page)
 
 
 def export_accepted_machine_labels(page, live_server, image_set):
