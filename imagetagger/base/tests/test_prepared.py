@@ -5,13 +5,13 @@ import itertools
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from annotations import services
 from annotations.models import Annotation, AnnotationType
-from base.prepared import PreparedQuery
+from base.prepared import PreparedQuery, planned_once_cursor
 from images.models import Image, ImageSet
 from images.tests.factories import add_image_rows, make_imageset
 from users import authentication
@@ -227,3 +227,21 @@ def test_hot_statements_are_planned_once_by_postgresql_and_others_are_not(world)
     assert prepared_statements('%"images_image"."name" = %') == 0
     many = [image.pk for image in images] + list(range(10**9, 10**9 + 70_000))
     assert Image.objects.filter(pk__in=many).count() == len(images)  # 70,000 parameters: client-side
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's (psycopg's)")
+def test_a_broken_connection_gives_djangos_error_and_is_closed_after_the_request(world):
+    """As with Django's own cursors: the database's error is Django's, and the connection is marked
+    so that the end of the request closes it (the next one connects afresh)."""
+    connection.ensure_connection()
+    connection.health_check_done = True  # the request's check passed before the connection broke
+    connection.connection.close()
+    try:
+        with pytest.raises(OperationalError), planned_once_cursor(connection) as cursor:
+            cursor.execute("SELECT 1")
+        assert connection.errors_occurred
+        connection.close_if_unusable_or_obsolete()
+        assert connection.connection is None
+    finally:
+        connection.close()
+    assert ApiToken.objects.count() == 0  # the next statement connects again
